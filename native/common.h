@@ -1,0 +1,80 @@
+// Shared pieces of the hubtune addon: the tensor wrapper, argument helpers and the
+// exception boundary. Every libtorch exception becomes a JS Error (never an abort).
+#pragma once
+#include <napi.h>
+#include <ATen/ATen.h>
+#include <torch/version.h>
+#include <atomic>
+#include <string>
+#include <vector>
+
+namespace hubtune {
+
+struct InstanceData {
+  Napi::FunctionReference tensorCtor;
+  Napi::FunctionReference generatorCtor;
+};
+
+extern std::atomic<int64_t> g_liveTensors;
+
+class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
+ public:
+  static Napi::Function Init(Napi::Env env);
+  static Napi::Value Wrap(Napi::Env env, at::Tensor t);
+  explicit TensorWrap(const Napi::CallbackInfo& info);
+  ~TensorWrap() override;
+  at::Tensor t;
+  int64_t accounted = 0;
+  void Release(Napi::Env env);
+ private:
+  Napi::Value Dispose(const Napi::CallbackInfo& info);
+  Napi::Value IsDisposed(const Napi::CallbackInfo& info);
+};
+
+class GeneratorWrap : public Napi::ObjectWrap<GeneratorWrap> {
+ public:
+  static Napi::Function Init(Napi::Env env);
+  explicit GeneratorWrap(const Napi::CallbackInfo& info);
+  at::Generator gen;
+ private:
+  Napi::Value ManualSeed(const Napi::CallbackInfo& info);
+  Napi::Value InitialSeed(const Napi::CallbackInfo& info);
+  Napi::Value GetState(const Napi::CallbackInfo& info);
+  Napi::Value SetState(const Napi::CallbackInfo& info);
+};
+
+// ---- argument helpers -------------------------------------------------------
+at::Tensor& T(const Napi::Value& v);
+c10::optional<at::Tensor> OptT(const Napi::Value& v);
+std::vector<at::Tensor> TList(const Napi::Value& v);
+std::vector<int64_t> IL(const Napi::Value& v);
+at::ScalarType DT(const Napi::Value& v);
+int DTCode(at::ScalarType s);
+at::Device Dev(const Napi::Value& v);
+c10::optional<at::Generator> Gen(const Napi::Value& v);
+inline double D(const Napi::Value& v) { return v.As<Napi::Number>().DoubleValue(); }
+inline int64_t I(const Napi::Value& v) { return v.As<Napi::Number>().Int64Value(); }
+inline bool B(const Napi::Value& v) { return v.ToBoolean().Value(); }
+inline bool Has(const Napi::CallbackInfo& info, size_t i) { return info.Length() > i && !info[i].IsUndefined() && !info[i].IsNull(); }
+Napi::Array ToArray(Napi::Env env, const std::vector<at::Tensor>& ts);
+Napi::Array ToIntArray(Napi::Env env, at::IntArrayRef xs);
+
+[[noreturn]] void ThrowJs(Napi::Env env, const std::string& msg);
+std::string ShortMessage(const char* what);
+
+#define HT_TRY try {
+#define HT_CATCH                                                            \
+  }                                                                         \
+  catch (const Napi::Error&) { throw; }                                     \
+  catch (const c10::Error& e) { ::hubtune::ThrowJs(info.Env(), ::hubtune::ShortMessage(e.what_without_backtrace())); } \
+  catch (const std::bad_alloc&) { ::hubtune::ThrowJs(info.Env(), "out of memory"); } \
+  catch (const std::exception& e) { ::hubtune::ThrowJs(info.Env(), ::hubtune::ShortMessage(e.what())); }
+
+void RegisterOps(Napi::Env env, Napi::Object exports);
+void InstallAllocator();
+int64_t AllocatorLiveBytes();
+int64_t AllocatorPeakBytes();
+void AllocatorResetPeak();
+int64_t AllocatorCount();
+
+}  // namespace hubtune

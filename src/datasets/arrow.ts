@@ -1,0 +1,230 @@
+// Arrow IPC stream files, the cache/save_to_disk format of Python `datasets`. Reading builds a
+// record-batch index from the message headers, so a batch is read only when one of its rows is.
+import { closeSync, openSync, readSync, statSync, writeFileSync, renameSync } from 'node:fs';
+import { basename } from 'node:path';
+import {
+  Binary, Bool, DataType, Field, FixedSizeList, Float16, Float32, Float64, Int16, Int32, Int64, Int8, LargeBinary, LargeUtf8,
+  List, Message, makeData, makeVector, MessageHeader, Null, RecordBatch, Schema, Struct, Table, Uint16, Uint32, Uint64, Uint8, Utf8, tableFromIPC,
+  tableToIPC, vectorFromArray, type Vector,
+} from 'apache-arrow';
+import { ChunkedColumn, type Column } from './columns';
+import { ClassLabel, Features, Image, Sequence, Value, isFeatureDict, type FeatureType } from './features';
+import { hfFeaturesFromMetadata, normalizeStorage, type OpenedTable } from './parquet';
+
+const EOS = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+
+function readAt(fd: number, pos: number, len: number): Uint8Array {
+  const buf = Buffer.allocUnsafeSlow(len);
+  let off = 0;
+  while (off < len) {
+    const n = readSync(fd, buf, off, len - off, pos + off);
+    if (n === 0) break;
+    off += n;
+  }
+  if (off < len) throw new Error(`file ends at byte ${pos + off}, expected ${len - off} more bytes`);
+  return new Uint8Array(buf.buffer, buf.byteOffset, len);
+}
+
+interface Msg { offset: number; length: number; type: MessageHeader; rows: number }
+
+function scanMessages(path: string): Msg[] {
+  const size = statSync(path).size;
+  const fd = openSync(path, 'r');
+  const msgs: Msg[] = [];
+  try {
+    let pos = 0;
+    // Arrow *file* format (magic ARROW1): skip the magic; messages follow in stream form
+    if (size >= 8 && Buffer.from(readAt(fd, 0, 6)).toString('latin1') === 'ARROW1') pos = 8;
+    while (pos + 4 <= size) {
+      const head = readAt(fd, pos, Math.min(8, size - pos));
+      const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
+      let prefix = 4; let metaLen = dv.getInt32(0, true);
+      if (metaLen === -1) { if (head.length < 8) break; metaLen = dv.getInt32(4, true); prefix = 8; }
+      if (metaLen === 0) break;
+      if (metaLen < 0 || pos + prefix + metaLen > size) throw new Error(`bad message header at byte ${pos}`);
+      const meta = readAt(fd, pos + prefix, metaLen);
+      const m = Message.decode(meta);
+      const total = prefix + metaLen + Number(m.bodyLength);
+      if (pos + total > size) throw new Error(`message at byte ${pos} runs past the end of the file`);
+      const rows = m.headerType === MessageHeader.RecordBatch ? Number((m.header() as { length: number | bigint }).length) : 0;
+      msgs.push({ offset: pos, length: total, type: m.headerType, rows });
+      pos += total;
+      if (m.headerType === MessageHeader.Schema && msgs.length > 1) break;
+    }
+  } finally { closeSync(fd); }
+  return msgs;
+}
+
+/** Opens an Arrow stream (or file) lazily: an index of record batches; a batch is read when touched. */
+export function openArrow(path: string): OpenedTable {
+  const name = basename(path);
+  let msgs: Msg[];
+  try { msgs = scanMessages(path); } catch (e) {
+    throw new Error(`${path}: not a readable Arrow stream file (${(e as Error).message}); re-create it with saveToDisk`);
+  }
+  const schemaMsg = msgs.find((m) => m.type === MessageHeader.Schema);
+  if (!schemaMsg) throw new Error(`${path}: no Arrow schema found; the file is empty or corrupt`);
+  if (msgs.some((m) => m.type === MessageHeader.DictionaryBatch)) return openArrowWhole(path);
+  const fd0 = openSync(path, 'r');
+  let schemaBytes: Uint8Array;
+  try { schemaBytes = readAt(fd0, schemaMsg.offset, schemaMsg.length); } finally { closeSync(fd0); }
+  const schema = tableFromIPC(concatBytes([schemaBytes, EOS])).schema;
+  const hf = hfFeaturesFromMetadata(schema.metadata.get('huggingface') ?? undefined, path);
+  const inferred = new Features(schema.fields.map((f) => [f.name, featureFromArrow(f.type)] as const));
+  const features = hf && [...inferred.keys()].every((k) => hf.has(k))
+    ? new Features([...inferred.keys()].map((k) => [k, hf.get(k)!] as const)) : inferred;
+  const batches = msgs.filter((m) => m.type === MessageHeader.RecordBatch);
+  const id = `${path}:${statSync(path).mtimeMs}`;
+  let starts = 0;
+  const loadBatch = (b: Msg, start: number): Promise<Table> => {
+    const fd = openSync(path, 'r');
+    try {
+      return Promise.resolve(tableFromIPC(concatBytes([schemaBytes, readAt(fd, b.offset, b.length), EOS])));
+    } catch (e) {
+      return Promise.reject(new Error(`${name}: cannot read rows ${start}-${start + b.rows - 1} (${(e as Error).message}); the file is corrupt`));
+    } finally { closeSync(fd); }
+  };
+  const batchInfo = batches.map((b) => { const s = starts; starts += b.rows; return { b, s }; });
+  const columns = new Map<string, Column>();
+  for (const [ci, field] of schema.fields.entries()) {
+    columns.set(field.name, new ChunkedColumn(batchInfo.map(({ b, s }, bi) => ({
+      rows: b.rows,
+      key: `arrow:${id}:${bi}:${field.name}`,
+      load: async () => vectorToStorage((await loadBatch(b, s)).getChildAt(ci)!),
+    }))));
+  }
+  return { numRows: starts, features, columns, hfFeatures: !!hf };
+}
+
+function openArrowWhole(path: string): OpenedTable {
+  const fd = openSync(path, 'r');
+  let table: Table;
+  try { table = tableFromIPC(readAt(fd, 0, statSync(path).size)); } finally { closeSync(fd); }
+  const hf = hfFeaturesFromMetadata(table.schema.metadata.get('huggingface') ?? undefined, path);
+  const features = hf ?? new Features(table.schema.fields.map((f) => [f.name, featureFromArrow(f.type)] as const));
+  const columns = new Map<string, Column>();
+  for (const [ci, field] of table.schema.fields.entries()) {
+    let vals: unknown[] | null = null;
+    columns.set(field.name, new ChunkedColumn([{ rows: table.numRows, key: `arrowwhole:${path}:${ci}`, load: async () => (vals ??= vectorToStorage(table.getChildAt(ci)!)) }]));
+  }
+  return { numRows: table.numRows, features, columns, hfFeatures: !!hf };
+}
+
+function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) { out.set(p, o); o += p.length; }
+  return out;
+}
+
+/** Arrow vector -> plain storage values (numbers, strings, Uint8Array, arrays, objects). */
+export function vectorToStorage(vec: Vector): unknown[] {
+  const t = vec.type as DataType;
+  if (DataType.isInt(t) || DataType.isFloat(t)) {
+    if (vec.nullCount === 0) {
+      const arr = vec.toArray() as ArrayLike<number | bigint>;
+      return typeof arr[0] === 'bigint' ? Array.from(arr, (x) => normalizeStorage(x)) : Array.from(arr as ArrayLike<number>);
+    }
+  }
+  const out = new Array(vec.length);
+  for (let i = 0; i < vec.length; i++) out[i] = arrowValueToStorage(vec.get(i), t);
+  return out;
+}
+
+function arrowValueToStorage(v: unknown, t: DataType): unknown {
+  if (v === null || v === undefined) return null;
+  if (DataType.isStruct(t)) {
+    const out: Record<string, unknown> = {};
+    const row = v as Record<string, unknown>;
+    for (const f of t.children) out[f.name] = arrowValueToStorage(row[f.name], f.type);
+    return out;
+  }
+  if (DataType.isList(t) || DataType.isFixedSizeList(t)) {
+    const inner = (v as Vector);
+    const it = t.children[0].type;
+    const out = new Array(inner.length);
+    for (let i = 0; i < inner.length; i++) out[i] = arrowValueToStorage(inner.get(i), it);
+    return out;
+  }
+  if (typeof v === 'bigint') return normalizeStorage(v);
+  if (v instanceof Uint8Array) return new Uint8Array(v); // detach from the batch buffer
+  return v;
+}
+
+export function featureFromArrow(t: DataType): FeatureType {
+  if (DataType.isStruct(t)) return Object.fromEntries(t.children.map((f) => [f.name, featureFromArrow(f.type)]));
+  if (DataType.isList(t)) return new Sequence({ feature: featureFromArrow(t.children[0].type) });
+  if (DataType.isFixedSizeList(t)) return new Sequence({ feature: featureFromArrow(t.children[0].type), length: t.listSize });
+  if (DataType.isBool(t)) return new Value('bool');
+  if (DataType.isInt(t)) return new Value(`${t.isSigned ? '' : 'u'}int${t.bitWidth}`);
+  if (DataType.isFloat(t)) return new Value(['float16', 'float32', 'float64'][t.precision]);
+  if (DataType.isUtf8(t)) return new Value('string');
+  if (DataType.isLargeUtf8(t)) return new Value('large_string');
+  if (DataType.isBinary(t)) return new Value('binary');
+  if (DataType.isLargeBinary(t)) return new Value('large_binary');
+  if (DataType.isNull(t)) return new Value('null');
+  if (DataType.isDictionary(t)) return featureFromArrow(t.dictionary);
+  throw new Error(`Arrow type ${t} is not supported`);
+}
+
+/** The Arrow type `datasets` uses for a feature (so Python's load_from_disk accepts the file). */
+export function arrowTypeOf(f: FeatureType): DataType {
+  if (f instanceof ClassLabel) return new Int64();
+  if (f instanceof Image) return new Struct([new Field('bytes', new Binary(), true), new Field('path', new Utf8(), true)]);
+  if (f instanceof Sequence) {
+    const item = new Field('item', arrowTypeOf(f.feature), true);
+    return f.length >= 0 ? new FixedSizeList(f.length, item) : new List(item);
+  }
+  if (isFeatureDict(f)) return new Struct(Object.entries(f).map(([k, sub]) => new Field(k, arrowTypeOf(sub), true)));
+  const d = (f as Value).dtype;
+  const map: Record<string, () => DataType> = {
+    null: () => new Null(), bool: () => new Bool(), int8: () => new Int8(), int16: () => new Int16(), int32: () => new Int32(), int64: () => new Int64(),
+    uint8: () => new Uint8(), uint16: () => new Uint16(), uint32: () => new Uint32(), uint64: () => new Uint64(),
+    float16: () => new Float16(), float32: () => new Float32(), float64: () => new Float64(),
+    string: () => new Utf8(), large_string: () => new LargeUtf8(), binary: () => new Binary(), large_binary: () => new LargeBinary(),
+  };
+  const mk = map[d];
+  if (!mk) throw new Error(`cannot write Value('${d}') to Arrow yet; cast the column to a supported dtype`);
+  return mk();
+}
+
+function toArrowInput(f: FeatureType, t: DataType, v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  if (DataType.isInt(t) && t.bitWidth === 64) return typeof v === 'bigint' ? v : BigInt(v as number);
+  if (f instanceof Sequence) return (v as unknown[]).map((x) => toArrowInput(f.feature, t.children[0].type, x));
+  if (isFeatureDict(f) || f instanceof Image) {
+    const fields = (t as Struct).children;
+    const out: Record<string, unknown> = {};
+    const sub = f instanceof Image ? { bytes: new Value('binary'), path: new Value('string') } as Record<string, FeatureType> : f;
+    for (const fld of fields) out[fld.name] = toArrowInput(sub[fld.name], fld.type, (v as Record<string, unknown>)[fld.name]);
+    return out;
+  }
+  return v;
+}
+
+/**
+ * Writes storage columns as an Arrow stream file (record batches of `batchSize` rows), with the
+ * features in the schema's `huggingface` metadata, atomically (temp file + rename).
+ */
+export function writeArrowStream(path: string, features: Features, columns: Record<string, unknown[]>, numRows: number, opts: { batchSize?: number } = {}): void {
+  const batchSize = opts.batchSize ?? 1000;
+  const fields = [...features].map(([name, f]) => new Field(name, arrowTypeOf(f), true));
+  const schema = new Schema(fields, new Map([['huggingface', JSON.stringify({ info: { features: features.toJSON() } })]]));
+  const batches: RecordBatch[] = [];
+  for (let s = 0; s < numRows || (s === 0 && batches.length === 0); s += batchSize) {
+    const e = Math.min(numRows, s + batchSize);
+    const children = fields.map((fld) => {
+      const f = features.get(fld.name)!;
+      const vals = columns[fld.name].slice(s, e).map((v) => toArrowInput(f, fld.type, v));
+      const vec = vectorFromArray(vals, fld.type);
+      return vec.data.length === 1 ? vec.data[0] : makeVector(vec.toArray()).data[0];
+    });
+    batches.push(new RecordBatch(schema, makeData({ type: new Struct(fields), length: e - s, nullCount: 0, children })));
+    if (numRows === 0) break;
+  }
+  const table = new Table(schema, batches);
+  const bytes = tableToIPC(table, 'stream');
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, path);
+}

@@ -1,0 +1,176 @@
+// hfHubDownload: one file into the Python-compatible cache; returns its snapshot path.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import {
+  COMMIT_HASH_RE,
+  blobPath,
+  cachedCommit,
+  checkRepoId,
+  checkRepoPath,
+  markNoExist,
+  noExistPath,
+  normalizeEtag,
+  pointerPath,
+  storageFolder,
+  writeRef,
+} from './cache';
+import { blobMatches, fetchBlob, linkPointer, removeIfPresent } from './download';
+import { etagTimeoutMs, hubCacheDir, hubEndpoint, isOffline, resolveToken } from './env';
+import {
+  EntryNotFoundError,
+  HubError,
+  HubHttpError,
+  OfflineModeError,
+  RevisionNotFoundError,
+  type RepoType,
+} from './errors';
+import { hubFetch, raiseForStatus, type HubRequestContext } from './http';
+import { createProgress } from './progress';
+
+export interface HfHubDownloadParams {
+  /** `org/name` (or `name`). */
+  repoId: string;
+  /** Path of the file in the repo, `/`-separated. */
+  filename: string;
+  /** Folder inside the repo, prefixed to `filename`. */
+  subfolder?: string;
+  /** Default `model`. */
+  repoType?: RepoType;
+  /** Branch, tag or commit hash. Default `main`. */
+  revision?: string;
+  /** Cache folder. Default `$HF_HUB_CACHE` or `$HF_HOME/hub`. */
+  cacheDir?: string;
+  /** Token; `false` sends none. Default: `$HF_TOKEN` or the token file. */
+  token?: string | false;
+  /** Use the cache only, never the network. Default false (true when HF_HUB_OFFLINE is set). */
+  localFilesOnly?: boolean;
+  /** Hub URL. Default `$HF_ENDPOINT` or https://huggingface.co. */
+  endpoint?: string;
+  /** Download even when the cache has the file. Default false. */
+  forceDownload?: boolean;
+}
+
+export interface FileMetadata {
+  commit: string;
+  etag: string;
+  size?: number;
+  /** Where to GET the content (the resolve URL or its redirect target). */
+  location: string;
+}
+
+export function resolveUrl(endpoint: string, repoId: string, repoType: RepoType, revision: string, filename: string): string {
+  const prefix = repoType === 'dataset' ? 'datasets/' : '';
+  return `${endpoint}/${prefix}${repoId}/resolve/${encodeURIComponent(revision)}/${filename.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+/** Python's get_hf_file_metadata: a HEAD on the resolve URL, following same-origin redirects only. */
+export async function getFileMetadata(ctx: HubRequestContext & { repoId: string; repoType: RepoType; revision: string; filename: string }, storage?: string): Promise<FileMetadata> {
+  const f = hubFetch(ctx, { throwOnError: false });
+  let url = resolveUrl(ctx.endpoint, ctx.repoId, ctx.repoType, ctx.revision, ctx.filename);
+  for (let hop = 0; ; hop++) {
+    const res = await f(url, {
+      method: 'HEAD',
+      redirect: 'manual',
+      headers: { 'accept-encoding': 'identity' },
+      signal: AbortSignal.timeout(etagTimeoutMs()),
+    });
+    const loc = res.headers.get('location');
+    const commit = res.headers.get('x-repo-commit') ?? undefined;
+    if (res.status >= 300 && res.status < 400 && loc) {
+      const next = new URL(loc, url);
+      // Python follows relative (same-origin) redirects, e.g. a renamed repo; a CDN redirect carries the metadata.
+      if (next.origin === new URL(url).origin && !res.headers.get('x-linked-etag') && hop < 5) {
+        url = next.href;
+        continue;
+      }
+    } else if (res.status >= 400) {
+      if (res.status === 404 && res.headers.get('x-error-code') === 'EntryNotFound' && commit && storage && COMMIT_HASH_RE.test(commit)) {
+        markNoExist(storage, commit, ctx.filename);
+      }
+      await raiseForStatus(res, ctx);
+    }
+    const etag = normalizeEtag(res.headers.get('x-linked-etag') ?? res.headers.get('etag'));
+    const sizeHeader = res.headers.get('x-linked-size') ?? res.headers.get('content-length');
+    if (!commit || !COMMIT_HASH_RE.test(commit)) {
+      throw new HubHttpError(`${ctx.endpoint} did not send X-Repo-Commit for ${ctx.repoId}/${ctx.filename}: check that HF_ENDPOINT points at a Hugging Face Hub`);
+    }
+    if (!etag) {
+      throw new HubHttpError(`${ctx.endpoint} did not send an ETag for ${ctx.repoId}/${ctx.filename}: check that HF_ENDPOINT points at a Hugging Face Hub`);
+    }
+    const size = sizeHeader !== null && /^\d+$/.test(sizeHeader) ? Number(sizeHeader) : undefined;
+    return { commit, etag, size, location: res.status >= 300 && res.status < 400 && loc ? new URL(loc, url).href : url };
+  }
+}
+
+function fromCache(storage: string, repoId: string, filename: string, revision: string, offline: boolean, cause?: unknown): string {
+  const commit = cachedCommit(storage, revision);
+  if (commit) {
+    const pointer = pointerPath(storage, commit, filename);
+    if (existsSync(pointer)) return pointer;
+    if (existsSync(noExistPath(storage, commit, filename))) {
+      throw new EntryNotFoundError(`file not found: ${repoId}/${filename} at revision "${revision}" (known from the cache): check the file name`);
+    }
+  }
+  if (cause) throw cause;
+  throw new OfflineModeError(
+    offline
+      ? `offline and not in the cache: ${repoId}/${filename}: unset HF_HUB_OFFLINE and download it first${revision !== 'main' ? ` (revision ${revision})` : ''}`
+      : `not in the cache: ${repoId}/${filename} and localFilesOnly is set: download it first${revision !== 'main' ? ` (revision ${revision})` : ''}`,
+  );
+}
+
+/**
+ * Downloads one file of a repo into the cache with huggingface_hub's rules and returns the
+ * absolute path of its snapshot entry (`.../snapshots/<commit>/<filename>`).
+ * Offline (HF_HUB_OFFLINE or `localFilesOnly`) it answers from the cache without any request.
+ */
+export async function hfHubDownload(params: HfHubDownloadParams): Promise<string> {
+  const repoType = params.repoType ?? 'model';
+  const repoId = checkRepoId(params.repoId);
+  const filename = checkRepoPath(params.subfolder ? `${params.subfolder.replace(/\/+$/, '')}/${params.filename}` : params.filename, repoId);
+  const revision = params.revision ?? 'main';
+  const storage = storageFolder(resolve(params.cacheDir ?? hubCacheDir()), repoId, repoType);
+  const offline = isOffline();
+
+  if (!params.forceDownload && COMMIT_HASH_RE.test(revision)) {
+    const pointer = pointerPath(storage, revision, filename);
+    if (existsSync(pointer)) return pointer;
+  }
+  if (offline || params.localFilesOnly) return fromCache(storage, repoId, filename, revision, offline);
+
+  const endpoint = (params.endpoint ?? hubEndpoint()).replace(/\/+$/, '');
+  const ctx = { endpoint, token: resolveToken(params.token), repoId, repoType, revision, filename };
+  let meta: FileMetadata;
+  try {
+    meta = await getFileMetadata(ctx, storage);
+  } catch (err) {
+    // Like Python: any failure but a missing revision or file falls back to the cache.
+    if (err instanceof RevisionNotFoundError || err instanceof EntryNotFoundError || params.forceDownload || !(err instanceof HubError)) throw err;
+    return fromCache(storage, repoId, filename, revision, false, err);
+  }
+  writeRef(storage, revision, meta.commit);
+  const pointer = pointerPath(storage, meta.commit, filename);
+  const blob = blobPath(storage, meta.etag);
+  if (!params.forceDownload) {
+    if (existsSync(pointer) && (await blobMatches(pointer, meta.etag, meta.size))) {
+      // The entry may link to a blob under another name (e.g. copied caches); keep it if it matches.
+      return pointer;
+    }
+    if (await blobMatches(blob, meta.etag, meta.size)) {
+      linkPointer(blob, pointer);
+      return pointer;
+    }
+  }
+  // Missing, corrupt or forced: nothing broken stays visible while we fetch.
+  removeIfPresent(pointer);
+  removeIfPresent(blob);
+  const progress = createProgress(filename.split('/').pop() ?? filename, meta.size ?? 0, 1);
+  try {
+    await fetchBlob({ storage, etag: meta.etag, size: meta.size, url: meta.location, fetchImpl: hubFetch(ctx, { throwOnError: false }), ctx, onBytes: (n) => progress.add(n) });
+    progress.fileDone();
+  } finally {
+    progress.stop();
+  }
+  linkPointer(blob, pointer);
+  return pointer;
+}

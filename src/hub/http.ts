@@ -1,0 +1,178 @@
+// The one fetch every Hub call goes through: adds the token for the configured endpoint only
+// (and strips it everywhere else), retries server errors and dropped connections with
+// exponential backoff, and turns Hub error answers (X-Error-Code) into typed errors.
+import { maxRetries, retryBaseMs } from './env';
+import {
+  EntryNotFoundError,
+  GatedRepoError,
+  HubError,
+  HubHttpError,
+  RepositoryNotFoundError,
+  RevisionNotFoundError,
+  type RepoType,
+} from './errors';
+
+export interface HubRequestContext {
+  /** Hub URL without trailing slash; the only origin that receives the token. */
+  endpoint: string;
+  token?: string;
+  repoId?: string;
+  repoType?: RepoType;
+  revision?: string;
+  /** File path in the repo, for error messages. */
+  filename?: string;
+}
+
+const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export function backoffMs(attempt: number): number {
+  return Math.min(retryBaseMs() * 2 ** attempt, Math.max(8000, retryBaseMs()));
+}
+
+function sameOrigin(url: string, endpoint: string): boolean {
+  try {
+    return new URL(url).origin === new URL(endpoint).origin;
+  } catch {
+    return false;
+  }
+}
+
+function describeRepo(ctx: HubRequestContext): string {
+  if (!ctx.repoId) return 'the Hub';
+  return `${ctx.repoType === 'dataset' ? 'dataset ' : ''}${ctx.repoId}`;
+}
+
+/** A network failure (refused, reset, DNS, timeout) as opposed to an HTTP answer. */
+export function isNetworkError(err: unknown): boolean {
+  if (err instanceof HubError) return err instanceof HubHttpError && err.status === undefined;
+  const e = err as { name?: string; cause?: { code?: string }; code?: string; message?: string };
+  return e?.name === 'TypeError' || e?.name === 'AbortError' || e?.name === 'TimeoutError' || !!e?.cause?.code || !!e?.code;
+}
+
+export function networkError(ctx: HubRequestContext, err: unknown): HubHttpError {
+  const e = err as { cause?: { code?: string; message?: string }; code?: string; message?: string; name?: string };
+  const why = e?.cause?.code ?? e?.code ?? e?.cause?.message ?? e?.name ?? 'network error';
+  return new HubHttpError(
+    `could not reach the Hub at ${ctx.endpoint} (${why}): check the connection or HF_ENDPOINT, or set HF_HUB_OFFLINE=1 to use the cache`,
+    { cause: err },
+  );
+}
+
+/** Throws the typed error for a non-OK Hub answer (reads the body for the server's message). */
+export async function raiseForStatus(res: Response, ctx: HubRequestContext): Promise<never> {
+  const code = res.headers.get('x-error-code') ?? '';
+  const serverMessage = (res.headers.get('x-error-message') ?? '').slice(0, 200);
+  try {
+    await res.body?.cancel();
+  } catch {
+    /* ignore */
+  }
+  const what = describeRepo(ctx);
+  const loginHint = ctx.token
+    ? 'check that your token (HF_TOKEN or `hubtune login`) has access to it'
+    : 'if it is private or gated, log in with `hubtune login` or set HF_TOKEN';
+  const status = res.status;
+  if (code === 'RepoNotFound' || (status === 404 && !code && !ctx.filename) ) {
+    throw new RepositoryNotFoundError(
+      `repository not found: ${what} on ${ctx.endpoint}: check the repo id and repo type; ${loginHint}`,
+      { status },
+    );
+  }
+  if (code === 'RevisionNotFound') {
+    throw new RevisionNotFoundError(
+      `revision not found: "${ctx.revision ?? 'main'}" in ${what}: check the branch, tag or commit name`,
+      { status },
+    );
+  }
+  if (code === 'EntryNotFound' || (status === 404 && ctx.filename)) {
+    throw new EntryNotFoundError(
+      `file not found: ${ctx.repoId}/${ctx.filename} at revision "${ctx.revision ?? 'main'}": check the file name`,
+      { status },
+    );
+  }
+  if (code === 'GatedRepo') {
+    throw new GatedRepoError(
+      `${what} is gated: accept its conditions at ${ctx.endpoint}/${ctx.repoType === 'dataset' ? 'datasets/' : ''}${ctx.repoId}, then log in with \`hubtune login\` or set HF_TOKEN`,
+      { status },
+    );
+  }
+  if (status === 401) {
+    throw new GatedRepoError(
+      ctx.token
+        ? `the Hub refused the token for ${what} (401): run \`hubtune login\` with a valid token or fix HF_TOKEN`
+        : `${what} needs authentication (401): log in with \`hubtune login\` or set HF_TOKEN`,
+      { status },
+    );
+  }
+  if (status === 403) {
+    throw new GatedRepoError(
+      `access to ${what} is forbidden (403)${serverMessage ? `: ${serverMessage}` : ''}: use a token with the needed permission (\`hubtune login\`)`,
+      { status },
+    );
+  }
+  if (status === 404) {
+    throw new RepositoryNotFoundError(`not found (404) on ${ctx.endpoint} for ${what}: check the repo id and repo type`, { status });
+  }
+  throw new HubHttpError(
+    `the Hub at ${ctx.endpoint} answered ${status} ${res.statusText}${serverMessage ? ` (${serverMessage})` : ''} for ${what}: try again later`,
+    { status },
+  );
+}
+
+export interface HubFetchOptions {
+  /** Throw typed errors for non-OK answers (default true). 206/304/3xx are passed through. */
+  throwOnError?: boolean;
+}
+
+/**
+ * A `fetch` bound to a context: sets `Authorization: Bearer <token>` for the endpoint's origin and
+ * removes any Authorization header for other origins; retries 429/5xx and network failures
+ * (`HUBTUNE_HUB_MAX_RETRIES`, backoff from `HUBTUNE_HUB_RETRY_BASE_MS` doubling to 8 s).
+ */
+export function hubFetch(ctx: HubRequestContext, options: HubFetchOptions = {}): typeof fetch {
+  const throwOnError = options.throwOnError ?? true;
+  const f = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
+    headers.delete('authorization');
+    if (ctx.token && sameOrigin(url, ctx.endpoint)) headers.set('authorization', `Bearer ${ctx.token}`);
+    if (!headers.has('user-agent')) headers.set('user-agent', 'hubtune/0.1; hf_hub-compatible');
+    const retries = maxRetries();
+    for (let attempt = 0; ; attempt++) {
+      let res: Response;
+      try {
+        res = await fetch(url, { ...init, headers });
+      } catch (err) {
+        if (attempt < retries && !(init?.signal?.aborted)) {
+          await sleep(backoffMs(attempt));
+          continue;
+        }
+        throw networkError(ctx, err);
+      }
+      if (RETRY_STATUS.has(res.status) && attempt < retries) {
+        try {
+          await res.body?.cancel();
+        } catch {
+          /* ignore */
+        }
+        const retryAfter = Number(res.headers.get('retry-after'));
+        await sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, 30000) : backoffMs(attempt));
+        continue;
+      }
+      if (throwOnError && res.status >= 400) {
+        if (RETRY_STATUS.has(res.status)) {
+          const err = await raiseForStatus(res, ctx).catch((e) => e as HubError);
+          err.message = err.message.replace(': try again later', ` after ${attempt + 1} attempts: try again later`);
+          throw err;
+        }
+        await raiseForStatus(res, ctx);
+      }
+      return res;
+    }
+  };
+  return f as typeof fetch;
+}

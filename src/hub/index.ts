@@ -1,0 +1,23 @@
+// Hugging Face Hub client with huggingface_hub's cache layout, environment and errors.
+export { hfHubDownload, getFileMetadata, type HfHubDownloadParams, type FileMetadata } from './hf-hub-download';
+export { snapshotDownload, type SnapshotDownloadParams } from './snapshot-download';
+export { getToken, hubEndpoint, isOffline, hfHome, hubCacheDir, tokenPath } from './env';
+export { repoFolderName } from './cache';
+export { filterRepoPaths, fnmatch } from './fnmatch';
+export { createRepo, type CreateRepoParams } from './create-repo';
+export { uploadFiles, type UploadFilesParams, type UploadFileSource, type CommitInfo } from './upload-files';
+export { uploadFolder, type UploadFolderParams } from './upload-folder';
+export { whoami, type WhoamiParams, type WhoamiResult } from './whoami';
+export { login, logout, type LoginParams } from './login';
+export {
+  HubError,
+  HubHttpError,
+  RepositoryNotFoundError,
+  RevisionNotFoundError,
+  EntryNotFoundError,
+  GatedRepoError,
+  OfflineModeError,
+  UnsafePathError,
+  IntegrityError,
+  type RepoType,
+} from './errors';

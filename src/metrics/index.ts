@@ -1,0 +1,9 @@
+export {
+  loadMetric, listMetrics, combine, Metric, CombinedMetric,
+  type ComputeOptions, type MetricInput, type MetricResult, type MetricValue, type LoadMetricOptions, type CombineOptions,
+} from './metric';
+export {
+  accuracyScore, precisionScore, recallScore, f1Score, fbetaScore, precisionRecallFscoreSupport, matthewsCorrcoef,
+  pearsonr, spearmanr, rankdata, uniqueLabels, checkTargets, MetricError, defaultWarningHandler,
+  type Average, type Label, type ZeroDivision, type WarningHandler, type PrfOptions, type PrfResult,
+} from './sklearn';

@@ -1,0 +1,15 @@
+// hubtune's tensor engine: libtorch through a native addon, with PyTorch's API in camelCase.
+export {
+  Tensor, Generator, tensor, fromArray, scalarTensor, zeros, ones, empty, full, eye, zerosLike, onesLike, fullLike,
+  arange, linspace, randn, rand, randint, randperm, normal, bernoulli, multinomial, cat, stack, where, isTensor,
+  type CreateOptions, type RandomOptions, type Index, type Scalar, type TensorLike, type Reduction,
+} from './tensor';
+export { type DType, DTYPES, isFloating, elementSize, type TypedArray } from './dtype';
+export { tidy, keep, disposeAll } from './scope';
+export {
+  setNumThreads, getNumThreads, manualSeed, getRngState, setRngState, noGrad, isGradEnabled, setGradEnabled,
+  memoryStats, resetPeakMemory, cuda, versions, resolveDevice, yieldToEventLoop, blasWarning, type MemoryStats,
+} from './runtime';
+export * as nn from './nn/index';
+export * as optim from './optim/index';
+export { functional as F } from './nn/index';

@@ -1,0 +1,54 @@
+// Loads the libtorch addon built by `npm ci` (node-gyp) and types its functions.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, resolve } from 'node:path';
+
+/** An opaque handle to a libtorch tensor owned by the addon. */
+export interface NativeTensor {
+  dispose(): void;
+  isDisposed(): boolean;
+}
+export interface NativeGenerator {
+  manualSeed(seed: number): void;
+  initialSeed(): number;
+  getState(): Buffer;
+  setState(state: Buffer): void;
+}
+
+type H = NativeTensor;
+type N = number | null | undefined;
+export interface NativeAddon {
+  Generator: new (seed?: number) => NativeGenerator;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  setBlasThreads(n: number): boolean;
+  blasInfo(): { vendor: string; config: string; threads: number };
+  versions(): { torch: string; major: number; minor: number; cuda: boolean; config: string };
+  cudaAvailable(): boolean;
+  cudaDeviceCount(): number;
+  memoryStats(): { liveTensors: number; allocatedBytes: number; peakAllocatedBytes: number; allocations: number };
+  resetPeakMemory(): void;
+  manualSeed(seed: number): void;
+  getRngState(): Buffer;
+  setRngState(b: Buffer): void;
+  setGradEnabled(on: boolean): boolean;
+  isGradEnabled(): boolean;
+  isTensor(x: unknown): boolean;
+  [op: string]: any;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const candidates = [resolve(here, '../../build/Release/hubtune_native.node'), resolve(here, '../../build/Debug/hubtune_native.node')];
+
+function load(): NativeAddon {
+  const path = candidates.find((p) => existsSync(p));
+  if (!path) {
+    throw new Error('hubtune native addon is not built: run `bash scripts/bootstrap.sh` (apt packages + npm ci) in the hubtune folder');
+  }
+  const require = createRequire(import.meta.url);
+  return require(path) as NativeAddon;
+}
+
+export const native: NativeAddon = load();
+export type { H as Handle, N as OptNum };

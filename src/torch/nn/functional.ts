@@ -1,0 +1,120 @@
+// Functional forms of the neural-network ops (torch.nn.functional), all computed by libtorch.
+import { native as N } from '../native';
+import { Tensor, reductionCode, type Reduction } from '../tensor';
+
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  return new Tensor(N.linear(x._h, weight._h, bias ? bias._h : null));
+}
+export interface Conv2dOptions { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; groups?: number }
+const pair = (v: number | number[] | undefined, d: number) => (v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v);
+export function conv2d(x: Tensor, weight: Tensor, bias?: Tensor | null, o: Conv2dOptions = {}): Tensor {
+  return new Tensor(N.conv2d(x._h, weight._h, bias ? bias._h : null, pair(o.stride, 1), pair(o.padding, 0), pair(o.dilation, 1), o.groups ?? 1));
+}
+export function embedding(indices: Tensor, weight: Tensor, paddingIdx?: number | null): Tensor {
+  return new Tensor(N.embedding(weight._h, indices._h, paddingIdx ?? -1));
+}
+export function layerNorm(x: Tensor, normalizedShape: number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+  return new Tensor(N.layerNorm(x._h, normalizedShape, weight ? weight._h : null, bias ? bias._h : null, eps));
+}
+export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
+  if (p < 0 || p > 1) throw new Error(`dropout probability must be between 0 and 1, got ${p}`);
+  if (!training || p === 0) return x.view(x.shape);
+  return new Tensor(N.dropout(x._h, p, training));
+}
+export const relu = (x: Tensor) => x.relu();
+export const gelu = (x: Tensor, approximate: 'none' | 'tanh' = 'none') => x.gelu(approximate);
+export const silu = (x: Tensor) => x.silu();
+export const tanh = (x: Tensor) => x.tanh();
+export const sigmoid = (x: Tensor) => x.sigmoid();
+export const softmax = (x: Tensor, dim: number) => x.softmax(dim);
+export const logSoftmax = (x: Tensor, dim: number) => x.logSoftmax(dim);
+export function avgPool2d(x: Tensor, kernel: number | number[], stride?: number | number[]): Tensor {
+  return new Tensor(N.avgPool2d(x._h, pair(kernel, 1), pair(stride ?? kernel, 1)));
+}
+export function maxPool2d(x: Tensor, kernel: number | number[], stride?: number | number[]): Tensor {
+  return new Tensor(N.maxPool2d(x._h, pair(kernel, 1), pair(stride ?? kernel, 1)));
+}
+export function adaptiveAvgPool2d(x: Tensor, size: number | number[]): Tensor {
+  return new Tensor(N.adaptiveAvgPool2d(x._h, pair(size, 1)));
+}
+
+/** Activation functions by the names transformers' configs use (`hidden_act`). */
+export const ACT2FN: Record<string, (x: Tensor) => Tensor> = {
+  gelu: (x) => x.gelu(),
+  gelu_new: (x) => x.gelu('tanh'),
+  gelu_pytorch_tanh: (x) => x.gelu('tanh'),
+  gelu_fast: (x) => x.gelu('tanh'),
+  relu: (x) => x.relu(),
+  silu: (x) => x.silu(),
+  swish: (x) => x.silu(),
+  tanh: (x) => x.tanh(),
+  sigmoid: (x) => x.sigmoid(),
+  quick_gelu: (x) => { const s = x.mul(1.702); const g = s.sigmoid(); s.dispose(); const r = x.mul(g); g.dispose(); return r; },
+};
+export function getActivation(name: string): (x: Tensor) => Tensor {
+  const f = ACT2FN[name];
+  if (!f) throw new Error(`unknown activation '${name}': supported are ${Object.keys(ACT2FN).join(', ')}`);
+  return f;
+}
+
+export interface AttentionOptions {
+  /** Additive float mask broadcastable to [B, H, Lq, Lk] (0 keeps, a large negative value masks) or a bool mask (true keeps). */
+  attnMask?: Tensor | null;
+  dropoutP?: number;
+  isCausal?: boolean;
+  /** Also return the attention probabilities (forces the composed path). */
+  needWeights?: boolean;
+}
+/**
+ * softmax(q kᵀ / √d + mask) v. Uses libtorch's fused kernel when no weights are needed, the composed
+ * form otherwise; both give the same numbers within float rounding.
+ */
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions = {}): { output: Tensor; weights: Tensor | null } {
+  const p = o.dropoutP ?? 0;
+  if (!o.needWeights && !(o.attnMask && o.attnMask.dtype === 'bool')) {
+    return { output: new Tensor(N.sdpa(q._h, k._h, v._h, o.attnMask ? o.attnMask._h : null, p, !!o.isCausal)), weights: null };
+  }
+  const d = q.shape[q.ndim - 1]!;
+  const kt = k.transpose(-1, -2);
+  const raw = q.matmul(kt);
+  kt.dispose();
+  let scores = raw.div(Math.sqrt(d));
+  raw.dispose();
+  if (o.isCausal) {
+    const [lq, lk] = [q.shape[q.ndim - 2]!, k.shape[k.ndim - 2]!];
+    const causal = new Tensor(N.ones([lq, lk], 5, null));
+    const tri = causal.tril();
+    const inv = tri.logicalNot();
+    const s2 = scores.maskedFill(inv, -Infinity);
+    [causal, tri, inv, scores].forEach((t) => t.dispose());
+    scores = s2;
+  }
+  if (o.attnMask) {
+    let s2: Tensor;
+    if (o.attnMask.dtype === 'bool') { const inv = o.attnMask.logicalNot(); s2 = scores.maskedFill(inv, -Infinity); inv.dispose(); }
+    else s2 = scores.add(o.attnMask);
+    scores.dispose();
+    scores = s2;
+  }
+  const probs = scores.softmax(-1);
+  scores.dispose();
+  const dropped = p > 0 ? dropout(probs, p, true) : probs;
+  const output = dropped.matmul(v);
+  if (dropped !== probs) dropped.dispose();
+  return { output, weights: probs };
+}
+
+export interface CrossEntropyOptions { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction; labelSmoothing?: number }
+/** torch.nn.functional.cross_entropy over logits [N, C] (or [N, C, d...]) and class indices. */
+export function crossEntropy(logits: Tensor, target: Tensor, o: CrossEntropyOptions = {}): Tensor {
+  return new Tensor(N.crossEntropy(logits._h, target._h, o.weight ? o.weight._h : null, reductionCode(o.reduction ?? 'mean'), o.ignoreIndex ?? -100, o.labelSmoothing ?? 0));
+}
+export function nllLoss(logProbs: Tensor, target: Tensor, o: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction } = {}): Tensor {
+  return new Tensor(N.nllLoss(logProbs._h, target._h, o.weight ? o.weight._h : null, reductionCode(o.reduction ?? 'mean'), o.ignoreIndex ?? -100));
+}
+export function binaryCrossEntropyWithLogits(x: Tensor, y: Tensor, o: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
+  return new Tensor(N.bceWithLogits(x._h, y._h, o.weight ? o.weight._h : null, o.posWeight ? o.posWeight._h : null, reductionCode(o.reduction ?? 'mean')));
+}
+export function mseLoss(x: Tensor, y: Tensor, o: { reduction?: Reduction } = {}): Tensor {
+  return new Tensor(N.mseLoss(x._h, y._h, reductionCode(o.reduction ?? 'mean')));
+}

@@ -1,0 +1,4 @@
+export { Module, ModuleList, type LoadResult } from './module';
+export { Linear, Embedding, LayerNorm, Conv2d, Dropout, Activation, ReLU, GELU, SiLU, Tanh, Sequential } from './layers';
+export * as functional from './functional';
+export * as init from './init';

@@ -1,0 +1,91 @@
+// Process-wide engine settings: threads, BLAS check, seeds, grad mode, memory statistics.
+import { availableParallelism } from 'node:os';
+import { native as N } from './native';
+
+/**
+ * Threads: OpenBLAS on all cores and libtorch's intra-op pool at 1 thread by default. Both at full
+ * width oversubscribe a small machine (a BERT layer step 30-50% slower, engine-notes.md).
+ * Override with HUBTUNE_NUM_THREADS (intra-op) and HUBTUNE_BLAS_THREADS, or setNumThreads().
+ */
+export function setNumThreads(o: { intraOp?: number; blas?: number }): void {
+  if (o.intraOp !== undefined) N.setNumThreads(Math.max(1, o.intraOp));
+  if (o.blas !== undefined) N.setBlasThreads(Math.max(1, o.blas));
+}
+export function getNumThreads(): { intraOp: number; blas: number } {
+  return { intraOp: N.getNumThreads(), blas: N.blasInfo().threads };
+}
+
+function envInt(name: string): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}=${v} is not a positive integer`);
+  return n;
+}
+
+let warned = false;
+/** Returns a warning text when libtorch runs on a reference (unoptimised) BLAS, null otherwise. */
+export function blasWarning(): string | null {
+  const info = N.blasInfo();
+  if (info.vendor === 'openblas' || info.vendor === 'mkl') return null;
+  return 'hubtune: libtorch is using a reference BLAS (matrix products ~30x slower). Fix: apt-get install libopenblas0-pthread && update-alternatives --set libblas.so.3-x86_64-linux-gnu /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3';
+}
+
+function configure(): void {
+  const cores = availableParallelism();
+  N.setNumThreads(envInt('HUBTUNE_NUM_THREADS') ?? 1);
+  N.setBlasThreads(envInt('HUBTUNE_BLAS_THREADS') ?? cores);
+  const w = blasWarning();
+  if (w && !warned && !process.env.HUBTUNE_QUIET_BLAS_WARNING) { warned = true; console.warn(w); }
+}
+configure();
+
+/** Seeds libtorch's default generators (CPU and CUDA), like torch.manual_seed. */
+export function manualSeed(seed: number): void { N.manualSeed(seed); }
+export function getRngState(): Buffer { return N.getRngState(); }
+export function setRngState(state: Buffer): void { N.setRngState(state); }
+
+/** Runs `fn` with gradient recording off (torch.no_grad). */
+export function noGrad<T>(fn: () => T): T {
+  const prev = N.setGradEnabled(false);
+  try {
+    const r = fn();
+    if (r && typeof (r as any).then === 'function') throw new Error('noGrad() takes a synchronous function');
+    return r;
+  } finally {
+    N.setGradEnabled(prev);
+  }
+}
+export function isGradEnabled(): boolean { return N.isGradEnabled(); }
+export function setGradEnabled(on: boolean): boolean { return N.setGradEnabled(on); }
+
+export interface MemoryStats {
+  /** Tensor handles alive in JS. */ liveTensors: number;
+  /** Bytes of CPU tensor storage allocated by libtorch now. */ allocatedBytes: number;
+  peakAllocatedBytes: number;
+  rssBytes: number;
+}
+export function memoryStats(): MemoryStats {
+  const s = N.memoryStats();
+  return { liveTensors: s.liveTensors, allocatedBytes: s.allocatedBytes, peakAllocatedBytes: s.peakAllocatedBytes, rssBytes: process.memoryUsage.rss() };
+}
+export function resetPeakMemory(): void { N.resetPeakMemory(); }
+
+export const cuda = {
+  isAvailable: (): boolean => N.cudaAvailable(),
+  deviceCount: (): number => N.cudaDeviceCount(),
+};
+export function versions(): { torch: string; cuda: boolean } {
+  const v = N.versions();
+  return { torch: v.torch, cuda: v.cuda };
+}
+/** 'cuda' when available and asked for ('auto'), else 'cpu'; errors clearly when CUDA is asked but absent. */
+export function resolveDevice(d: string | undefined): string {
+  if (!d || d === 'auto') return N.cudaAvailable() ? 'cuda' : 'cpu';
+  if (d.startsWith('cuda') && !N.cudaAvailable()) {
+    throw new Error(`device '${d}' asked for, but CUDA is not available: this libtorch has no CUDA or no GPU is visible (use device 'cpu', or build hubtune with LIBTORCH_USE_PYTORCH=1 against a CUDA PyTorch)`);
+  }
+  return d;
+}
+/** Lets queued finalizers run: call once per training step in long synchronous loops. */
+export function yieldToEventLoop(): Promise<void> { return new Promise((r) => setImmediate(r)); }

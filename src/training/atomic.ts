@@ -1,0 +1,150 @@
+// Atomic file and folder writes: a reader (or a crash) never sees a half-written file or
+// checkpoint. Files: temp file in the same folder, fsync, rename over the target, fsync the folder.
+// Folders (checkpoints): build in `<final>.tmp-<pid>`, fsync everything, rename into place.
+import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+/** Names of in-progress (or abandoned) folders from writeDirAtomic: never a checkpoint. */
+export const TMP_DIR_PATTERN = /\.tmp-\d+$/;
+const OLD_DIR_PATTERN = /\.old-\d+$/;
+
+/** True for a name writeDirAtomic uses for unfinished or replaced folders. */
+export function isTempDirName(name: string): boolean {
+  return TMP_DIR_PATTERN.test(name) || OLD_DIR_PATTERN.test(name);
+}
+
+function fsyncDirSync(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch (err) {
+    // Some platforms/filesystems cannot fsync a directory; the rename is still atomic there.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF') throw err;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+function tempFileName(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Writes `data` to `path` atomically (synchronous). The folder must exist. */
+export function writeFileAtomicSync(path: string, data: string | Uint8Array): void {
+  const tmp = tempFileName(path);
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(tmp, 'w', 0o644);
+    fs.writeFileSync(fd, data);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = undefined;
+    fs.renameSync(tmp, path);
+  } catch (err) {
+    if (fd !== undefined) fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new Error(`cannot write ${path}: its folder does not exist; create ${dirname(path)} first`);
+    throw err;
+  }
+  fsyncDirSync(dirname(path));
+}
+
+/** Writes `data` to `path` atomically (temp file in the same folder, fsync, rename, fsync folder). */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = tempFileName(path);
+  let handle: fsp.FileHandle | undefined;
+  try {
+    handle = await fsp.open(tmp, 'w', 0o644);
+    await handle.writeFile(data);
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await fsp.rename(tmp, path);
+  } catch (err) {
+    if (handle !== undefined) await handle.close();
+    await fsp.rm(tmp, { force: true });
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new Error(`cannot write ${path}: its folder does not exist; create ${dirname(path)} first`);
+    throw err;
+  }
+  fsyncDirSync(dirname(path));
+}
+
+function fsyncTreeSync(dir: string): void {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) fsyncTreeSync(p);
+    else if (entry.isFile()) {
+      const fd = fs.openSync(p, 'r');
+      try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+    }
+  }
+  fsyncDirSync(dir);
+}
+
+function pidAlive(pid: number): boolean {
+  if (pid === process.pid) return false; // our own leftovers are stale by definition here
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes leftovers of interrupted writeDirAtomic calls in `parentDir` (`*.tmp-<pid>` and
+ * `*.old-<pid>` folders whose process is gone or is this one). Returns the removed names.
+ */
+export function cleanStaleTempDirs(parentDir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(parentDir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = /\.(?:tmp|old)-(\d+)$/.exec(name);
+    if (!m || pidAlive(Number(m[1]))) continue;
+    fs.rmSync(join(parentDir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+/**
+ * Builds a folder atomically: `fill(tmpDir)` writes into `<finalDir>.tmp-<pid>`; then every file is
+ * fsynced and the folder renamed to `finalDir` (replacing an existing one). If `fill` throws, the
+ * temp folder is removed and the error rethrown. Stale temp folders next to it are removed first.
+ */
+export async function writeDirAtomic(finalDir: string, fill: (tmpDir: string) => Promise<void> | void): Promise<void> {
+  const parent = dirname(finalDir);
+  await fsp.mkdir(parent, { recursive: true });
+  cleanStaleTempDirs(parent);
+  const tmp = `${finalDir}.tmp-${process.pid}`;
+  await fsp.rm(tmp, { recursive: true, force: true });
+  await fsp.mkdir(tmp);
+  try {
+    await fill(tmp);
+    fsyncTreeSync(tmp);
+  } catch (err) {
+    await fsp.rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
+  const old = `${finalDir}.old-${process.pid}`;
+  let replaced = false;
+  if (fs.existsSync(finalDir)) {
+    await fsp.rm(old, { recursive: true, force: true });
+    await fsp.rename(finalDir, old);
+    replaced = true;
+  }
+  await fsp.rename(tmp, finalDir);
+  fsyncDirSync(parent);
+  if (replaced) await fsp.rm(old, { recursive: true, force: true });
+}
