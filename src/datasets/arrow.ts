@@ -1,10 +1,10 @@
 // Arrow IPC stream files, the cache/save_to_disk format of Python `datasets`. Reading builds a
 // record-batch index from the message headers, so a batch is read only when one of its rows is.
-import { closeSync, openSync, readSync, statSync, writeFileSync, renameSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync, renameSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import {
   Binary, Bool, DataType, Field, FixedSizeList, Float16, Float32, Float64, Int16, Int32, Int64, Int8, LargeBinary, LargeUtf8,
-  List, Message, makeData, makeVector, MessageHeader, Null, RecordBatch, Schema, Struct, Table, Uint16, Uint32, Uint64, Uint8, Utf8, tableFromIPC,
+  List, Message, makeData, MessageHeader, Null, RecordBatch, Schema, Struct, Table, Uint16, Uint32, Uint64, Uint8, Utf8, tableFromIPC,
   tableToIPC, vectorFromArray, type Vector,
 } from 'apache-arrow';
 import { ChunkedColumn, type Column } from './columns';
@@ -76,7 +76,16 @@ export function openArrow(path: string): OpenedTable {
   const batches = msgs.filter((m) => m.type === MessageHeader.RecordBatch);
   const id = `${path}:${statSync(path).mtimeMs}`;
   let starts = 0;
+  const recent = new Map<Msg, Promise<Table>>();
   const loadBatch = (b: Msg, start: number): Promise<Table> => {
+    const hit = recent.get(b);
+    if (hit) return hit;
+    const p = readBatch(b, start);
+    recent.set(b, p);
+    if (recent.size > 4) recent.delete(recent.keys().next().value!);
+    return p;
+  };
+  const readBatch = (b: Msg, start: number): Promise<Table> => {
     const fd = openSync(path, 'r');
     try {
       return Promise.resolve(tableFromIPC(concatBytes([schemaBytes, readAt(fd, b.offset, b.length), EOS])));
@@ -188,43 +197,41 @@ export function arrowTypeOf(f: FeatureType): DataType {
   return mk();
 }
 
-function toArrowInput(f: FeatureType, t: DataType, v: unknown): unknown {
-  if (v === null || v === undefined) return null;
-  if (DataType.isInt(t) && t.bitWidth === 64) return typeof v === 'bigint' ? v : BigInt(v as number);
-  if (f instanceof Sequence) return (v as unknown[]).map((x) => toArrowInput(f.feature, t.children[0].type, x));
-  if (isFeatureDict(f) || f instanceof Image) {
-    const fields = (t as Struct).children;
-    const out: Record<string, unknown> = {};
-    const sub = f instanceof Image ? { bytes: new Value('binary'), path: new Value('string') } as Record<string, FeatureType> : f;
-    for (const fld of fields) out[fld.name] = toArrowInput(sub[fld.name], fld.type, (v as Record<string, unknown>)[fld.name]);
-    return out;
-  }
-  return v;
-}
-
-/**
- * Writes storage columns as an Arrow stream file (record batches of `batchSize` rows), with the
- * features in the schema's `huggingface` metadata, atomically (temp file + rename).
- */
-export function writeArrowStream(path: string, features: Features, columns: Record<string, unknown[]>, numRows: number, opts: { batchSize?: number } = {}): void {
-  const batchSize = opts.batchSize ?? 1000;
+/** Writes an Arrow stream file batch by batch (bounded memory), atomically. */
+export async function writeArrowFileStreaming(path: string, features: Features, numRows: number, read: (start: number, end: number) => Promise<Record<string, unknown[]>>, batchSize = 1000): Promise<void> {
   const fields = [...features].map(([name, f]) => new Field(name, arrowTypeOf(f), true));
   const schema = new Schema(fields, new Map([['huggingface', JSON.stringify({ info: { features: features.toJSON() } })]]));
-  const batches: RecordBatch[] = [];
-  for (let s = 0; s < numRows || (s === 0 && batches.length === 0); s += batchSize) {
-    const e = Math.min(numRows, s + batchSize);
-    const children = fields.map((fld) => {
-      const f = features.get(fld.name)!;
-      const vals = columns[fld.name].slice(s, e).map((v) => toArrowInput(f, fld.type, v));
-      const vec = vectorFromArray(vals, fld.type);
-      return vec.data.length === 1 ? vec.data[0] : makeVector(vec.toArray()).data[0];
-    });
-    batches.push(new RecordBatch(schema, makeData({ type: new Struct(fields), length: e - s, nullCount: 0, children })));
-    if (numRows === 0) break;
-  }
-  const table = new Table(schema, batches);
-  const bytes = tableToIPC(table, 'stream');
+  const header = tableToIPC(new Table(schema), 'stream');
+  const schemaBytes = header.subarray(0, header.length - 8);
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, bytes);
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, schemaBytes);
+    for (let s = 0; s < numRows; s += batchSize) {
+      const e = Math.min(numRows, s + batchSize);
+      const data = await read(s, e);
+      const children = fields.map((fld) => {
+        const f = features.get(fld.name)!;
+        const vec = vectorFromArray(data[fld.name].map((v) => toArrowValue(f, v)), fld.type);
+        return vec.data[0];
+      });
+      const batch = new RecordBatch(schema, makeData({ type: new Struct(fields), length: e - s, nullCount: 0, children }));
+      const bytes = tableToIPC(new Table([batch]), 'stream');
+      writeSync(fd, bytes.subarray(schemaBytes.length, bytes.length - 8));
+    }
+    writeSync(fd, new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]));
+  } finally { closeSync(fd); }
   renameSync(tmp, path);
 }
+
+function toArrowValue(f: FeatureType, v: unknown): unknown {
+  if (v === null || v === undefined) return null;
+  if (f instanceof ClassLabel) return BigInt(v as number);
+  if (f instanceof Value) return (f.dtype === 'int64' || f.dtype === 'uint64') && typeof v === 'number' ? BigInt(v) : v;
+  if (f instanceof Image) return v;
+  if (f instanceof Sequence) return (v as unknown[]).map((x) => toArrowValue(f.feature, x));
+  const out: Record<string, unknown> = {};
+  for (const [k, sub] of Object.entries(f as Record<string, FeatureType>)) out[k] = toArrowValue(sub, (v as Record<string, unknown>)[k]);
+  return out;
+}
+

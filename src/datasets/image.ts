@@ -62,7 +62,7 @@ export async function decodeImage(input: { bytes?: Uint8Array | null; path?: str
       throw new Error(`${where}: cannot read image file ${input.path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check that the file exists`);
     }
   }
-  let data: Buffer; let info: sharp.OutputInfo; let format: string | undefined;
+  let data: Buffer; let info: { width: number; height: number; channels: number }; let format: string | undefined;
   try {
     const img = sharp(bytes, { ignoreIcc: true, failOn: 'error', limitInputPixels: false });
     const meta = await img.metadata();

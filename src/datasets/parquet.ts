@@ -5,7 +5,7 @@ import { basename } from 'node:path';
 import { parquetMetadataAsync, parquetRead, parquetSchema, type AsyncBuffer, type FileMetaData, type SchemaTree } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { parquetWriteFile } from 'hyparquet-writer';
-import type { SchemaElement } from 'hyparquet';
+import type { SchemaElement } from 'hyparquet-writer';
 import { ChunkedColumn, type Column } from './columns';
 import { ClassLabel, Features, Image, Sequence, Value, isFeatureDict, type FeatureType } from './features';
 

@@ -34,7 +34,8 @@ export function niceTicks(lo: number, hi: number, target = 6): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
   const out: number[] = [];
-  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  const first = Math.ceil(lo / step - 1e-9);
+  for (let k = first; k * step <= hi + step * 1e-9; k++) out.push(k === 0 ? 0 : Number((k * step).toPrecision(12)));
   return out;
 }
 
@@ -58,6 +59,10 @@ export function lineChartSVG(params: LineChartParams): string {
   else { const pad = (y1 - y0) * 0.05 || Math.abs(y0) * 0.1 || 1; y0 -= pad; y1 += pad; }
   if (x1 === x0) { x0 -= 1; x1 += 1; }
   const xt = niceTicks(x0, x1), yt = niceTicks(y0, y1);
+  if (xt.length > 1) { // extend the x range to the next tick when the data stops just short of it
+    const step = xt[1] - xt[0], up = Math.ceil(x1 / step - 1e-9) * step;
+    if (up - x1 < step * 0.5) { x1 = up; if (xt[xt.length - 1] < up - step * 1e-9) xt.push(up); }
+  }
   if (!params.yRange && yt.length) { y0 = Math.min(y0, yt[0]); y1 = Math.max(y1, yt[yt.length - 1]); }
   const sx = (x: number) => m.left + ((x - x0) / (x1 - x0)) * pw;
   const sy = (y: number) => m.top + ph - ((y - y0) / (y1 - y0)) * ph;
@@ -127,7 +132,7 @@ export function confusionMatrixSVG(params: ConfusionMatrixParams): string {
   if (matrix.length !== n || matrix.some((r) => r.length !== n)) throw new Error(`confusionMatrixSVG: matrix must be ${n}x${n} to match labels (got ${matrix.length}x${matrix[0]?.length ?? 0})`);
   const c = params.cell ?? 90;
   const maxLabel = Math.max(...labels.map((l) => l.length));
-  const left = Math.max(90, maxLabel * 7 + 50), top = 60, bottom = Math.max(70, maxLabel * 5 + 50), right = 20;
+  const left = Math.max(90, maxLabel * 7 + 50), top = 60, bottom = Math.max(60, maxLabel * 4 + 40), right = 20;
   const W = left + n * c + right, H = top + n * c + bottom;
   const o: string[] = [];
   o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="${FONT}">`);

@@ -202,8 +202,9 @@ export function makeParaphrasePair(rng: Rng, idx: number, positiveRate = 0.68): 
   const f = randomFrame(rng);
   const st = randomStyle(rng);
   const s1 = realise(f, st);
-  for (let attempt = 0; attempt < 20; attempt++) {
-    if (rng.chance(positiveRate)) {
+  const positive = rng.chance(positiveRate); // decided once, so retries do not bias the rate
+  for (let attempt = 0; attempt < 50; attempt++) {
+    if (positive) {
       const p = paraphrase(rng, f, st);
       const s2 = realise(p.frame, p.style);
       if (s2 !== s1) return { sentence1: s1, sentence2: s2, label: 1, idx, kind: 'paraphrase' };

@@ -17,7 +17,12 @@ export class MetricError extends Error {
 /** Called with sklearn's warning texts (UndefinedMetricWarning / UserWarning). */
 export type WarningHandler = (message: string, category: 'UndefinedMetricWarning' | 'UserWarning') => void;
 
+const shownWarnings = new Set<string>();
+
+/** process.emitWarning, each distinct message once per process (like Python's default warnings filter). */
 export const defaultWarningHandler: WarningHandler = (message, category) => {
+  if (shownWarnings.has(message)) return;
+  shownWarnings.add(message);
   process.emitWarning(message, category);
 };
 

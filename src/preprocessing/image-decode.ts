@@ -2,7 +2,7 @@
 // and the stored pixel values. Embedded ICC profiles are ignored (PIL does not apply them),
 // EXIF orientation is not applied (PIL does not either), multi-frame files give frame 0.
 import { readFile } from 'node:fs/promises';
-import sharp from 'sharp';
+import sharp, { type Metadata, type Sharp } from 'sharp';
 import { MODE_CHANNELS, type DecodedImage, type PILMode } from './pil/types';
 
 export type { DecodedImage, PILMode } from './pil/types';
@@ -88,35 +88,71 @@ export async function decodeImage(input: ImageSource, opts: DecodeOptions = {}):
   if (buf.length === 0) throw new ImageDecodeError(`Cannot decode image ${what}: the file is empty (0 bytes)`);
   const bytes = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
 
-  let meta: sharp.Metadata;
-  try {
-    meta = await sharp(bytes).metadata();
-  } catch (e) {
-    throw new ImageDecodeError(`Cannot decode image ${what}: not a supported image file, or corrupt (${firstLine(e)})`);
+  let probe = fastProbe(bytes);
+  if (!probe) {
+    let meta: Metadata;
+    try {
+      meta = await sharp(bytes).metadata();
+    } catch (e) {
+      throw new ImageDecodeError(`Cannot decode image ${what}: not a supported image file, or corrupt (${firstLine(e)})`);
+    }
+    probe = { format: meta.format ?? 'image', width: meta.width ?? 0, height: meta.height ?? 0, mode: pilMode(meta), is16: meta.depth === 'ushort' };
   }
-  if (!meta.width || !meta.height) {
-    throw new ImageDecodeError(`Cannot decode image ${what}: it has zero size (${meta.width ?? 0}x${meta.height ?? 0})`);
+  if (!probe.width || !probe.height) {
+    throw new ImageDecodeError(`Cannot decode image ${what}: it has zero size (${probe.width}x${probe.height})`);
   }
-  const png = meta.format === 'png' ? pngInfo(bytes) : null;
   try {
-    return await decodePixels(bytes, meta, png);
+    return await decodePixels(bytes, probe);
   } catch (e) {
     if (e instanceof ImageDecodeError) throw new ImageDecodeError(`Cannot decode image ${what}: ${e.message}`);
-    throw new ImageDecodeError(`Cannot decode image ${what}: truncated or corrupt ${meta.format ?? 'image'} data (${firstLine(e)})`);
+    throw new ImageDecodeError(`Cannot decode image ${what}: truncated or corrupt ${probe.format} data (${firstLine(e)})`);
   }
 }
 
-/** The PIL mode `Image.open` gives for this file. */
-function pilMode(meta: sharp.Metadata, png: PngInfo | null): PILMode {
+interface Probe {
+  format: string;
+  width: number;
+  height: number;
+  mode: PILMode;
+  is16: boolean;
+  palette?: Uint8Array;
+}
+
+/** Mode and size from the PNG or JPEG header without a decoder round trip; null for other files. */
+function fastProbe(buf: Uint8Array): Probe | null {
+  const png = pngInfo(buf);
   if (png) {
-    switch (png.colorType) {
-      case 0: return png.bitDepth === 1 ? '1' : png.bitDepth === 16 ? 'I;16' : 'L';
-      case 2: return 'RGB';
-      case 3: return 'P';
-      case 4: return 'LA';
-      case 6: return 'RGBA';
-    }
+    const mode = ({ 0: png.bitDepth === 1 ? '1' : png.bitDepth === 16 ? 'I;16' : 'L', 2: 'RGB', 3: 'P', 4: 'LA', 6: 'RGBA' } as Record<number, PILMode>)[png.colorType];
+    if (!mode) return null;
+    return { format: 'png', width: png.width, height: png.height, mode, is16: png.bitDepth === 16, palette: png.palette };
   }
+  if (buf.length < 4 || buf[0] !== 0xff || buf[1] !== 0xd8) return null;
+  // JPEG: walk the markers to the first SOFn
+  let pos = 2;
+  while (pos + 4 <= buf.length) {
+    if (buf[pos] !== 0xff) return null;
+    const marker = buf[pos + 1];
+    if (marker === 0xff) { pos++; continue; }
+    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) { pos += 2; continue; }
+    const len = (buf[pos + 2] << 8) | buf[pos + 3];
+    const isSOF = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (isSOF) {
+      if (pos + 10 > buf.length) return null;
+      const height = (buf[pos + 5] << 8) | buf[pos + 6];
+      const width = (buf[pos + 7] << 8) | buf[pos + 8];
+      const nf = buf[pos + 9];
+      const mode = ({ 1: 'L', 3: 'RGB', 4: 'CMYK' } as Record<number, PILMode>)[nf];
+      if (!mode || height === 0) return null; // let the decoder judge
+      return { format: 'jpeg', width, height, mode, is16: false };
+    }
+    if (marker === 0xd9 || marker === 0xda) return null;
+    pos += 2 + len;
+  }
+  return null;
+}
+
+/** The PIL mode `Image.open` gives for this file. */
+function pilMode(meta: Metadata): PILMode {
   const ch = meta.channels ?? 3;
   if (meta.space === 'cmyk') return 'CMYK';
   if (meta.space === 'b-w' || meta.space === 'grey16') {
@@ -126,7 +162,7 @@ function pilMode(meta: sharp.Metadata, png: PngInfo | null): PILMode {
   return ch >= 4 || meta.hasAlpha ? 'RGBA' : 'RGB';
 }
 
-async function raw(bytes: Buffer, setup: (s: sharp.Sharp) => sharp.Sharp, depth: 'uchar' | 'ushort') {
+async function raw(bytes: Buffer, setup: (s: Sharp) => Sharp, depth: 'uchar' | 'ushort') {
   // ignoreIcc: keep the stored values (PIL never applies the embedded profile)
   const s = setup(sharp(bytes, { ignoreIcc: true, failOn: 'truncated' }));
   const { data, info } = await s.raw({ depth }).toBuffer({ resolveWithObject: true });
@@ -146,11 +182,8 @@ function pick(values: Uint8Array | Uint16Array, from: number, keep: number[], hi
   return out;
 }
 
-async function decodePixels(bytes: Buffer, meta: sharp.Metadata, png: PngInfo | null): Promise<DecodedImage> {
-  const mode = pilMode(meta, png);
-  const width = meta.width!;
-  const height = meta.height!;
-  const is16 = meta.depth === 'ushort';
+async function decodePixels(bytes: Buffer, probe: Probe): Promise<DecodedImage> {
+  const { mode, width, height, is16 } = probe;
   const depth = is16 ? 'ushort' : 'uchar';
   const image = (data: Uint8Array | Uint16Array, extra: Partial<DecodedImage> = {}): DecodedImage => {
     const img: DecodedImage = { width, height, mode, channels: MODE_CHANNELS[mode], data, ...extra };
@@ -186,7 +219,7 @@ async function decodePixels(bytes: Buffer, meta: sharp.Metadata, png: PngInfo | 
       return image(is16 ? pick(values, 4, [0, 1, 2, 3], true) : (values as Uint8Array));
     }
     case 'P': {
-      const palette = png?.palette;
+      const palette = probe.palette;
       if (!palette) throw new ImageDecodeError('palette image without a PLTE chunk');
       const { values, info } = await raw(bytes, (s) => s, 'uchar');
       return image(paletteIndices(values as Uint8Array, info.channels, palette), { palette });

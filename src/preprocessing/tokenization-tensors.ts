@@ -2,32 +2,19 @@
 // (returnTensors: 'pt' and the data collators). Everything before this works on plain and
 // typed arrays.
 
-// TEMPORARY until src/torch/index.ts exists: the engine is loaded lazily so that the rest of
-// the tokenizer can be used and tested without it.
-type AnyTensor = { shape: number[]; dtype: string; toTypedArray(): ArrayLike<number | bigint>; toArray(): unknown };
-export type Tensor = AnyTensor;
-export type TensorDType = 'float32' | 'int64' | 'int32' | 'bool' | 'uint8' | 'float16' | 'bfloat16';
+import { tensor, isTensor as isEngineTensor, type Tensor, type DType } from '../torch';
 
-let torchModule: any = null;
-let torchError: unknown = null;
-try {
-  const spec = '../torch';
-  torchModule = await import(spec);
-} catch (e) {
-  torchError = e;
-}
+export type { Tensor };
+export type TensorDType = DType;
 
 /** Creates an engine tensor from flat data and a shape. */
 export function makeTensor(data: ArrayLike<number> | ArrayLike<bigint>, dtype: TensorDType, shape: number[]): Tensor {
-  if (!torchModule) {
-    throw new Error(`tensors need the engine (src/torch), which could not be loaded (${(torchError as Error)?.message ?? torchError}); build it with npm ci, or omit returnTensors`);
-  }
-  return torchModule.tensor(data, { dtype, shape });
+  return tensor(data, { dtype, shape });
 }
 
-/** True for an engine tensor (anything with a numeric shape and toTypedArray()). */
+/** True for an engine tensor. */
 export function isTensor(x: unknown): x is Tensor {
-  return typeof x === 'object' && x !== null && Array.isArray((x as any).shape) && typeof (x as any).toTypedArray === 'function';
+  return isEngineTensor(x);
 }
 
 function kind(v: unknown): string {
@@ -45,7 +32,8 @@ const TYPED_DTYPES: Record<string, TensorDType> = {
 
 /**
  * Stacks one value per example into a tensor with a leading batch axis. Values may be numbers,
- * bigints, booleans, (nested) arrays, typed arrays or Tensors, all of the same shape. The dtype
+ * bigints, booleans, (nested) arrays, typed arrays, `{data, shape}` objects or Tensors, all of
+ * the same shape. The dtype
  * is `dtype` when given, else int64 for integers, float32 for fractional numbers, the typed
  * array's or tensor's own type otherwise.
  */
@@ -63,6 +51,18 @@ export function stackToTensor(key: string, values: readonly unknown[], dtype?: T
       return (v as Tensor).toTypedArray();
     });
     const dt = dtype ?? (first.dtype as TensorDType);
+    return makeTensor(concat(parts, width, dt), dt, [values.length, ...shape]);
+  }
+  if (isShapedArray(first)) {
+    const shape = first.shape;
+    const width = shape.reduce((a, b) => a * b, 1);
+    const parts = values.map((v, i) => {
+      if (!isShapedArray(v) || v.shape.length !== shape.length || v.shape.some((d, j) => d !== shape[j]) || v.data.length !== width) {
+        fail(i, `is ${kind(v)} of another shape than example 0 ([${shape.join(', ')}])`);
+      }
+      return (v as ShapedArray).data;
+    });
+    const dt = dtype ?? TYPED_DTYPES[first.data.constructor.name] ?? 'float32';
     return makeTensor(concat(parts, width, dt), dt, [values.length, ...shape]);
   }
   if (ArrayBuffer.isView(first) && !(first instanceof DataView)) {
@@ -95,6 +95,13 @@ export function stackToTensor(key: string, values: readonly unknown[], dtype?: T
     }
   }
   return makeTensor(concat([flat as ArrayLike<number | bigint | boolean> as ArrayLike<number>], flat.length, dt), dt, [values.length, ...shape]);
+}
+
+/** `{data, shape}`: a flat typed array with its shape (what the image processor returns). */
+export interface ShapedArray { data: ArrayLike<number | bigint> & ArrayBufferView; shape: number[] }
+
+function isShapedArray(v: unknown): v is ShapedArray {
+  return typeof v === 'object' && v !== null && !isTensor(v) && ArrayBuffer.isView((v as any).data) && Array.isArray((v as any).shape);
 }
 
 function shapeOf(v: unknown): number[] {

@@ -46,7 +46,7 @@ export function formatTensor(t: Tensor): string {
     const parts: string[] = [];
     const cut = summarize && n > 2 * EDGE;
     for (let i = 0; i < n; i++) {
-      if (cut && i === EDGE) { parts.push('...'); i = n - EDGE - 1; continue; }
+      if (cut && i === EDGE) { parts.push(depth === shape.length - 1 ? ' ...' : '...'); i = n - EDGE - 1; continue; }
       parts.push(render(x[i], depth + 1));
     }
     if (depth === shape.length - 1) return `[${parts.join(', ')}]`;

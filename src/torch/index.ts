@@ -13,3 +13,5 @@ export {
 export * as nn from './nn/index';
 export * as optim from './optim/index';
 export { functional as F } from './nn/index';
+export { loadSafetensors, loadShardedSafetensors, saveSafetensors, tensorsFromSafetensors, tensorToWrite } from './serialization';
+export * as safetensors from './safetensors';

@@ -185,6 +185,8 @@ describe('safetensors: sharded checkpoints', () => {
       writeFileSync(join(dir, 'model-00001-of-00009.safetensors'), 'stale');
       writeFileSync(join(dir, 'model.safetensors'), 'stale single file');
       const res = writeSharded(dir, tensors, { maxShardSize: 88 });
+      assert.equal(writeSharded(join(dir, 'sub/dir'), tensors).files[0], 'model.safetensors'); // creates the folder
+      rmSync(join(dir, 'sub'), { recursive: true });
       // 40+40 = 80 <= 88, +8 = 88 <= 88; big (160) alone; head in a new shard
       assert.deepEqual(res.files, ['model-00001-of-00003.safetensors', 'model-00002-of-00003.safetensors', 'model-00003-of-00003.safetensors']);
       assert.deepEqual(readdirSync(dir).sort(), [...res.files, 'model.safetensors.index.json'].sort());

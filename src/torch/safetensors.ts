@@ -7,7 +7,7 @@
 // (overflow-checked), tensors contiguous without overlap or gap, and the data section fully covered.
 // Writing follows its `serialize`: tensors sorted by dtype (the reference's enum order, descending:
 // widest alignment first) then name, compact JSON header padded with spaces to a multiple of 8 bytes.
-import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, readdirSync, renameSync, unlinkSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, unlinkSync, writeSync, existsSync } from 'node:fs';
 import { constants as bufferConstants } from 'node:buffer';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -488,6 +488,7 @@ export function writeSharded(
   const names = n === 1 ? [weightsName] : shards.map((_, i) => `${stem}-${String(i + 1).padStart(5, '0')}-of-${String(n).padStart(5, '0')}.safetensors`);
   // validate everything before touching the folder
   const prepared = shards.map((s, i) => prepare(new Map(s), metadata, names[i]));
+  mkdirSync(dir, { recursive: true });
   prepared.forEach((p, i) => writeFileAtomic(join(dir, names[i]), [p.header, ...p.order.map((t) => t.data)]));
   let index: { metadata: { total_size: number }; weight_map: Record<string, string> } | null = null;
   if (n > 1) {

@@ -11,6 +11,7 @@ const enum U { NEG, EXP, LOG, SQRT, RSQRT, TANH, SIGMOID, ABS, RELU, SILU, GELU,
   SIGN, NOT, RECIP, SQUARE, ISNAN, ISINF, ERF, LOG1P, EXPM1, ISFINITE, ERFINV, TRUNC, LOG2 }
 const enum B { ADD, SUB, MUL, DIV, POW, EQ, NE, LT, LE, GT, GE, MAX, MIN, AND, OR, MATMUL, BMM, MM, REM, FLOORDIV, XOR, ATAN2 }
 
+export type { DType };
 export type Scalar = number | boolean;
 export type TensorLike = Tensor | Scalar;
 export type Reduction = 'none' | 'mean' | 'sum';

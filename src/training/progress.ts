@@ -71,7 +71,7 @@ export class ProgressCallback implements TrainerCallback {
       numEpochs: String(state.numTrainEpochs),
       lossStr: this.lastLoss === null ? '-' : this.lastLoss.toFixed(4),
       lrStr: this.lastLr === null ? '-' : pyFloat(Number(this.lastLr.toPrecision(3))),
-      rateStr: rate >= 1 || rate === 0 ? rate.toFixed(2) : `${(1 / rate).toFixed(2)}s/`,
+      rateStr: rate >= 1 || rate === 0 ? `${rate.toFixed(2)}it/s` : `${(1 / rate).toFixed(2)}s/it`,
       leftStr: formatDuration(left),
       elapsedStr: formatDuration(elapsed),
     };
@@ -83,7 +83,7 @@ export class ProgressCallback implements TrainerCallback {
     if (!state.isWorldProcessZero || args.disableTqdm || !this.tty) return;
     this.multibar = new cliProgress.MultiBar({
       stream: this.stream as NodeJS.WritableStream,
-      format: 'epoch {epochStr}/{numEpochs} |{bar}| {value}/{total} steps | loss {lossStr} | lr {lrStr} | {rateStr}it/s | {elapsedStr}<{leftStr}',
+      format: 'epoch {epochStr}/{numEpochs} |{bar}| {value}/{total} steps | loss {lossStr} | lr {lrStr} | {rateStr} | {elapsedStr}<{leftStr}',
       barCompleteChar: '\u2588',
       barIncompleteChar: '\u2591',
       hideCursor: true,

@@ -89,6 +89,8 @@ export interface Fault {
   dropAfterBytes?: number;
   /** Wait this long before answering. */
   delayMs?: number;
+  /** Serve the body with its first byte changed (a corrupting proxy or disk). */
+  corrupt?: boolean;
   /** Wait this long between body chunks (slow transfer). */
   chunkDelayMs?: number;
   /** How many requests it applies to (default 1). */
@@ -387,7 +389,11 @@ export async function startHubServer(opts: StartHubServerOptions = {}): Promise<
         status = 206;
       }
     }
-    const body = total === 0 ? Buffer.alloc(0) : content.subarray(start, end + 1);
+    let body = total === 0 ? Buffer.alloc(0) : content.subarray(start, end + 1);
+    if (fault?.corrupt && body.length > 0) {
+      body = Buffer.from(body);
+      body[0] ^= 0xff;
+    }
     res.writeHead(status, {
       'accept-ranges': 'bytes',
       'content-length': String(body.length),

@@ -1,6 +1,8 @@
 // One module per command group; each exports register(program).
 import type { Command } from 'commander';
+import { register as registerHub } from './hub';
 
 export function registerAll(program: Command): void {
   void program;
+  registerHub(program);
 }
