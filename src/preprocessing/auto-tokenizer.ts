@@ -19,6 +19,8 @@ export interface AutoTokenizerOptions {
   cacheDir?: string;
   /** Hub token (default: the one hubtune's Hub client finds). */
   token?: string;
+  /** Hub URL (default $HF_ENDPOINT or https://huggingface.co). */
+  endpoint?: string;
   /** Only use files already in the cache. */
   localFilesOnly?: boolean;
   /** false: ignore tokenizer.json and build from the vocabulary files like Python's slow tokenizer. */
@@ -129,6 +131,7 @@ async function makeGetter(idOrPath: string, opts: AutoTokenizerOptions): Promise
       if (opts.cacheDir !== undefined) args.cacheDir = opts.cacheDir;
       if (opts.token !== undefined) args.token = opts.token;
       if (opts.localFilesOnly !== undefined) args.localFilesOnly = opts.localFilesOnly;
+      if (opts.endpoint !== undefined) args.endpoint = opts.endpoint;
       try {
         return await hub.hfHubDownload(args);
       } catch (e) {

@@ -5,10 +5,15 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tokenizer as BackendTokenizer } from '@huggingface/tokenizers';
-import { byteLevelTokensToString } from './tokenizers/byte-level';
+import { byteLevelTokensToString, byteToUnicodeTable } from './tokenizers/byte-level';
 import { vocabularyFilesFromModel, type AddedTokenJson } from './tokenizers/build';
 import { CallableBase } from './tokenizers/callable';
 import { isTensor, stackToTensor, type Tensor } from './tokenization-tensors';
+
+/** Characters that BertNormalizer(clean_text) turns into a space (JS \\s minus control characters). */
+const BERT_SPACE_RE = /[ \t\n\r\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/;
+const PIECE_CACHE_SIZE = 200_000;
+const UTF8 = new TextEncoder();
 
 /** transformers' VERY_LARGE_INTEGER: model_max_length of a tokenizer that has none. */
 export const VERY_LARGE_INTEGER = 1e30;
@@ -180,6 +185,10 @@ export class PreTrainedTokenizer extends CallableBase {
   private readonly unkIdFallback: number | undefined;
   private allSpecialIdSet: Set<number> | null = null;
   private warnedTooLong = false;
+  private fastPath: 'wordpiece' | 'bytelevel' | null = null;
+  private byteLevelPattern: RegExp | null = null;
+  private addedFirstChars: RegExp | null = null;
+  private readonly pieceCache = new Map<string, number[]>();
   private warnedImplicitTruncation = false;
 
   constructor(init: TokenizerInit) {
@@ -219,6 +228,7 @@ export class PreTrainedTokenizer extends CallableBase {
     }
     this.backend = new BackendTokenizer(init.tokenizerJson, { ...init.config, clean_up_tokenization_spaces: false });
     this.template = this.parsePostProcessor(init.tokenizerJson.post_processor);
+    this.chooseFastPath(init.tokenizerJson);
     const dec = init.tokenizerJson.decoder;
     this.decoderKind = dec?.type === 'WordPiece' ? 'wordpiece' : dec?.type === 'ByteLevel' ? 'bytelevel' : 'backend';
     this.wordpiecePrefix = dec?.prefix ?? '##';
@@ -376,11 +386,74 @@ export class PreTrainedTokenizer extends CallableBase {
     return (this.backend as any).encode_text(text) as string[];
   }
 
-  private textToIds(text: string): number[] {
+  private slowTextToIds(text: string): number[] {
     const tokens: string[] = (this.backend as any).encode_text(text);
     const ids = new Array<number>(tokens.length);
     for (let i = 0; i < tokens.length; i++) ids[i] = this.tokenToId(tokens[i]);
     return ids;
+  }
+
+  private cacheIds(key: string, ids: number[]): number[] {
+    if (this.pieceCache.size >= PIECE_CACHE_SIZE) this.pieceCache.clear();
+    this.pieceCache.set(key, ids);
+    return ids;
+  }
+
+  /**
+   * Text -> ids. Fast paths cache the ids of each independent piece of text; they give exactly
+   * what the backend gives for the whole text:
+   * - BERT (BertNormalizer with clean_text + BertPreTokenizer): the pieces between the characters
+   *   that the normaliser turns into spaces are tokenised independently;
+   * - byte-level BPE without a normaliser, when the text holds no added token: the pieces are the
+   *   pre-tokeniser's regex matches.
+   */
+  private textToIds(text: string): number[] {
+    const fast = this.fastPath;
+    if (fast === 'wordpiece') {
+      const out: number[] = [];
+      for (const piece of text.split(BERT_SPACE_RE)) {
+        if (piece === '') continue;
+        const ids = this.pieceCache.get(piece) ?? this.cacheIds(piece, this.slowTextToIds(piece));
+        for (let i = 0; i < ids.length; i++) out.push(ids[i]);
+      }
+      return out;
+    }
+    if (fast === 'bytelevel' && (this.addedFirstChars === null || !this.addedFirstChars.test(text))) {
+      const pre = (this.backend as any).pre_tokenizer;
+      if (pre.add_prefix_space && text.length > 0 && !text.startsWith(' ')) text = ' ' + text;
+      const words: string[] = text.match(this.byteLevelPattern!) ?? [];
+      const out: number[] = [];
+      const model = (this.backend as any).model;
+      const table = byteToUnicodeTable();
+      for (const word of words) {
+        let ids = this.pieceCache.get(word);
+        if (ids === undefined) {
+          let encoded = '';
+          for (const b of UTF8.encode(word)) encoded += table[b];
+          const tokens: string[] = model([encoded]);
+          ids = this.cacheIds(word, tokens.map((t) => this.tokenToId(t)));
+        }
+        for (let i = 0; i < ids.length; i++) out.push(ids[i]);
+      }
+      return out;
+    }
+    return this.slowTextToIds(text);
+  }
+
+  private chooseFastPath(tj: Record<string, any>): void {
+    const norm = tj.normalizer, pre = tj.pre_tokenizer, model = tj.model;
+    if (model?.type === 'WordPiece' && norm?.type === 'BertNormalizer' && norm.clean_text && pre?.type === 'BertPreTokenizer') {
+      this.fastPath = 'wordpiece';
+      return;
+    }
+    const backendPre = (this.backend as any).pre_tokenizer;
+    if (model?.type === 'BPE' && !norm && pre?.type === 'ByteLevel' && backendPre?.use_regex && backendPre.pattern instanceof RegExp && !model.dropout) {
+      this.fastPath = 'bytelevel';
+      this.byteLevelPattern = backendPre.pattern;
+      const firsts = new Set<string>();
+      for (const t of (tj.added_tokens ?? []) as AddedTokenJson[]) if (t.content.length) firsts.add(String.fromCodePoint(t.content.codePointAt(0)!));
+      this.addedFirstChars = firsts.size ? new RegExp(`[${[...firsts].map((c) => c.replace(/[\\\]\[^-]/g, '\\$&')).join('')}]`, 'u') : null;
+    }
   }
 
   private parsePostProcessor(pp: any): Template {

@@ -63,7 +63,7 @@ describe('PreTrainedTokenizer', () => {
     assert.equal(one.input_ids.dtype, 'int64');
     const batch = tok(['hello', 'the cat sat'], { padding: true, returnTensors: 'pt' });
     assert.deepEqual(batch.input_ids.shape, [2, 5]);
-    assert.deepEqual(batch.attention_mask.toArray(), [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]]);
+    assert.deepEqual(batch.attention_mask!.toArray(), [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]]);
     assert.throws(() => tok(['hello', 'the cat sat'], { returnTensors: 'pt' }), /pad or truncate/);
   });
 
@@ -133,6 +133,28 @@ describe('PreTrainedTokenizer', () => {
     assert.deepEqual(out.attention_mask, [[1, 1, 1], [1, 1, 0]]);
     assert.deepEqual(out.label, [1, 0]);
   });
+});
+
+describe('cached fast paths', () => {
+  const TRICKY = [
+    'a\u000bb c\u000cd', 'x\u00a0y\u2003z\u3000w', 'zero\u200bwidth\ufeffbom', 'tab\tnew\nline\r\n', '  lead and trail  ',
+    'ΣΑΣ ΟΔΟΣ σοφός', 'e\u0301 n\u0303 Café', '日本語テキスト中文', 'emoji 😀👍🏽 ❤️', "don't  it's", '   ', '', 'a  <mask>  b <s>x</s>',
+    '[CLS] x [MASK]y', 'x'.repeat(130), 'ｆｕｌｌ ｗｉｄｔｈ', 'a\u2028b\u2029c\u0085d',
+  ];
+  for (const name of ['bert', 'roberta']) {
+    test(`${name}: the same ids as the uncached backend`, needsShared, async () => {
+      const fixture = JSON.parse((await import('node:fs')).readFileSync(sharedPath('fixtures', 'hf-reference', 'tokenizers', 'cases.json'), 'utf8'));
+      const texts = [...TRICKY, ...fixture.cases.flatMap((c: any) => [c.text, c.text_pair, ...(c.texts ?? [])]).filter((t: unknown) => typeof t === 'string')];
+      for (const useFast of [true, false]) {
+        const t = await AutoTokenizer.fromPretrained(sharedPath('fixtures', 'hf-reference', 'tokenizers', name), { useFast });
+        for (const text of texts) {
+          const expected = t.backend.encode(text, { add_special_tokens: false }).ids;
+          assert.deepEqual(t(text, { addSpecialTokens: false, verbose: false }).input_ids, expected, JSON.stringify(text));
+          assert.deepEqual(t(text, { addSpecialTokens: false, verbose: false }).input_ids, expected, 'cached: ' + JSON.stringify(text));
+        }
+      }
+    });
+  }
 });
 
 describe('AutoTokenizer errors and savePretrained', () => {

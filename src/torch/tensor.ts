@@ -37,6 +37,13 @@ export class Tensor {
     track(this);
   }
 
+  /** @internal Replaces the data under this tensor (same object, autograd identity kept), e.g. Module.to(). */
+  _setData(src: Tensor): void {
+    N.setData(this._h, src._h);
+    this._shape = undefined;
+    this._dtype = undefined;
+  }
+
   // ---- metadata ---------------------------------------------------------------
   get shape(): number[] { return (this._shape ??= N.shape(this._h)); }
   get dtype(): DType { return (this._dtype ??= dtypeName(N.dtype(this._h))); }

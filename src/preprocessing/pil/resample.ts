@@ -145,25 +145,26 @@ function horizontal8(
       const ko = xx * ksize;
       let p = row + xmin * C;
       if (C === 3) {
+        // int32 sums as in C (Pillow keeps 2 bits of headroom, so they do not overflow)
         let s0 = HALF, s1 = HALF, s2 = HALF;
         for (let x = 0; x < xmax; x++, p += 3) {
           const w = k[ko + x];
-          s0 += src[p] * w;
-          s1 += src[p + 1] * w;
-          s2 += src[p + 2] * w;
+          s0 = (s0 + Math.imul(src[p], w)) | 0;
+          s1 = (s1 + Math.imul(src[p + 1], w)) | 0;
+          s2 = (s2 + Math.imul(src[p + 2], w)) | 0;
         }
         out[o++] = clip8(s0);
         out[o++] = clip8(s1);
         out[o++] = clip8(s2);
       } else if (C === 1) {
         let s0 = HALF;
-        for (let x = 0; x < xmax; x++, p++) s0 += src[p] * k[ko + x];
+        for (let x = 0; x < xmax; x++, p++) s0 = (s0 + Math.imul(src[p], k[ko + x])) | 0;
         out[o++] = clip8(s0);
       } else {
         for (let ch = 0; ch < C; ch++) {
           let s = HALF;
           let q = p + ch;
-          for (let x = 0; x < xmax; x++, q += C) s += src[q] * k[ko + x];
+          for (let x = 0; x < xmax; x++, q += C) s = (s + Math.imul(src[q], k[ko + x])) | 0;
           out[o++] = clip8(s);
         }
       }
@@ -178,7 +179,7 @@ function vertical8(src: Uint8Array, W: number, C: number, outH: number, c: Coeff
   const { ksize, bounds } = c;
   const stride = W * C;
   const n = stride;
-  const acc = new Float64Array(n);
+  const acc = new Int32Array(n);
   for (let yy = 0; yy < outH; yy++) {
     const ymin = bounds[yy * 2];
     const ymax = bounds[yy * 2 + 1];
@@ -190,7 +191,7 @@ function vertical8(src: Uint8Array, W: number, C: number, outH: number, c: Coeff
     for (let y = 0; y < ymax; y++) {
       const w = k[ko + y];
       const r = base + y * stride;
-      for (let i = 0; i < n; i++) acc[i] += src[r + i] * w;
+      for (let i = 0; i < n; i++) acc[i] = (acc[i] + Math.imul(src[r + i], w)) | 0;
     }
     for (let i = 0; i < n; i++) out[o + i] = clip8(acc[i]);
   }

@@ -2,7 +2,6 @@
 // children, so state-dict keys match Hub checkpoints ("encoder.layer.0.attention.self.query.weight").
 import { Tensor, type DType } from '../tensor';
 import { keep } from '../scope';
-import { native as N } from '../native';
 import { noGrad } from '../runtime';
 
 export interface LoadResult { missingKeys: string[]; unexpectedKeys: string[]; mismatchedKeys: { key: string; expected: number[]; got: number[] }[] }
@@ -140,7 +139,7 @@ export class Module {
           seen.add(t);
           const isFloat = t.dtype.startsWith('float') || t.dtype === 'bfloat16';
           const moved = t.to({ device: o.device, dtype: isFloat ? o.dtype : undefined });
-          N.setData(t._h, moved._h);
+          t._setData(moved);
           moved.dispose();
         }
       }

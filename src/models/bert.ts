@@ -1,0 +1,288 @@
+// BERT (transformers' models/bert/modeling_bert.py): module names match the Hub checkpoints' keys.
+import { Tensor, tidy, zeros, arange, nn, F } from '../torch/index';
+import { Module, ModuleList } from '../torch/nn/module';
+import { BertConfig } from './config';
+import {
+  PreTrainedModel, normalizeInputs, asLong, extendedAttentionMask, multiHeadAttention, sequenceClassificationLoss,
+  maskedLmLoss, initBertStyle, type ModelInputs, type ModelOutput, type BaseModelOutput, type NormalizedInputs,
+} from './modeling-utils';
+
+// ---- blocks -------------------------------------------------------------------------------------
+
+/** Word + position + token-type embeddings, LayerNorm, dropout. */
+export class BertEmbeddings extends Module {
+  readonly wordEmbeddings: nn.Embedding;
+  readonly positionEmbeddings: nn.Embedding;
+  readonly tokenTypeEmbeddings: nn.Embedding;
+  readonly LayerNorm: nn.LayerNorm;
+  readonly dropout: nn.Dropout;
+  constructor(c: BertConfig, positionPaddingIdx: number | null = null) {
+    super();
+    this.wordEmbeddings = this.registerModule('word_embeddings', new nn.Embedding(c.vocabSize, c.hiddenSize, c.padTokenId));
+    this.positionEmbeddings = this.registerModule('position_embeddings', new nn.Embedding(c.maxPositionEmbeddings, c.hiddenSize, positionPaddingIdx));
+    this.tokenTypeEmbeddings = this.registerModule('token_type_embeddings', new nn.Embedding(c.typeVocabSize, c.hiddenSize));
+    this.LayerNorm = this.registerModule('LayerNorm', new nn.LayerNorm(c.hiddenSize, c.layerNormEps));
+    this.dropout = this.registerModule('dropout', new nn.Dropout(c.hiddenDropoutProb));
+  }
+  /** ids [B, L] -> [B, L, H]; positions default to 0..L-1, token types to 0. */
+  forward(inputIds: Tensor, tokenTypeIds?: Tensor, positionIds?: Tensor): Tensor {
+    return tidy(() => {
+      const [b, l] = inputIds.shape as [number, number];
+      if (l > this.positionEmbeddings.numEmbeddings) {
+        throw new Error(`sequence length ${l} is longer than max_position_embeddings (${this.positionEmbeddings.numEmbeddings}): truncate the inputs`);
+      }
+      const pos = positionIds ? asLong(positionIds) : arange(l).unsqueeze(0);
+      const types = tokenTypeIds ? asLong(tokenTypeIds) : zeros([b, l], { dtype: 'int64' });
+      const e = this.wordEmbeddings.forward(inputIds).add(this.tokenTypeEmbeddings.forward(types)).add(this.positionEmbeddings.forward(pos));
+      return this.dropout.forward(this.LayerNorm.forward(e));
+    });
+  }
+}
+
+export class BertSelfAttention extends Module {
+  readonly query: nn.Linear;
+  readonly key: nn.Linear;
+  readonly value: nn.Linear;
+  readonly dropoutP: number;
+  constructor(readonly c: BertConfig) {
+    super();
+    this.query = this.registerModule('query', new nn.Linear(c.hiddenSize, c.hiddenSize));
+    this.key = this.registerModule('key', new nn.Linear(c.hiddenSize, c.hiddenSize));
+    this.value = this.registerModule('value', new nn.Linear(c.hiddenSize, c.hiddenSize));
+    this.dropoutP = c.attentionProbsDropoutProb;
+  }
+  forward(h: Tensor, mask: Tensor | null, needWeights: boolean): { context: Tensor; probs: Tensor | null } {
+    return tidy(() => multiHeadAttention(this.query.forward(h), this.key.forward(h), this.value.forward(h), this.c.numAttentionHeads, mask,
+      this.training ? this.dropoutP : 0, needWeights));
+  }
+}
+
+/** dense -> dropout -> LayerNorm(x + residual): BertSelfOutput and BertOutput. */
+export class BertResidualOutput extends Module {
+  readonly dense: nn.Linear;
+  readonly LayerNorm: nn.LayerNorm;
+  readonly dropout: nn.Dropout;
+  constructor(c: BertConfig, inSize: number) {
+    super();
+    this.dense = this.registerModule('dense', new nn.Linear(inSize, c.hiddenSize));
+    this.LayerNorm = this.registerModule('LayerNorm', new nn.LayerNorm(c.hiddenSize, c.layerNormEps));
+    this.dropout = this.registerModule('dropout', new nn.Dropout(c.hiddenDropoutProb));
+  }
+  forward(h: Tensor, residual: Tensor): Tensor {
+    return tidy(() => this.LayerNorm.forward(this.dropout.forward(this.dense.forward(h)).add(residual)));
+  }
+}
+
+export class BertAttention extends Module {
+  readonly self: BertSelfAttention;
+  readonly output: BertResidualOutput;
+  constructor(c: BertConfig) {
+    super();
+    this.self = this.registerModule('self', new BertSelfAttention(c));
+    this.output = this.registerModule('output', new BertResidualOutput(c, c.hiddenSize));
+  }
+  forward(h: Tensor, mask: Tensor | null, needWeights: boolean): { output: Tensor; probs: Tensor | null } {
+    return tidy(() => {
+      const { context, probs } = this.self.forward(h, mask, needWeights);
+      return { output: this.output.forward(context, h), probs };
+    });
+  }
+}
+
+export class BertIntermediate extends Module {
+  readonly dense: nn.Linear;
+  private readonly act: (x: Tensor) => Tensor;
+  constructor(c: BertConfig) {
+    super();
+    this.dense = this.registerModule('dense', new nn.Linear(c.hiddenSize, c.intermediateSize));
+    this.act = F.getActivation(c.hiddenAct);
+  }
+  forward(h: Tensor): Tensor { return tidy(() => this.act(this.dense.forward(h))); }
+}
+
+export class BertLayer extends Module {
+  readonly attention: BertAttention;
+  readonly intermediate: BertIntermediate;
+  readonly output: BertResidualOutput;
+  constructor(c: BertConfig) {
+    super();
+    this.attention = this.registerModule('attention', new BertAttention(c));
+    this.intermediate = this.registerModule('intermediate', new BertIntermediate(c));
+    this.output = this.registerModule('output', new BertResidualOutput(c, c.intermediateSize));
+  }
+  forward(h: Tensor, mask: Tensor | null, needWeights: boolean): { hidden: Tensor; probs: Tensor | null } {
+    return tidy(() => {
+      const a = this.attention.forward(h, mask, needWeights);
+      return { hidden: this.output.forward(this.intermediate.forward(a.output), a.output), probs: a.probs };
+    });
+  }
+}
+
+export class BertEncoder extends Module {
+  readonly layer: ModuleList<BertLayer>;
+  constructor(c: BertConfig) {
+    super();
+    this.layer = this.registerModule('layer', new ModuleList(Array.from({ length: c.numHiddenLayers }, () => new BertLayer(c))));
+  }
+  forward(h: Tensor, mask: Tensor | null, outputHiddenStates: boolean, outputAttentions: boolean): BaseModelOutput {
+    const hiddenStates: Tensor[] = [];
+    const attentions: Tensor[] = [];
+    let cur = h;
+    for (const layer of this.layer) {
+      if (outputHiddenStates) hiddenStates.push(cur);
+      const { hidden, probs } = layer.forward(cur, mask, outputAttentions);
+      if (probs) attentions.push(probs);
+      if (!outputHiddenStates && cur !== h) cur.dispose();
+      cur = hidden;
+    }
+    if (outputHiddenStates) hiddenStates.push(cur);
+    return { lastHiddenState: cur, hiddenStates: outputHiddenStates ? hiddenStates : undefined, attentions: outputAttentions ? attentions : undefined };
+  }
+}
+
+/** tanh(dense(first token)). */
+export class BertPooler extends Module {
+  readonly dense: nn.Linear;
+  constructor(c: { hiddenSize: number }) {
+    super();
+    this.dense = this.registerModule('dense', new nn.Linear(c.hiddenSize, c.hiddenSize));
+  }
+  forward(h: Tensor): Tensor { return tidy(() => this.dense.forward(h.select(1, 0)).tanh()); }
+}
+
+// ---- models ---------------------------------------------------------------------------------------
+
+const TEXT_ARGS = ['input_ids', 'attention_mask', 'token_type_ids', 'position_ids', 'output_attentions', 'output_hidden_states'] as const;
+
+export abstract class BertPreTrainedModel extends PreTrainedModel<BertConfig> {
+  static override configClass = BertConfig;
+  static override baseModelPrefix = 'bert';
+  readonly mainInputName = 'input_ids';
+  protected initModule(m: Module): void { initBertStyle(m, this.config.initializerRange); }
+}
+
+export class BertModel extends BertPreTrainedModel {
+  readonly forwardArgNames: readonly string[] = TEXT_ARGS;
+  readonly embeddings: BertEmbeddings;
+  readonly encoder: BertEncoder;
+  readonly pooler: BertPooler | null;
+  constructor(config: BertConfig, o: { addPoolingLayer?: boolean } = {}) {
+    super(config);
+    this.embeddings = this.registerModule('embeddings', new BertEmbeddings(config));
+    this.encoder = this.registerModule('encoder', new BertEncoder(config));
+    this.pooler = o.addPoolingLayer === false ? null : this.registerModule('pooler', new BertPooler(config));
+  }
+  forward(batch: ModelInputs): BaseModelOutput {
+    const x = normalizeInputs(batch, this.forwardArgNames, this.constructor.name, this.config);
+    return tidy(() => this.run(x));
+  }
+  /** The backbone on normalised inputs (used by the head models). */
+  run(x: NormalizedInputs): BaseModelOutput {
+    if (!x.inputIds) throw new Error(`${this.constructor.name}.forward needs inputIds (input_ids)`);
+    const ids = asLong(x.inputIds);
+    if (ids.ndim !== 2) throw new Error(`input_ids must be [batch, sequence], got shape [${ids.shape.join(', ')}]`);
+    const mask = x.attentionMask ? extendedAttentionMask(x.attentionMask, this.embeddings.wordEmbeddings.weight.dtype) : null;
+    const emb = this.embeddings.forward(ids, x.tokenTypeIds, x.positionIds);
+    const out = this.encoder.forward(emb, mask, x.outputHiddenStates, x.outputAttentions);
+    if (this.pooler) out.poolerOutput = this.pooler.forward(out.lastHiddenState);
+    return out;
+  }
+}
+
+export class BertForSequenceClassification extends BertPreTrainedModel {
+  readonly forwardArgNames: readonly string[] = [...TEXT_ARGS, 'labels'];
+  readonly bert: BertModel;
+  readonly dropout: nn.Dropout;
+  readonly classifier: nn.Linear;
+  constructor(config: BertConfig) {
+    super(config);
+    this.bert = this.registerModule('bert', new BertModel(config));
+    this.dropout = this.registerModule('dropout', new nn.Dropout(config.classifierDropout ?? config.hiddenDropoutProb));
+    this.classifier = this.registerModule('classifier', new nn.Linear(config.hiddenSize, config.numLabels));
+  }
+  forward(batch: ModelInputs): ModelOutput {
+    const x = normalizeInputs(batch, this.forwardArgNames, this.constructor.name, this.config);
+    return tidy(() => {
+      const out = this.bert.run(x);
+      const logits = this.classifier.forward(this.dropout.forward(out.poolerOutput!));
+      const loss = x.labels ? sequenceClassificationLoss(this.config, logits, x.labels) : undefined;
+      return { loss, logits, hiddenStates: out.hiddenStates, attentions: out.attentions };
+    });
+  }
+}
+
+/** dense -> act -> LayerNorm, then the decoder tied to the word embeddings (cls.predictions). */
+export class BertLMPredictionHead extends Module {
+  readonly transform: BertPredictionHeadTransform;
+  readonly decoder: nn.Linear;
+  readonly bias: Tensor;
+  constructor(c: BertConfig) {
+    super();
+    this.transform = this.registerModule('transform', new BertPredictionHeadTransform(c));
+    this.decoder = this.registerModule('decoder', new nn.Linear(c.hiddenSize, c.vocabSize, { bias: false }));
+    this.bias = this.registerParameter('bias', zeros([c.vocabSize]));
+    this.decoder.bias = this.decoder.registerParameter('bias', this.bias);
+  }
+  forward(h: Tensor): Tensor { return tidy(() => this.decoder.forward(this.transform.forward(h))); }
+}
+export class BertPredictionHeadTransform extends Module {
+  readonly dense: nn.Linear;
+  readonly LayerNorm: nn.LayerNorm;
+  private readonly act: (x: Tensor) => Tensor;
+  constructor(c: BertConfig) {
+    super();
+    this.dense = this.registerModule('dense', new nn.Linear(c.hiddenSize, c.hiddenSize));
+    this.act = F.getActivation(c.hiddenAct);
+    this.LayerNorm = this.registerModule('LayerNorm', new nn.LayerNorm(c.hiddenSize, c.layerNormEps));
+  }
+  forward(h: Tensor): Tensor { return tidy(() => this.LayerNorm.forward(this.act(this.dense.forward(h)))); }
+}
+export class BertOnlyMLMHead extends Module {
+  readonly predictions: BertLMPredictionHead;
+  constructor(c: BertConfig) {
+    super();
+    this.predictions = this.registerModule('predictions', new BertLMPredictionHead(c));
+  }
+}
+
+/** Replaces `linear.weight` by `weight` (shared tensor): tied input/output embeddings. */
+export function tieLinearWeight(linear: nn.Linear, weight: Tensor): void {
+  if (linear.weight === weight) return;
+  linear.weight.dispose();
+  linear.weight = linear.registerParameter('weight', weight);
+}
+
+export class BertForMaskedLM extends BertPreTrainedModel {
+  static override ignoreOnLoadUnexpected = [/pooler/];
+  readonly forwardArgNames: readonly string[] = [...TEXT_ARGS, 'labels'];
+  readonly bert: BertModel;
+  readonly cls: BertOnlyMLMHead;
+  constructor(config: BertConfig) {
+    super(config);
+    this.bert = this.registerModule('bert', new BertModel(config, { addPoolingLayer: false }));
+    this.cls = this.registerModule('cls', new BertOnlyMLMHead(config));
+    if (config.tieWordEmbeddings) tieLinearWeight(this.cls.predictions.decoder, this.bert.embeddings.wordEmbeddings.weight);
+  }
+  override tiedWeights(): [string, string][] {
+    const t: [string, string][] = [['cls.predictions.decoder.bias', 'cls.predictions.bias']];
+    if (this.config.tieWordEmbeddings) t.push(['cls.predictions.decoder.weight', 'bert.embeddings.word_embeddings.weight']);
+    return t;
+  }
+  protected override initModule(m: Module): void {
+    if (m === this.cls.predictions.decoder) return; // tied (or initialised below)
+    super.initModule(m);
+    if (m === this.cls.predictions) {
+      nn.init.zeros_(this.cls.predictions.bias);
+      if (!this.config.tieWordEmbeddings) nn.init.normal_(this.cls.predictions.decoder.weight, 0, this.config.initializerRange);
+    }
+  }
+  forward(batch: ModelInputs): ModelOutput {
+    const x = normalizeInputs(batch, this.forwardArgNames, this.constructor.name, this.config);
+    return tidy(() => {
+      const out = this.bert.run(x);
+      const logits = this.cls.predictions.forward(out.lastHiddenState);
+      const loss = x.labels ? maskedLmLoss(logits, x.labels, this.config.vocabSize) : undefined;
+      return { loss, logits, hiddenStates: out.hiddenStates, attentions: out.attentions };
+    });
+  }
+}

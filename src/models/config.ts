@@ -1,0 +1,503 @@
+// Model configurations: transformers' `config.json` parsed into typed, camelCase objects.
+//
+// Each architecture's config class declares its fields as [camelName, json_name, default] rows;
+// missing fields take transformers 4.29's defaults, unknown fields are kept (under their JSON name in
+// `extraFields`) and written back by `toDict()`. `toDict()` writes like `to_diff_dict`: the class's own
+// fields always, the common PretrainedConfig fields only where they differ from the defaults.
+import { readFileSync } from 'node:fs';
+import { ACT2FN } from '../torch/nn/functional';
+import { resolveModelFile } from './files';
+
+export const TRANSFORMERS_VERSION = '4.29.2';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** One field: the camelCase property, the config.json key, and transformers' default. */
+export type FieldSpec = readonly [camel: string, json: string, dflt: unknown];
+
+/** Fields every config has (transformers' PretrainedConfig). */
+const COMMON_FIELDS: FieldSpec[] = [
+  ['architectures', 'architectures', null],
+  ['finetuningTask', 'finetuning_task', null],
+  ['problemType', 'problem_type', null],
+  ['padTokenId', 'pad_token_id', null],
+  ['bosTokenId', 'bos_token_id', null],
+  ['eosTokenId', 'eos_token_id', null],
+  ['torchDtype', 'torch_dtype', null],
+  ['tieWordEmbeddings', 'tie_word_embeddings', true],
+  ['outputHiddenStates', 'output_hidden_states', false],
+  ['outputAttentions', 'output_attentions', false],
+  ['returnDict', 'return_dict', true],
+  ['isDecoder', 'is_decoder', false],
+  ['nameOrPath', '_name_or_path', ''],
+];
+const PROBLEM_TYPES = ['regression', 'single_label_classification', 'multi_label_classification'] as const;
+export type ProblemType = (typeof PROBLEM_TYPES)[number];
+
+export interface ConfigOverrides {
+  numLabels?: number;
+  id2label?: Record<number | string, string>;
+  label2id?: Record<string, number>;
+  problemType?: ProblemType | null;
+  [key: string]: unknown;
+}
+
+const camelOf = (s: string) => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+/** The base of every model config: labels, problem type, special token ids, and unknown fields. */
+export class PretrainedConfig {
+  static readonly modelType: string = '';
+  /** The architecture's own fields (written to config.json always). */
+  static readonly fields: FieldSpec[] = [];
+  /** Extra names accepted on input (transformers' attribute_map), json alias -> camel field. */
+  static readonly aliases: Record<string, string> = {};
+
+  declare architectures: string[] | null;
+  declare finetuningTask: string | null;
+  declare problemType: ProblemType | null;
+  declare padTokenId: number | null;
+  declare bosTokenId: number | null;
+  declare eosTokenId: number | null;
+  declare torchDtype: string | null;
+  declare tieWordEmbeddings: boolean;
+  declare outputHiddenStates: boolean;
+  declare outputAttentions: boolean;
+  declare returnDict: boolean;
+  declare isDecoder: boolean;
+  declare nameOrPath: string;
+  /** Labels by class index (config.json writes the keys as strings). */
+  id2label: Record<number, string> = {};
+  label2id: Record<string, number> = {};
+  /** The transformers version that wrote the file (informational). */
+  transformersVersion: string | null = null;
+  /** Fields of config.json this class does not know, under their JSON names; written back on save. */
+  extraFields: Record<string, unknown> = {};
+
+  /** Builds a config from config.json contents (snake_case) or camelCase fields; missing ones take the defaults. */
+  constructor(values: Record<string, unknown> = {}) {
+    const ctor = this.constructor as typeof PretrainedConfig;
+    const specs = [...COMMON_FIELDS, ...ctor.fields];
+    const byJson = new Map<string, FieldSpec>();
+    const byCamel = new Map<string, FieldSpec>();
+    for (const s of specs) { byJson.set(s[1], s); byCamel.set(s[0], s); (this as any)[s[0]] = structuredClone(s[2]); }
+    let numLabels: number | undefined;
+    let id2label: Record<string, string> | undefined;
+    let label2id: Record<string, number> | undefined;
+    for (const [k, v] of Object.entries(values)) {
+      if (v === undefined) continue;
+      if (k === 'model_type' || k === 'modelType') {
+        if (ctor.modelType && v !== ctor.modelType) {
+          throw new ConfigError(`config.json has model_type '${String(v)}' but ${ctor.name} is for '${ctor.modelType}': load it with AutoConfig`);
+        }
+        continue;
+      }
+      if (k === 'num_labels' || k === 'numLabels') { numLabels = v as number; continue; }
+      if (k === 'id2label') { id2label = v as Record<string, string>; continue; }
+      if (k === 'label2id') { label2id = v as Record<string, number>; continue; }
+      if (k === 'transformers_version' || k === 'transformersVersion') { this.transformersVersion = String(v); continue; }
+      if (k === 'extraFields') { Object.assign(this.extraFields, v as object); continue; }
+      const alias = ctor.aliases[k] ?? ctor.aliases[camelOf(k)];
+      const spec = byJson.get(k) ?? byCamel.get(k) ?? (alias ? byCamel.get(alias) : undefined);
+      if (spec) (this as any)[spec[0]] = v;
+      else this.extraFields[k] = v;
+    }
+    this.setLabels({ numLabels, id2label, label2id });
+  }
+
+  /** The architecture name used by AutoConfig and written as `model_type`. */
+  get modelType(): string { return (this.constructor as typeof PretrainedConfig).modelType; }
+
+  /** Number of labels: the length of id2label (transformers' num_labels). Setting it resets the labels to LABEL_i when the count changes. */
+  get numLabels(): number { return Object.keys(this.id2label).length; }
+  set numLabels(n: number) {
+    if (!Number.isInteger(n) || n < 0) throw new ConfigError(`numLabels must be a non-negative integer, got ${n}`);
+    if (this.numLabels !== n) this.setLabels({ numLabels: n });
+  }
+
+  /** Sets numLabels / id2label / label2id together, checking that they agree. */
+  setLabels(o: { numLabels?: number; id2label?: Record<number | string, string>; label2id?: Record<string, number> }): void {
+    let id2label: Record<number, string> | undefined;
+    if (o.id2label) {
+      id2label = {};
+      for (const [k, v] of Object.entries(o.id2label)) {
+        const i = Number(k);
+        if (!Number.isInteger(i) || i < 0) throw new ConfigError(`id2label key '${k}' is not a class index (a non-negative integer)`);
+        id2label[i] = String(v);
+      }
+    }
+    if (o.numLabels !== undefined && (!Number.isInteger(o.numLabels) || o.numLabels < 0)) {
+      throw new ConfigError(`num_labels must be a non-negative integer, got ${JSON.stringify(o.numLabels)}`);
+    }
+    if (id2label && o.numLabels !== undefined && Object.keys(id2label).length !== o.numLabels) {
+      throw new ConfigError(`num_labels is ${o.numLabels} but id2label has ${Object.keys(id2label).length} entries: give matching values (or only one of them)`);
+    }
+    if (!id2label) {
+      const n = o.numLabels ?? (o.label2id ? Object.keys(o.label2id).length : 2);
+      id2label = {};
+      if (o.label2id && Object.keys(o.label2id).length === n) for (const [name, i] of Object.entries(o.label2id)) id2label[Number(i)] = name;
+      else for (let i = 0; i < n; i++) id2label[i] = `LABEL_${i}`;
+    }
+    const n = Object.keys(id2label).length;
+    for (let i = 0; i < n; i++) {
+      if (!(i in id2label)) throw new ConfigError(`id2label must have the keys 0..${n - 1}, but ${i} is missing`);
+    }
+    let label2id: Record<string, number>;
+    if (o.label2id) {
+      label2id = {};
+      for (const [k, v] of Object.entries(o.label2id)) {
+        const i = Number(v);
+        if (!Number.isInteger(i)) throw new ConfigError(`label2id['${k}'] must be an integer class index, got ${JSON.stringify(v)}`);
+        label2id[k] = i;
+      }
+      if (Object.keys(label2id).length !== n) {
+        throw new ConfigError(`label2id has ${Object.keys(label2id).length} entries but id2label has ${n}: they must describe the same labels`);
+      }
+    } else {
+      label2id = {};
+      for (const [i, name] of Object.entries(id2label)) label2id[name] = Number(i);
+    }
+    this.id2label = id2label;
+    this.label2id = label2id;
+  }
+
+  /** Applies from_pretrained-style overrides (numLabels, id2label, label2id, problemType, any field). */
+  update(o: ConfigOverrides): this {
+    const { numLabels, id2label, label2id, ...rest } = o;
+    if (numLabels !== undefined || id2label !== undefined || label2id !== undefined) {
+      if (id2label === undefined && label2id === undefined && numLabels === this.numLabels) { /* keep the names */ }
+      else this.setLabels({ numLabels, id2label, label2id });
+    }
+    const ctor = this.constructor as typeof PretrainedConfig;
+    const specs = [...COMMON_FIELDS, ...ctor.fields];
+    for (const [k, v] of Object.entries(rest)) {
+      if (v === undefined) continue;
+      const alias = ctor.aliases[k] ?? ctor.aliases[camelOf(k)];
+      const spec = specs.find((s) => s[0] === k || s[1] === k || s[0] === alias);
+      if (spec) (this as any)[spec[0]] = v;
+      else this.extraFields[k] = v;
+    }
+    this.validate();
+    return this;
+  }
+
+  /** Checks the fields; throws a ConfigError naming the field. Subclasses add their own checks. */
+  validate(): void {
+    if (this.problemType !== null && !PROBLEM_TYPES.includes(this.problemType)) {
+      throw new ConfigError(`problem_type '${this.problemType}' is not supported: use one of ${PROBLEM_TYPES.join(', ')}`);
+    }
+    for (const [camel, json, d] of (this.constructor as typeof PretrainedConfig).fields) {
+      const v = (this as any)[camel];
+      if (typeof d === 'number' && typeof v !== 'number') throw new ConfigError(`config field '${json}' must be a number, got ${JSON.stringify(v)}`);
+      if (typeof d === 'boolean' && typeof v !== 'boolean') throw new ConfigError(`config field '${json}' must be true or false, got ${JSON.stringify(v)}`);
+    }
+  }
+
+  protected positive(json: string, v: number): void {
+    if (!Number.isInteger(v) || v <= 0) throw new ConfigError(`config field '${json}' must be a positive integer, got ${JSON.stringify(v)}`);
+  }
+  protected divisible(hiddenJson: string, hidden: number, headsJson: string, heads: number): void {
+    this.positive(hiddenJson, hidden);
+    this.positive(headsJson, heads);
+    if (hidden % heads !== 0) {
+      throw new ConfigError(`${hiddenJson} (${hidden}) is not a multiple of ${headsJson} (${heads}): each attention head needs hidden/heads dimensions`);
+    }
+  }
+  protected probability(json: string, v: number | null): void {
+    if (v !== null && !(typeof v === 'number' && v >= 0 && v <= 1)) throw new ConfigError(`config field '${json}' must be a probability in [0, 1], got ${JSON.stringify(v)}`);
+  }
+
+  /** config.json contents (snake_case), keys sorted like save_pretrained. `full` also writes common fields at their defaults. */
+  toDict(o: { full?: boolean } = {}): Record<string, unknown> {
+    const ctor = this.constructor as typeof PretrainedConfig;
+    const out: Record<string, unknown> = { ...this.extraFields };
+    for (const [camel, json, d] of COMMON_FIELDS) {
+      const v = (this as any)[camel];
+      if (o.full || JSON.stringify(v) !== JSON.stringify(d)) out[json] = v;
+    }
+    for (const [camel, json] of ctor.fields) out[json] = (this as any)[camel];
+    const n = this.numLabels;
+    const defaultLabels = n === 2 && this.id2label[0] === 'LABEL_0' && this.id2label[1] === 'LABEL_1'
+      && this.label2id.LABEL_0 === 0 && this.label2id.LABEL_1 === 1 && Object.keys(this.label2id).length === 2;
+    if (o.full || !defaultLabels) {
+      out.id2label = Object.fromEntries(Object.entries(this.id2label).map(([k, v]) => [String(k), v]));
+      out.label2id = { ...this.label2id };
+    }
+    out.model_type = this.modelType;
+    out.transformers_version = this.transformersVersion ?? TRANSFORMERS_VERSION;
+    return sortKeys(out) as Record<string, unknown>;
+  }
+  /** JSON text as save_pretrained writes it (indent 2, sorted keys, trailing newline). */
+  toJsonString(o: { full?: boolean } = {}): string {
+    return JSON.stringify(this.toDict(o), null, 2) + '\n';
+  }
+
+  /** A deep copy. */
+  clone(): this {
+    const C = this.constructor as new (v: Record<string, unknown>) => this;
+    return new C({ ...this.toDict({ full: true }), extraFields: structuredClone(this.extraFields) });
+  }
+
+  /** Parses config.json text or an object; `label` names the file in errors. */
+  static fromDict<T extends typeof PretrainedConfig>(this: T, json: Record<string, unknown>): InstanceType<T> {
+    const c = new this(json) as InstanceType<T>;
+    c.validate();
+    return c;
+  }
+  static fromJsonFile<T extends typeof PretrainedConfig>(this: T, path: string): InstanceType<T> {
+    return (this as any).fromDict(readConfigJson(path));
+  }
+  /** Loads `config.json` from a local folder or a Hub repo, applying overrides. */
+  static async fromPretrained<T extends typeof PretrainedConfig>(this: T, idOrPath: string, o: ConfigOverrides & HubOptions = {}): Promise<InstanceType<T>> {
+    const { revision, cacheDir, token, localFilesOnly, ...overrides } = o;
+    const path = await resolveModelFile(idOrPath, 'config.json', { revision, cacheDir, token, localFilesOnly });
+    const c = (this as any).fromJsonFile(path) as InstanceType<T>;
+    if (!c.nameOrPath) c.nameOrPath = idOrPath;
+    return c.update(overrides);
+  }
+}
+
+export interface HubOptions { revision?: string; cacheDir?: string; token?: string | false; localFilesOnly?: boolean }
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') {
+    const o: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) o[k] = sortKeys((v as Record<string, unknown>)[k]);
+    return o;
+  }
+  return v;
+}
+
+export function readConfigJson(path: string): Record<string, unknown> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT') throw new ConfigError(`${path} not found: a model folder needs a config.json`);
+    throw new ConfigError(`${path} is not valid JSON (${err.message}): fix or re-download it`);
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${path} must hold a JSON object`);
+  return raw as Record<string, unknown>;
+}
+
+// ---- the architectures' configs ----------------------------------------------------------------
+
+const BERT_LIKE: FieldSpec[] = [
+  ['vocabSize', 'vocab_size', 30522],
+  ['hiddenSize', 'hidden_size', 768],
+  ['numHiddenLayers', 'num_hidden_layers', 12],
+  ['numAttentionHeads', 'num_attention_heads', 12],
+  ['intermediateSize', 'intermediate_size', 3072],
+  ['hiddenAct', 'hidden_act', 'gelu'],
+  ['hiddenDropoutProb', 'hidden_dropout_prob', 0.1],
+  ['attentionProbsDropoutProb', 'attention_probs_dropout_prob', 0.1],
+  ['maxPositionEmbeddings', 'max_position_embeddings', 512],
+  ['typeVocabSize', 'type_vocab_size', 2],
+  ['initializerRange', 'initializer_range', 0.02],
+  ['layerNormEps', 'layer_norm_eps', 1e-12],
+  ['positionEmbeddingType', 'position_embedding_type', 'absolute'],
+  ['useCache', 'use_cache', true],
+  ['classifierDropout', 'classifier_dropout', null],
+];
+
+export class BertConfig extends PretrainedConfig {
+  static override readonly modelType: string = 'bert';
+  static override readonly fields: FieldSpec[] = BERT_LIKE;
+  declare vocabSize: number;
+  declare hiddenSize: number;
+  declare numHiddenLayers: number;
+  declare numAttentionHeads: number;
+  declare intermediateSize: number;
+  declare hiddenAct: string;
+  declare hiddenDropoutProb: number;
+  declare attentionProbsDropoutProb: number;
+  declare maxPositionEmbeddings: number;
+  declare typeVocabSize: number;
+  declare initializerRange: number;
+  declare layerNormEps: number;
+  declare positionEmbeddingType: string;
+  declare useCache: boolean;
+  declare classifierDropout: number | null;
+
+  constructor(values: Record<string, unknown> = {}) {
+    super(values);
+    if (!('pad_token_id' in values) && !('padTokenId' in values)) this.padTokenId = 0;
+  }
+  override validate(): void {
+    super.validate();
+    this.divisible('hidden_size', this.hiddenSize, 'num_attention_heads', this.numAttentionHeads);
+    for (const [j, v] of [['vocab_size', this.vocabSize], ['num_hidden_layers', this.numHiddenLayers], ['intermediate_size', this.intermediateSize],
+      ['max_position_embeddings', this.maxPositionEmbeddings], ['type_vocab_size', this.typeVocabSize]] as const) this.positive(j, v);
+    this.probability('hidden_dropout_prob', this.hiddenDropoutProb);
+    this.probability('attention_probs_dropout_prob', this.attentionProbsDropoutProb);
+    this.probability('classifier_dropout', this.classifierDropout);
+    checkActivation('hidden_act', this.hiddenAct);
+    if (this.positionEmbeddingType !== 'absolute') {
+      throw new ConfigError(`position_embedding_type '${this.positionEmbeddingType}' is not supported by hubtune: only 'absolute'`);
+    }
+    if (this.padTokenId !== null && (this.padTokenId < 0 || this.padTokenId >= this.vocabSize)) {
+      throw new ConfigError(`pad_token_id ${this.padTokenId} is outside the vocabulary (vocab_size ${this.vocabSize})`);
+    }
+  }
+}
+
+export class RobertaConfig extends BertConfig {
+  static override readonly modelType: string = 'roberta';
+  static override readonly fields: FieldSpec[] = BERT_LIKE.map((f) => (f[0] === 'vocabSize' ? ['vocabSize', 'vocab_size', 50265] as const : f));
+  constructor(values: Record<string, unknown> = {}) {
+    super(values);
+    const has = (a: string, b: string) => a in values || b in values;
+    if (!has('pad_token_id', 'padTokenId')) this.padTokenId = 1;
+    if (!has('bos_token_id', 'bosTokenId')) this.bosTokenId = 0;
+    if (!has('eos_token_id', 'eosTokenId')) this.eosTokenId = 2;
+  }
+  override validate(): void {
+    super.validate();
+    if (this.padTokenId === null) throw new ConfigError('RoBERTa needs pad_token_id (positions are counted from it): set it in config.json');
+    if (this.maxPositionEmbeddings <= this.padTokenId + 1) {
+      throw new ConfigError(`max_position_embeddings (${this.maxPositionEmbeddings}) must exceed pad_token_id + 1 (${this.padTokenId + 1}): RoBERTa positions start after the padding index`);
+    }
+  }
+}
+
+export class DistilBertConfig extends PretrainedConfig {
+  static override readonly modelType: string = 'distilbert';
+  static override readonly fields: FieldSpec[] = [
+    ['vocabSize', 'vocab_size', 30522],
+    ['maxPositionEmbeddings', 'max_position_embeddings', 512],
+    ['sinusoidalPosEmbds', 'sinusoidal_pos_embds', false],
+    ['nLayers', 'n_layers', 6],
+    ['nHeads', 'n_heads', 12],
+    ['dim', 'dim', 768],
+    ['hiddenDim', 'hidden_dim', 3072],
+    ['dropout', 'dropout', 0.1],
+    ['attentionDropout', 'attention_dropout', 0.1],
+    ['activation', 'activation', 'gelu'],
+    ['initializerRange', 'initializer_range', 0.02],
+    ['qaDropout', 'qa_dropout', 0.1],
+    ['seqClassifDropout', 'seq_classif_dropout', 0.2],
+  ];
+  static override readonly aliases: Record<string, string> = {
+    hidden_size: 'dim', hiddenSize: 'dim', num_attention_heads: 'nHeads', numAttentionHeads: 'nHeads', num_hidden_layers: 'nLayers', numHiddenLayers: 'nLayers',
+  };
+  declare vocabSize: number;
+  declare maxPositionEmbeddings: number;
+  declare sinusoidalPosEmbds: boolean;
+  declare nLayers: number;
+  declare nHeads: number;
+  declare dim: number;
+  declare hiddenDim: number;
+  declare dropout: number;
+  declare attentionDropout: number;
+  declare activation: string;
+  declare initializerRange: number;
+  declare qaDropout: number;
+  declare seqClassifDropout: number;
+
+  constructor(values: Record<string, unknown> = {}) {
+    super(values);
+    if (!('pad_token_id' in values) && !('padTokenId' in values)) this.padTokenId = 0;
+  }
+  get hiddenSize(): number { return this.dim; }
+  get numAttentionHeads(): number { return this.nHeads; }
+  get numHiddenLayers(): number { return this.nLayers; }
+  override validate(): void {
+    super.validate();
+    this.divisible('dim', this.dim, 'n_heads', this.nHeads);
+    for (const [j, v] of [['vocab_size', this.vocabSize], ['n_layers', this.nLayers], ['hidden_dim', this.hiddenDim], ['max_position_embeddings', this.maxPositionEmbeddings]] as const) this.positive(j, v);
+    this.probability('dropout', this.dropout);
+    this.probability('attention_dropout', this.attentionDropout);
+    this.probability('seq_classif_dropout', this.seqClassifDropout);
+    checkActivation('activation', this.activation);
+  }
+}
+
+export class ViTConfig extends PretrainedConfig {
+  static override readonly modelType: string = 'vit';
+  static override readonly fields: FieldSpec[] = [
+    ['hiddenSize', 'hidden_size', 768],
+    ['numHiddenLayers', 'num_hidden_layers', 12],
+    ['numAttentionHeads', 'num_attention_heads', 12],
+    ['intermediateSize', 'intermediate_size', 3072],
+    ['hiddenAct', 'hidden_act', 'gelu'],
+    ['hiddenDropoutProb', 'hidden_dropout_prob', 0.0],
+    ['attentionProbsDropoutProb', 'attention_probs_dropout_prob', 0.0],
+    ['initializerRange', 'initializer_range', 0.02],
+    ['layerNormEps', 'layer_norm_eps', 1e-12],
+    ['imageSize', 'image_size', 224],
+    ['patchSize', 'patch_size', 16],
+    ['numChannels', 'num_channels', 3],
+    ['qkvBias', 'qkv_bias', true],
+    ['encoderStride', 'encoder_stride', 16],
+  ];
+  declare hiddenSize: number;
+  declare numHiddenLayers: number;
+  declare numAttentionHeads: number;
+  declare intermediateSize: number;
+  declare hiddenAct: string;
+  declare hiddenDropoutProb: number;
+  declare attentionProbsDropoutProb: number;
+  declare initializerRange: number;
+  declare layerNormEps: number;
+  declare imageSize: number;
+  declare patchSize: number;
+  declare numChannels: number;
+  declare qkvBias: boolean;
+  declare encoderStride: number;
+
+  override validate(): void {
+    super.validate();
+    this.divisible('hidden_size', this.hiddenSize, 'num_attention_heads', this.numAttentionHeads);
+    for (const [j, v] of [['num_hidden_layers', this.numHiddenLayers], ['intermediate_size', this.intermediateSize], ['image_size', this.imageSize],
+      ['patch_size', this.patchSize], ['num_channels', this.numChannels]] as const) this.positive(j, v);
+    if (this.imageSize % this.patchSize !== 0) {
+      throw new ConfigError(`image_size (${this.imageSize}) is not a multiple of patch_size (${this.patchSize})`);
+    }
+    this.probability('hidden_dropout_prob', this.hiddenDropoutProb);
+    this.probability('attention_probs_dropout_prob', this.attentionProbsDropoutProb);
+    checkActivation('hidden_act', this.hiddenAct);
+  }
+}
+
+function checkActivation(json: string, name: string): void {
+  if (typeof name !== 'string' || !ACT2FN[name]) {
+    throw new ConfigError(`config field '${json}' is '${String(name)}', which hubtune does not know: use one of ${Object.keys(ACT2FN).join(', ')}`);
+  }
+}
+
+export const CONFIG_CLASSES: Record<string, typeof PretrainedConfig> = {
+  vit: ViTConfig, bert: BertConfig, roberta: RobertaConfig, distilbert: DistilBertConfig,
+};
+export const SUPPORTED_MODEL_TYPES = Object.keys(CONFIG_CLASSES);
+
+/** The config class for a config.json's `model_type`. */
+export function configClassFor(modelType: unknown, where = 'config.json'): typeof PretrainedConfig {
+  if (typeof modelType !== 'string' || !modelType) {
+    throw new ConfigError(`${where} has no "model_type": hubtune supports ${SUPPORTED_MODEL_TYPES.join(', ')}`);
+  }
+  const C = CONFIG_CLASSES[modelType];
+  if (!C) throw new ConfigError(`model_type '${modelType}' (${where}) is not supported: hubtune supports ${SUPPORTED_MODEL_TYPES.join(', ')}`);
+  return C;
+}
+
+/** Picks the config class from `model_type` (transformers' AutoConfig). */
+export class AutoConfig {
+  static forModel(modelType: string, values: Record<string, unknown> = {}): PretrainedConfig {
+    return configClassFor(modelType, 'AutoConfig.forModel').fromDict(values);
+  }
+  static fromDict(json: Record<string, unknown>, where = 'config'): PretrainedConfig {
+    return configClassFor(json.model_type ?? json.modelType, where).fromDict(json);
+  }
+  static async fromPretrained(idOrPath: string, o: ConfigOverrides & HubOptions = {}): Promise<PretrainedConfig> {
+    const { revision, cacheDir, token, localFilesOnly, ...overrides } = o;
+    const path = await resolveModelFile(idOrPath, 'config.json', { revision, cacheDir, token, localFilesOnly });
+    const json = readConfigJson(path);
+    const c = configClassFor(json.model_type, path).fromDict(json);
+    if (!c.nameOrPath) c.nameOrPath = idOrPath;
+    return c.update(overrides);
+  }
+}
+

@@ -1,0 +1,499 @@
+// What every model shares (transformers' modeling_utils): inputs, attention masks, losses, weight
+// initialisation, from_pretrained with its loading report, save_pretrained, freezing, summaries.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  Tensor, tensor, isTensor, tidy, noGrad, F, nn, loadSafetensors, loadShardedSafetensors, tensorToWrite, type DType,
+} from '../torch/index';
+import { Module } from '../torch/nn/module';
+import { writeSharded, writeFileAtomic, SAFE_WEIGHTS_NAME } from '../torch/safetensors';
+import { PretrainedConfig, TRANSFORMERS_VERSION, ConfigError, readConfigJson, type ConfigOverrides } from './config';
+import { resolveModelFile, resolveWeights, type FileOptions } from './files';
+
+// ---- inputs and outputs ------------------------------------------------------------------------
+
+/** What `forward` takes. snake_case keys (`input_ids`, `pixel_values`, ...) from collators are accepted too. */
+export interface ModelInputs {
+  inputIds?: Tensor;
+  attentionMask?: Tensor;
+  tokenTypeIds?: Tensor;
+  positionIds?: Tensor;
+  pixelValues?: Tensor;
+  labels?: Tensor;
+  outputHiddenStates?: boolean;
+  outputAttentions?: boolean;
+  [snakeCase: string]: unknown;
+}
+export interface BaseModelOutput {
+  lastHiddenState: Tensor;
+  poolerOutput?: Tensor;
+  hiddenStates?: Tensor[];
+  attentions?: Tensor[];
+}
+export interface ModelOutput {
+  loss?: Tensor;
+  logits: Tensor;
+  hiddenStates?: Tensor[];
+  attentions?: Tensor[];
+}
+export interface NormalizedInputs {
+  inputIds?: Tensor; attentionMask?: Tensor; tokenTypeIds?: Tensor; positionIds?: Tensor; pixelValues?: Tensor; labels?: Tensor;
+  outputHiddenStates: boolean; outputAttentions: boolean;
+}
+
+const CAMEL: Record<string, keyof NormalizedInputs> = {
+  input_ids: 'inputIds', inputIds: 'inputIds',
+  attention_mask: 'attentionMask', attentionMask: 'attentionMask',
+  token_type_ids: 'tokenTypeIds', tokenTypeIds: 'tokenTypeIds',
+  position_ids: 'positionIds', positionIds: 'positionIds',
+  pixel_values: 'pixelValues', pixelValues: 'pixelValues',
+  labels: 'labels', label: 'labels',
+  output_hidden_states: 'outputHiddenStates', outputHiddenStates: 'outputHiddenStates',
+  output_attentions: 'outputAttentions', outputAttentions: 'outputAttentions',
+};
+const SNAKE: Record<string, string> = {
+  inputIds: 'input_ids', attentionMask: 'attention_mask', tokenTypeIds: 'token_type_ids', positionIds: 'position_ids',
+  pixelValues: 'pixel_values', labels: 'labels', outputHiddenStates: 'output_hidden_states', outputAttentions: 'output_attentions',
+};
+
+/**
+ * Maps camelCase and snake_case keys to one shape, checks them against the model's argument names
+ * (an unknown key throws, like Python's unexpected keyword argument), and turns nested arrays into tensors.
+ */
+export function normalizeInputs(batch: ModelInputs, accepted: readonly string[], modelName: string, config: PretrainedConfig): NormalizedInputs {
+  if (!batch || typeof batch !== 'object') throw new TypeError(`${modelName}.forward takes one object, e.g. { inputIds, attentionMask, labels }`);
+  const out: NormalizedInputs = { outputHiddenStates: config.outputHiddenStates, outputAttentions: config.outputAttentions };
+  for (const [k, v] of Object.entries(batch)) {
+    if (v === undefined || v === null) continue;
+    const key = CAMEL[k];
+    if (!key || !accepted.includes(SNAKE[key]!)) {
+      throw new TypeError(`${modelName}.forward got an unexpected input '${k}': it takes ${accepted.join(', ')} (camelCase or snake_case)`);
+    }
+    if (key === 'outputHiddenStates' || key === 'outputAttentions') { out[key] = !!v; continue; }
+    let t: Tensor;
+    if (isTensor(v)) t = v;
+    else if (Array.isArray(v) || typeof v === 'number') {
+      const floaty = key === 'pixelValues' || (key === 'labels' && JSON.stringify(v).includes('.'));
+      t = tensor(v, { dtype: floaty ? 'float32' : 'int64' });
+    } else throw new TypeError(`${modelName}.forward: input '${k}' must be a Tensor or a nested array of numbers`);
+    (out as any)[key] = t;
+  }
+  return out;
+}
+
+/** Integer ids as int64 (embedding lookups and losses need it). */
+export function asLong(t: Tensor): Tensor {
+  return t.dtype === 'int64' ? t : t.to('int64');
+}
+
+/** torch.finfo(dtype).min: what transformers 4.29 puts in masked attention positions. */
+export function finfoMin(dtype: DType): number {
+  switch (dtype) {
+    case 'float16': return -65504;
+    case 'bfloat16': return -3.3895313892515355e38;
+    case 'float64': return -Number.MAX_VALUE;
+    default: return -3.4028234663852886e38;
+  }
+}
+
+/** The additive mask [B, 1, 1, L] of get_extended_attention_mask: 0 where attended, finfo.min at padding. */
+export function extendedAttentionMask(mask: Tensor, dtype: DType): Tensor {
+  return tidy(() => {
+    const m = mask.unsqueeze(1).unsqueeze(1).to(dtype);
+    return m.rsub(1).mul(finfoMin(dtype));
+  });
+}
+
+/**
+ * Multi-head attention core on projected q, k, v [B, L, H*D]: softmax(q kᵀ/√D + mask) v with heads
+ * merged back to [B, L, H*D]. Uses libtorch's fused kernel unless the probabilities are wanted.
+ */
+export function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, numHeads: number, mask: Tensor | null, dropoutP: number, needWeights: boolean): { context: Tensor; probs: Tensor | null } {
+  return tidy(() => {
+    const [b, l, hidden] = q.shape as [number, number, number];
+    const split = (x: Tensor) => x.view(b, -1, numHeads, hidden / numHeads).transpose(1, 2);
+    const { output, weights } = F.scaledDotProductAttention(split(q), split(k), split(v), { attnMask: mask, dropoutP, needWeights });
+    const context = output.transpose(1, 2).reshape(b, l, hidden);
+    return { context, probs: weights };
+  });
+}
+
+/** transformers' sequence-classification loss, inferring problem_type on first use like 4.29. */
+export function sequenceClassificationLoss(config: PretrainedConfig, logits: Tensor, labels: Tensor): Tensor {
+  return tidy(() => {
+    const numLabels = config.numLabels;
+    if (config.problemType === null) {
+      if (numLabels === 1) config.problemType = 'regression';
+      else if (numLabels > 1 && (labels.dtype === 'int64' || labels.dtype === 'int32')) config.problemType = 'single_label_classification';
+      else config.problemType = 'multi_label_classification';
+    }
+    if (config.problemType === 'regression') {
+      const y = labels.to(logits.dtype);
+      return numLabels === 1 ? F.mseLoss(logits.squeeze(), y.squeeze()) : F.mseLoss(logits, y);
+    }
+    if (config.problemType === 'single_label_classification') {
+      return F.crossEntropy(logits.view(-1, numLabels), asLong(labels).view(-1));
+    }
+    if (labels.shape.join() !== logits.shape.join()) {
+      throw new Error(`multi-label classification needs labels shaped like the logits [${logits.shape.join(', ')}] (0/1 per class), got [${labels.shape.join(', ')}]`);
+    }
+    return F.binaryCrossEntropyWithLogits(logits, labels.to(logits.dtype));
+  });
+}
+
+/** Masked-LM loss: cross-entropy over every position, -100 ignored. */
+export function maskedLmLoss(logits: Tensor, labels: Tensor, vocabSize: number): Tensor {
+  return tidy(() => F.crossEntropy(logits.view(-1, vocabSize), asLong(labels).view(-1)));
+}
+
+// ---- weight initialisation (_init_weights) -------------------------------------------------------
+
+/** normal(0, std) for Linear/Embedding weights, zero biases and padding rows, LayerNorm ones/zeros. */
+export function initBertStyle(m: Module, std: number): void {
+  if (m instanceof nn.Linear) {
+    nn.init.normal_(m.weight, 0, std);
+    if (m.bias) nn.init.zeros_(m.bias);
+  } else if (m instanceof nn.Embedding) {
+    nn.init.normal_(m.weight, 0, std);
+    m.zeroPaddingRow();
+  } else if (m instanceof nn.LayerNorm) {
+    nn.init.ones_(m.weight);
+    nn.init.zeros_(m.bias);
+  }
+}
+
+// ---- loading ----------------------------------------------------------------------------------
+
+export interface LoadingInfo {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+  mismatchedKeys: { key: string; checkpointShape: number[]; modelShape: number[] }[];
+}
+export interface FromPretrainedOptions extends FileOptions, ConfigOverrides {
+  /** A config to use instead of the checkpoint's config.json. */
+  config?: PretrainedConfig;
+  /** Re-initialise checkpoint tensors whose shape differs (e.g. a classifier with another label count). */
+  ignoreMismatchedSizes?: boolean;
+  /** Cast floating-point weights after loading (default float32). */
+  dtype?: DType;
+  device?: string;
+  /** No console warnings (also HUBTUNE_QUIET=1). */
+  quiet?: boolean;
+  outputLoadingInfo?: boolean;
+}
+export interface SavePretrainedOptions {
+  /** Largest shard, bytes or "5GB"/"500MB" (default "5GB"). */
+  maxShardSize?: number | string;
+  /** Only true is supported: hubtune writes safetensors. */
+  safeSerialization?: boolean;
+}
+
+const pyList = (xs: string[]) => `[${xs.map((x) => `'${x}'`).join(', ')}]`;
+const torchSize = (s: number[]) => `torch.Size([${s.join(', ')}])`;
+
+/** The warnings transformers' _load_pretrained_model logs, in the same words. */
+export function loadingWarnings(info: LoadingInfo, checkpoint: string, modelClass: string): string[] {
+  const out: string[] = [];
+  if (info.unexpectedKeys.length) {
+    out.push(`Some weights of the model checkpoint at ${checkpoint} were not used when initializing ${modelClass}: ${pyList(info.unexpectedKeys)}\n`
+      + `- This IS expected if you are initializing ${modelClass} from the checkpoint of a model trained on another task or with another architecture (e.g. initializing a BertForSequenceClassification model from a BertForPreTraining model).\n`
+      + `- This IS NOT expected if you are initializing ${modelClass} from the checkpoint of a model that you expect to be exactly identical (initializing a BertForSequenceClassification model from a BertForSequenceClassification model).`);
+  }
+  if (info.missingKeys.length) {
+    out.push(`Some weights of ${modelClass} were not initialized from the model checkpoint at ${checkpoint} and are newly initialized: ${pyList(info.missingKeys)}\n`
+      + 'You should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.');
+  }
+  if (info.mismatchedKeys.length) {
+    const lines = info.mismatchedKeys.map((m) => `- ${m.key}: found shape ${torchSize(m.checkpointShape)} in the checkpoint and ${torchSize(m.modelShape)} in the model instantiated`);
+    out.push(`Some weights of ${modelClass} were not initialized from the model checkpoint at ${checkpoint} and are newly initialized because the shapes did not match:\n${lines.join('\n')}\n`
+      + 'You should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.');
+  }
+  return out;
+}
+
+/** Tied-weight aliases a checkpoint may store explicitly (older transformers did): alias -> canonical. */
+const TIED_ALIASES: [RegExp, (m: RegExpMatchArray) => string[]][] = [
+  [/^lm_head\.decoder\.weight$/, () => ['roberta.embeddings.word_embeddings.weight', 'embeddings.word_embeddings.weight']],
+  [/^lm_head\.decoder\.bias$/, () => ['lm_head.bias']],
+  [/^cls\.predictions\.decoder\.weight$/, () => ['bert.embeddings.word_embeddings.weight', 'embeddings.word_embeddings.weight']],
+  [/^cls\.predictions\.decoder\.bias$/, () => ['cls.predictions.bias']],
+  [/^vocab_projector\.weight$/, () => ['distilbert.embeddings.word_embeddings.weight', 'embeddings.word_embeddings.weight']],
+];
+
+/** Drops alias keys whose tensor equals the canonical tensor in the same checkpoint (one tied form). */
+function dropTiedAliases(sd: Map<string, Tensor>): void {
+  for (const key of [...sd.keys()]) {
+    for (const [re, canon] of TIED_ALIASES) {
+      const m = key.match(re);
+      if (!m) continue;
+      const c = canon(m).find((k) => sd.has(k));
+      if (!c) continue;
+      const a = sd.get(key)!;
+      const b = sd.get(c)!;
+      if (a.shape.join() === b.shape.join() && a.dtype === b.dtype && a.equal(b)) { sd.delete(key); a.dispose(); }
+    }
+  }
+}
+
+type ModelClass<M> = { new (config: any): M; configClass: typeof PretrainedConfig; name: string };
+
+// ---- the base class ---------------------------------------------------------------------------
+
+/** The base of every model: config, forward contract, from/save pretrained, freezing. */
+export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedConfig> extends Module {
+  /** The config class this model takes. */
+  static configClass: typeof PretrainedConfig = PretrainedConfig;
+  /** Attribute and key prefix of the backbone in head models ('bert', 'vit', ...). */
+  static baseModelPrefix = '';
+  /** Checkpoint keys that are never reported as unexpected (transformers' _keys_to_ignore_on_load_unexpected). */
+  static ignoreOnLoadUnexpected: RegExp[] = [];
+  /** Tied parameters: [alias, canonical] state-dict names; the alias is not saved and never missing. */
+  tiedWeights(): [string, string][] { return []; }
+
+  readonly config: C;
+  /** What from_pretrained found: missing, unexpected and mismatched keys. */
+  loadingInfo: LoadingInfo | null = null;
+  /** 'input_ids' or 'pixel_values'. */
+  abstract readonly mainInputName: string;
+  /** The inputs forward takes (snake_case), for the Trainer's removeUnusedColumns. */
+  abstract readonly forwardArgNames: readonly string[];
+
+  constructor(config: C) {
+    super();
+    config.validate();
+    this.config = config;
+  }
+
+  /** One batch through the model. */
+  abstract forward(batch: ModelInputs): ModelOutput | BaseModelOutput;
+  /** transformers' _init_weights for one module. */
+  protected abstract initModule(m: Module): void;
+
+  /** Initialises every module like transformers' post_init (uses the global generator: seed with manualSeed). */
+  initWeights(): this {
+    noGrad(() => { for (const [, m] of this.namedModules()) this.initModule(m); });
+    return this;
+  }
+
+  /** The backbone (e.g. `bert`) in head models, the model itself in base models. */
+  get baseModel(): Module {
+    const prefix = (this.constructor as typeof PreTrainedModel).baseModelPrefix;
+    for (const [n, m] of this.children()) if (n === prefix) return m;
+    return this;
+  }
+
+  // -- freezing --
+  /** Freezes the backbone: only the head trains (transfer learning). */
+  freezeBackbone(): this {
+    if (this.baseModel === this) throw new Error(`${this.constructor.name} is a backbone without a head: nothing would train; use freeze({ except: [...] })`);
+    this.baseModel.requiresGrad_(false);
+    return this;
+  }
+  unfreezeBackbone(): this { this.baseModel.requiresGrad_(true); return this; }
+  /** Freezes every parameter except those whose name starts with (or contains a segment equal to) an entry of `except`. */
+  freeze(o: { except?: string[] } = {}): this {
+    const keep = o.except ?? [];
+    for (const [name, p] of this.namedParameters()) {
+      const spared = keep.some((e) => name === e || name.startsWith(e + '.') || name.includes('.' + e + '.') || name.startsWith(e));
+      p.requiresGrad_(spared);
+    }
+    return this;
+  }
+  unfreeze(): this { return this.requiresGrad_(true); }
+
+  /** The state dict as saved: tied aliases stored once, no integer position-id buffers. */
+  stateDictForSave(): Map<string, Tensor> {
+    const sd = this.stateDict();
+    for (const [alias] of this.tiedWeights()) sd.delete(alias);
+    return sd;
+  }
+
+  // -- saving --
+  /**
+   * Writes config.json and model.safetensors (sharded with model.safetensors.index.json above
+   * maxShardSize) into `dir`, loadable by Python transformers; files are written atomically.
+   */
+  savePretrained(dir: string, o: SavePretrainedOptions = {}): { files: string[] } {
+    if (o.safeSerialization === false) {
+      throw new Error('savePretrained: hubtune writes safetensors only (safeSerialization: false would need pickle); transformers loads model.safetensors directly');
+    }
+    mkdirSync(dir, { recursive: true });
+    const sd = this.stateDictForSave();
+    const dtypes = new Set([...sd.values()].filter((t) => t.dtype.startsWith('float') || t.dtype === 'bfloat16').map((t) => t.dtype));
+    const cfg = this.config.clone();
+    cfg.architectures = [this.constructor.name];
+    cfg.torchDtype = dtypes.size === 1 ? [...dtypes][0]! : 'float32';
+    cfg.transformersVersion = TRANSFORMERS_VERSION;
+    const toWrite = new Map<string, ReturnType<typeof tensorToWrite>>();
+    noGrad(() => {
+      for (const [k, t] of sd) {
+        const c = t.isContiguous() ? t : t.contiguous();
+        toWrite.set(k, tensorToWrite(c));
+        if (c !== t) c.dispose();
+      }
+    });
+    const { files, index } = writeSharded(dir, toWrite, { maxShardSize: o.maxShardSize ?? '5GB', metadata: { format: 'pt' } });
+    writeFileAtomic(join(dir, 'config.json'), [Buffer.from(cfg.toJsonString(), 'utf8')]);
+    return { files: ['config.json', ...files, ...(index ? ['model.safetensors.index.json'] : [])] };
+  }
+
+  // -- loading --
+  /** A randomly initialised model (training from scratch). */
+  static fromConfig<M extends PreTrainedModel>(this: ModelClass<M>, config: PretrainedConfig | Record<string, unknown>): M {
+    const cfg = config instanceof PretrainedConfig ? config : this.configClass.fromDict(config);
+    if (!(cfg instanceof this.configClass)) {
+      throw new ConfigError(`${this.name} needs a ${this.configClass.name}, got a ${cfg.constructor.name} (model_type '${cfg.modelType}')`);
+    }
+    const m = new this(cfg);
+    m.initWeights();
+    return m;
+  }
+
+  /**
+   * Loads a model from a local folder or a Hub repo (config.json + safetensors weights). Keys are
+   * matched with and without the backbone prefix; what is missing is initialised like transformers,
+   * and the report is printed (unless quiet) and kept in `model.loadingInfo`.
+   */
+  static async fromPretrained<M extends PreTrainedModel>(this: ModelClass<M>, idOrPath: string, o?: FromPretrainedOptions & { outputLoadingInfo?: false }): Promise<M>;
+  static async fromPretrained<M extends PreTrainedModel>(this: ModelClass<M>, idOrPath: string, o: FromPretrainedOptions & { outputLoadingInfo: true }): Promise<{ model: M; loadingInfo: LoadingInfo }>;
+  static async fromPretrained<M extends PreTrainedModel>(this: ModelClass<M>, idOrPath: string, o: FromPretrainedOptions = {}): Promise<any> {
+    const { config: given, ignoreMismatchedSizes, dtype, device, quiet, outputLoadingInfo, revision, cacheDir, token, localFilesOnly, ...overrides } = o;
+    const fileOpts = { revision, cacheDir, token, localFilesOnly };
+    let config: PretrainedConfig;
+    if (given) config = given.clone().update(overrides);
+    else {
+      const path = await resolveModelFile(idOrPath, 'config.json', fileOpts);
+      const json = readConfigJson(path);
+      if (json.model_type !== undefined && json.model_type !== this.configClass.modelType) {
+        throw new ConfigError(`${path} is a '${String(json.model_type)}' model but ${this.name} is for '${this.configClass.modelType}': use the Auto classes (AutoModel...) or the matching class`);
+      }
+      config = this.configClass.fromDict(json);
+      if (!config.nameOrPath) config.nameOrPath = idOrPath;
+      config.update(overrides);
+    }
+    const weights = await resolveWeights(idOrPath, fileOpts);
+    const sd = weights.sharded ? loadShardedSafetensors(weights.dir) : loadSafetensors(weights.file).tensors;
+    const model = (this as any).fromConfig(config) as M;
+    let info: LoadingInfo;
+    try {
+      info = model.loadCheckpoint(sd, { ignoreMismatchedSizes });
+    } catch (e) {
+      model.dispose();
+      throw e;
+    } finally {
+      for (const t of sd.values()) t.dispose();
+    }
+    if (dtype && dtype !== 'float32') model.to(dtype);
+    if (device && device !== 'cpu') model.to(device);
+    model.eval();
+    const silent = quiet || ['1', 'true', 'yes'].includes((process.env.HUBTUNE_QUIET ?? '').toLowerCase());
+    if (!silent) for (const w of loadingWarnings(info, idOrPath, this.name)) console.warn(w);
+    return outputLoadingInfo ? { model, loadingInfo: info } : model;
+  }
+
+  /**
+   * Copies a checkpoint's tensors into this model (transformers' _load_pretrained_model): handles the
+   * backbone prefix both ways, tied aliases, shape mismatches; returns the report and sets loadingInfo.
+   */
+  loadCheckpoint(checkpoint: Map<string, Tensor>, o: { ignoreMismatchedSizes?: boolean } = {}): LoadingInfo {
+    const ctor = this.constructor as typeof PreTrainedModel;
+    const prefix = ctor.baseModelPrefix;
+    const sd = new Map(checkpoint);
+    // non-persistent integer buffers of older checkpoints are never reported
+    for (const k of [...sd.keys()]) if (/(^|\.)position_ids$/.test(k)) sd.delete(k);
+    dropTiedAliases(sd);
+    const own = this.stateDictForSave();
+    const expected = [...own.keys()];
+    const hasPrefix = prefix !== '' && [...sd.keys()].some((k) => k.startsWith(prefix + '.'));
+    const expectsPrefix = prefix !== '' && expected.some((k) => k.startsWith(prefix + '.'));
+    const removePrefixFromModel = !hasPrefix && expectsPrefix; // a backbone checkpoint into a head model
+    const addPrefixToModel = hasPrefix && !expectsPrefix; // a head checkpoint into a backbone
+    const toCkpt = (k: string) => (removePrefixFromModel ? (k.startsWith(prefix + '.') ? k.slice(prefix.length + 1) : null) : addPrefixToModel ? `${prefix}.${k}` : k);
+    const missingKeys: string[] = [];
+    const mismatchedKeys: LoadingInfo['mismatchedKeys'] = [];
+    const used = new Set<string>();
+    const nan: string[] = [];
+    noGrad(() => {
+      for (const [k, t] of own) {
+        const ck = toCkpt(k);
+        const s = ck === null ? undefined : sd.get(ck);
+        if (!s) { missingKeys.push(ck ?? (k.startsWith(prefix + '.') ? k.slice(prefix.length + 1) : k)); continue; }
+        used.add(ck!);
+        if (s.shape.join(',') !== t.shape.join(',')) {
+          if (o.ignoreMismatchedSizes) { mismatchedKeys.push({ key: ck!, checkpointShape: s.shape, modelShape: t.shape }); continue; }
+          throw new Error(`size mismatch for ${ck}: the checkpoint has shape [${s.shape.join(', ')}] but ${ctor.name} expects [${t.shape.join(', ')}]; pass ignoreMismatchedSizes: true to re-initialise it (e.g. a classifier with another number of labels)`);
+        }
+        if (s.dtype.startsWith('float') || s.dtype === 'bfloat16') {
+          const bad = s.isnan().any();
+          if (bad.item()) nan.push(ck!);
+          bad.dispose();
+        }
+        t.copy_(s);
+      }
+    });
+    const ignore = ctor.ignoreOnLoadUnexpected;
+    const unexpectedKeys = [...sd.keys()].filter((k) => !used.has(k) && !mismatchedKeys.some((m) => m.key === k))
+      .filter((k) => !ignore.some((re) => re.test(k)));
+    if (nan.length) console.warn(`hubtune: the checkpoint has NaN values in ${nan.length} tensor(s): ${nan.slice(0, 10).join(', ')}${nan.length > 10 ? ', ...' : ''}; outputs will be NaN`);
+    const info: LoadingInfo = { missingKeys: missingKeys.sort(), unexpectedKeys: unexpectedKeys.sort(), mismatchedKeys };
+    this.loadingInfo = info;
+    return info;
+  }
+}
+
+// ---- summaries --------------------------------------------------------------------------------
+
+export interface ModelSummary { total: number; trainable: number; nonTrainable: number; text: string }
+
+/** A Keras-style summary: top-level layers with parameter counts, then total/trainable/non-trainable. */
+export function modelSummary(model: Module, o: { print?: boolean } = {}): ModelSummary {
+  const fmt = (n: number) => n.toLocaleString('en-US');
+  const rows: [string, string, number][] = [];
+  const seen = new Set<Tensor>();
+  const count = (m: Module) => {
+    let n = 0;
+    for (const [, p] of m.namedParameters()) if (!seen.has(p)) { seen.add(p); n += p.numel; }
+    return n;
+  };
+  const own = model.namedParameters().filter(([n]) => !n.includes('.'));
+  for (const [name, child] of model.children()) rows.push([name, child.constructor.name, count(child)]);
+  for (const [name, p] of own) if (!seen.has(p)) { seen.add(p); rows.push([name, 'Parameter', p.numel]); }
+  let total = 0;
+  let trainable = 0;
+  for (const p of model.parameters()) { total += p.numel; if (p.requiresGrad) trainable += p.numel; }
+  const w1 = Math.max(12, ...rows.map((r) => r[0].length + r[1].length + 3));
+  const line = '='.repeat(w1 + 18);
+  const text = [
+    `Model: "${model.constructor.name}"`,
+    line,
+    `${'Layer (type)'.padEnd(w1)}${'Param #'.padStart(18)}`,
+    line,
+    ...rows.map(([n, t, c]) => `${`${n} (${t})`.padEnd(w1)}${fmt(c).padStart(18)}`),
+    line,
+    `Total params: ${fmt(total)}`,
+    `Trainable params: ${fmt(trainable)}`,
+    `Non-trainable params: ${fmt(total - trainable)}`,
+    '_'.repeat(w1 + 18),
+  ].join('\n');
+  if (o.print !== false) console.log(text);
+  return { total, trainable, nonTrainable: total - trainable, text };
+}
+
+/**
+ * The Trainer's parameter groups: weight decay on everything but biases and LayerNorm weights
+ * (transformers' get_parameter_names(model, ALL_LAYERNORM_LAYERS) minus 'bias'). Frozen parameters are left out.
+ */
+export function decayParameterGroups(model: Module, weightDecay: number): { decay: [string, Tensor][]; noDecay: [string, Tensor][]; groups: { params: Tensor[]; weightDecay: number }[] } {
+  const lnParams = new Set<Tensor>();
+  for (const [, m] of model.namedModules()) if (m instanceof nn.LayerNorm) for (const p of m.parameters()) lnParams.add(p);
+  const decay: [string, Tensor][] = [];
+  const noDecay: [string, Tensor][] = [];
+  for (const [n, p] of model.namedParameters()) {
+    if (!p.requiresGrad) continue;
+    if (lnParams.has(p) || n.includes('bias')) noDecay.push([n, p]);
+    else decay.push([n, p]);
+  }
+  return { decay, noDecay, groups: [{ params: decay.map((x) => x[1]), weightDecay }, { params: noDecay.map((x) => x[1]), weightDecay: 0 }] };
+}
+
+export { SAFE_WEIGHTS_NAME };
