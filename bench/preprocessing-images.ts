@@ -2,7 +2,7 @@
 // (decode with sharp, PIL-exact BILINEAR resize, rescale + normalise), in-process per stage
 // and through ImagePreprocessPool (worker threads). Prints one JSON object.
 //   node --import tsx bench/preprocessing-images.ts [--images 400] [--workers 2]
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import sharp from 'sharp';
 import { ImagePreprocessPool, ViTImageProcessor, decodeImage, resizePIL } from '../src/preprocessing/image-processing';
 import { rescaleNormalizeToCHW } from '../src/preprocessing/image-processing';
@@ -69,13 +69,24 @@ async function main(): Promise<void> {
     const pool = new ImagePreprocessPool({ processor, workers });
     await pool.runBatch(inputs.slice(0, 4 * workers)); // start + warm up the workers
     t = performance.now();
+    const cpu0 = process.cpuUsage();
     const results = await Promise.all(inputs.map((b, i) => pool.run(b, { index: i })));
     const secs = ms(t) / 1000;
+    const cpu = process.cpuUsage(cpu0);
     await pool.close();
     if (results.some((r) => r.data.length !== 3 * 224 * 224)) throw new Error('bad output shape');
-    runs.push({ workers, images: N, seconds: +secs.toFixed(3), imagesPerSecond: +(N / secs).toFixed(1) });
+    // CPU time of the whole process (main + workers + libvips threads): independent of other load
+    const cpuSecs = (cpu.user + cpu.system) / 1e6;
+    const usableCores = Math.min(workers, cpus().length);
+    runs.push({
+      workers, images: N, seconds: +secs.toFixed(3), imagesPerSecond: +(N / secs).toFixed(1),
+      cpuMsPerImage: +((cpuSecs * 1000) / N).toFixed(2),
+      imagesPerSecondIfCoresIdle: +(N / (cpuSecs / usableCores)).toFixed(1),
+    });
   }
   const best = Math.max(...runs.map((r) => r.imagesPerSecond as number));
+  const bestIdle = Math.max(...runs.map((r) => r.imagesPerSecondIfCoresIdle as number));
+  const load = loadavg()[0];
   console.log(JSON.stringify({
     bench: 'preprocessing-images',
     task: '500x500 JPEG -> 224x224 BILINEAR -> rescale/normalise float32 CHW',
@@ -89,8 +100,10 @@ async function main(): Promise<void> {
       total: +singleMs.toFixed(2),
     },
     pool: runs,
+    loadAverage1m: +load.toFixed(2),
     target: 200,
     meetsTarget: best >= 200,
+    meetsTargetIfCoresIdle: bestIdle >= 200,
   }, null, 2));
 }
 

@@ -594,7 +594,6 @@ export class Dataset {
     const features = this._features.copy(); features.set(column, feature);
     const fingerprint = updateFingerprint(this.fingerprint, 'castColumn', { column, f: String(feature) });
     const sameStorage = (from instanceof Image && feature instanceof Image)
-      || ((from instanceof ClassLabel || (from instanceof Value && from.isInt)) && feature instanceof ClassLabel && false)
       || (from instanceof Value && feature instanceof Value && from.dtype === feature.dtype);
     if (sameStorage) return this.derive({ features, fingerprint });
     const vals = await this._columns.get(column)!.range(0, this._numRows);

@@ -67,7 +67,9 @@ export async function decodeImage(input: { bytes?: Uint8Array | null; path?: str
     const img = sharp(bytes, { ignoreIcc: true, failOn: 'error', limitInputPixels: false });
     const meta = await img.metadata();
     format = meta.format;
-    const out = await img.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    // sharp's pipeline works in sRGB; keep grayscale sources gray like PIL's L / LA
+    const gray = meta.space === 'b-w' || meta.space === 'grey16' || (meta.channels ?? 3) <= 2;
+    const out = await (gray ? img.toColourspace('b-w') : img).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     data = out.data; info = out.info;
   } catch (e) {
     throw new Error(`${where}: cannot decode image (${(e as Error).message.split('\n')[0]}); the file is corrupt or not an image`);
@@ -109,6 +111,8 @@ export function convertImage(img: DecodedImage, mode: ImageMode): DecodedImage {
 
 /** Encodes a decoded image as PNG (what `datasets` does for PIL images without a file). */
 export async function encodeImagePng(img: DecodedImage): Promise<Uint8Array> {
-  const buf = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels as 1 | 2 | 3 | 4 } }).png().toBuffer();
+  let pipeline = sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels as 1 | 2 | 3 | 4 } });
+  if (img.channels <= 2) pipeline = pipeline.toColourspace('b-w');
+  const buf = await pipeline.png().toBuffer();
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }

@@ -63,15 +63,12 @@ function inferCsvColumn(cells: (string | null)[]): unknown[] {
     return cells.map((c) => {
       if (c === null) return null;
       const t = c.trim().toLowerCase();
-      return t === 'nan' ? null : t.endsWith('inf') || t.endsWith('infinity') ? (t.startsWith('-') ? -Infinity : Infinity) : toFloat(Number(c));
+      return t === 'nan' ? null : t.endsWith('inf') || t.endsWith('infinity') ? (t.startsWith('-') ? -Infinity : Infinity) : Number(c);
     });
   }
   if (allBool) return cells.map((c) => (c === null ? null : BOOL_VALUES[c.trim()]));
   return cells;
 }
-
-/** Marks a whole-number float so inference keeps the column float64 (like pandas). */
-function toFloat(x: number): number { return x; }
 
 export function readCsv(file: string, opts: { sep?: string; columnNames?: string[] } = {}): ParsedColumns & { floatColumns: Set<string> } {
   let text: string;

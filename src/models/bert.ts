@@ -53,7 +53,7 @@ export class BertSelfAttention extends Module {
   }
   forward(h: Tensor, mask: Tensor | null, needWeights: boolean): { context: Tensor; probs: Tensor | null } {
     return tidy(() => multiHeadAttention(this.query.forward(h), this.key.forward(h), this.value.forward(h), this.c.numAttentionHeads, mask,
-      this.training ? this.dropoutP : 0, needWeights));
+      this.training ? this.dropoutP : 0, needWeights, this.c.attnImplementation));
   }
 }
 

@@ -72,6 +72,8 @@ export class PretrainedConfig {
   label2id: Record<string, number> = {};
   /** The transformers version that wrote the file (informational). */
   transformersVersion: string | null = null;
+  /** How attention is computed (not saved): 'sdpa' (fused kernel, default) or 'eager' (transformers' op order). */
+  attnImplementation: 'sdpa' | 'eager' = 'sdpa';
   /** Fields of config.json this class does not know, under their JSON names; written back on save. */
   extraFields: Record<string, unknown> = {};
 
@@ -98,6 +100,7 @@ export class PretrainedConfig {
       if (k === 'label2id') { label2id = v as Record<string, number>; continue; }
       if (k === 'transformers_version' || k === 'transformersVersion') { this.transformersVersion = String(v); continue; }
       if (k === 'extraFields') { Object.assign(this.extraFields, v as object); continue; }
+      if (k === 'attnImplementation' || k === 'attn_implementation' || k === '_attn_implementation') { this.attnImplementation = checkAttnImpl(v); continue; }
       const alias = ctor.aliases[k] ?? ctor.aliases[camelOf(k)];
       const spec = byJson.get(k) ?? byCamel.get(k) ?? (alias ? byCamel.get(alias) : undefined);
       if (spec) (this as any)[spec[0]] = v;
@@ -173,6 +176,7 @@ export class PretrainedConfig {
     const specs = [...COMMON_FIELDS, ...ctor.fields];
     for (const [k, v] of Object.entries(rest)) {
       if (v === undefined) continue;
+      if (k === 'attnImplementation' || k === 'attn_implementation') { this.attnImplementation = checkAttnImpl(v); continue; }
       const alias = ctor.aliases[k] ?? ctor.aliases[camelOf(k)];
       const spec = specs.find((s) => s[0] === k || s[1] === k || s[0] === alias);
       if (spec) (this as any)[spec[0]] = v;
@@ -236,7 +240,7 @@ export class PretrainedConfig {
   /** A deep copy. */
   clone(): this {
     const C = this.constructor as new (v: Record<string, unknown>) => this;
-    return new C({ ...this.toDict({ full: true }), extraFields: structuredClone(this.extraFields) });
+    return new C({ ...this.toDict({ full: true }), extraFields: structuredClone(this.extraFields), attnImplementation: this.attnImplementation });
   }
 
   /** Parses config.json text or an object; `label` names the file in errors. */
@@ -256,6 +260,11 @@ export class PretrainedConfig {
     if (!c.nameOrPath) c.nameOrPath = idOrPath;
     return c.update(overrides);
   }
+}
+
+function checkAttnImpl(v: unknown): 'sdpa' | 'eager' {
+  if (v !== 'sdpa' && v !== 'eager') throw new ConfigError(`attnImplementation must be 'sdpa' or 'eager', got ${JSON.stringify(v)}`);
+  return v;
 }
 
 export interface HubOptions { revision?: string; cacheDir?: string; token?: string | false; localFilesOnly?: boolean }

@@ -108,15 +108,22 @@ export function extendedAttentionMask(mask: Tensor, dtype: DType): Tensor {
  * Multi-head attention core on projected q, k, v [B, L, H*D]: softmax(q kᵀ/√D + mask) v with heads
  * merged back to [B, L, H*D]. Uses libtorch's fused kernel unless the probabilities are wanted.
  */
-export function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, numHeads: number, mask: Tensor | null, dropoutP: number, needWeights: boolean): { context: Tensor; probs: Tensor | null } {
+export function multiHeadAttention(q: Tensor, k: Tensor, v: Tensor, numHeads: number, mask: Tensor | null, dropoutP: number, needWeights: boolean,
+  impl: AttnImplementation = 'sdpa'): { context: Tensor; probs: Tensor | null } {
   return tidy(() => {
     const [b, l, hidden] = q.shape as [number, number, number];
     const split = (x: Tensor) => x.view(b, -1, numHeads, hidden / numHeads).transpose(1, 2);
-    const { output, weights } = F.scaledDotProductAttention(split(q), split(k), split(v), { attnMask: mask, dropoutP, needWeights });
+    const { output, weights } = F.scaledDotProductAttention(split(q), split(k), split(v), { attnMask: mask, dropoutP, needWeights: needWeights || impl === 'eager' });
     const context = output.transpose(1, 2).reshape(b, l, hidden);
-    return { context, probs: weights };
+    return { context, probs: needWeights ? weights : null };
   });
 }
+
+/**
+ * 'sdpa': libtorch's fused attention kernel unless probabilities are wanted (fast); 'eager': the
+ * composed ops in transformers' order (bit-for-bit closer to Python, e.g. for parity checks).
+ */
+export type AttnImplementation = 'sdpa' | 'eager';
 
 /** transformers' sequence-classification loss, inferring problem_type on first use like 4.29. */
 export function sequenceClassificationLoss(config: PretrainedConfig, logits: Tensor, labels: Tensor): Tensor {
@@ -177,7 +184,7 @@ export interface FromPretrainedOptions extends FileOptions, ConfigOverrides {
   /** Cast floating-point weights after loading (default float32). */
   dtype?: DType;
   device?: string;
-  /** No console warnings (also HUBTUNE_QUIET=1). */
+  /** No console warnings about missing/unexpected keys (default: HUBTUNE_QUIET=1 in the environment). */
   quiet?: boolean;
   outputLoadingInfo?: boolean;
 }
@@ -342,7 +349,8 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
   static fromConfig<M extends PreTrainedModel>(this: ModelClass<M>, config: PretrainedConfig | Record<string, unknown>): M {
     const cfg = config instanceof PretrainedConfig ? config : this.configClass.fromDict(config);
     if (!(cfg instanceof this.configClass)) {
-      throw new ConfigError(`${this.name} needs a ${this.configClass.name}, got a ${cfg.constructor.name} (model_type '${cfg.modelType}')`);
+      const got = cfg as PretrainedConfig;
+      throw new ConfigError(`${this.name} needs a ${this.configClass.name}, got a ${got.constructor.name} (model_type '${got.modelType}')`);
     }
     const m = new this(cfg);
     m.initWeights();
@@ -386,7 +394,7 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
     if (dtype && dtype !== 'float32') model.to(dtype);
     if (device && device !== 'cpu') model.to(device);
     model.eval();
-    const silent = quiet || ['1', 'true', 'yes'].includes((process.env.HUBTUNE_QUIET ?? '').toLowerCase());
+    const silent = quiet ?? ['1', 'true', 'yes'].includes((process.env.HUBTUNE_QUIET ?? '').toLowerCase());
     if (!silent) for (const w of loadingWarnings(info, idOrPath, this.name)) console.warn(w);
     return outputLoadingInfo ? { model, loadingInfo: info } : model;
   }

@@ -70,7 +70,7 @@ export function textPair(input: unknown, index: number): [string, string | null]
   if (isTextItem(input)) {
     const pair = (input as { text_pair?: unknown; textPair?: unknown }).text_pair ?? (input as { textPair?: unknown }).textPair ?? null;
     if (pair !== null && typeof pair !== 'string') throw new PipelineInputError(`text ${index}: text_pair must be a string`);
-    return [input.text, pair as string | null];
+    return [(input as { text: string }).text, pair as string | null];
   }
   throw new PipelineInputError(`text ${index} is ${describe(input)}: pass a string or {text, text_pair}`);
 }

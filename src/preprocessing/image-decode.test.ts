@@ -59,7 +59,7 @@ describe('decodeImage: PIL modes from PNG headers', () => {
       const img = await decodeImage(png({ colorType: 3, bitDepth: 4, samples: seq(N, (i) => i % 5), plte, trns }));
       assert.equal(img.mode, 'P');
       assert.deepEqual(Array.from(img.data), seq(N, (i) => i % 5));
-      assert.deepEqual(Array.from(convertToRGB(img).data), seq(N, (i) => plte.slice((i % 5) * 3, (i % 5) * 3 + 3)).flat());
+      assert.deepEqual(Array.from(convertToRGB(img).data), Array.from({ length: N }, (_, i) => plte.slice((i % 5) * 3, (i % 5) * 3 + 3)).flat());
     }
   });
 

@@ -1,0 +1,63 @@
+// The course's two projects (examples/beans-vit.ts, examples/mrpc-distilroberta.ts) run end to end
+// against the local Hub server, with tiny stand-ins uploaded under the real repo ids.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startHubServer, type HubServer } from '../support/hub-server';
+import { saveTinyVitRepo, saveTinyRobertaRepo, saveTinyBeansDataset, saveTinyMrpcDataset, addFolderRepo } from '../support/tiny-models';
+
+let hub: HubServer;
+const work = mkdtempSync(join(tmpdir(), 'hubtune-examples-'));
+const saved: Record<string, string | undefined> = {};
+
+before(async () => {
+  hub = await startHubServer();
+  for (const k of ['HF_ENDPOINT', 'HF_HOME', 'HF_HUB_CACHE', 'HF_TOKEN', 'HUBTUNE_QUIET_TRAINER']) saved[k] = process.env[k];
+  process.env.HF_ENDPOINT = hub.url;
+  process.env.HF_HOME = join(work, 'hf-home');
+  delete process.env.HF_HUB_CACHE;
+  delete process.env.HF_TOKEN;
+  process.env.HUBTUNE_QUIET_TRAINER = '1';
+  addFolderRepo(hub, 'model', 'google/vit-base-patch16-224-in21k', await saveTinyVitRepo(join(work, 'vit')));
+  addFolderRepo(hub, 'model', 'distilroberta-base', await saveTinyRobertaRepo(join(work, 'roberta')));
+  const beans = await saveTinyBeansDataset(join(work, 'beans'));
+  rmSync(join(beans, 'hubtune_demo_manifest.json'), { force: true });
+  addFolderRepo(hub, 'dataset', 'beans', beans);
+  const mrpc = await saveTinyMrpcDataset(join(work, 'mrpc-src'));
+  rmSync(join(mrpc, 'dataset_info.json'), { force: true });
+  const files: Record<string, Buffer> = {};
+  for (const f of readdirSync(mrpc)) files[`mrpc/${f}`] = readFileSync(join(mrpc, f));
+  hub.addRepo({ type: 'dataset', id: 'glue', files });
+});
+
+after(async () => {
+  for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
+  await hub?.close();
+});
+
+test('beans-vit example: trains the (tiny) ViT from the Hub, saves, evaluates on test', async () => {
+  const { main } = await import('../../examples/beans-vit');
+  const out = join(work, 'vit-out');
+  const r = await main({ outputDir: out, maxSteps: 6, batchSize: 8, evalSteps: 3, loggingSteps: 2, workers: 2, device: 'cpu' });
+  assert.equal(r.interrupted, false);
+  for (const k of ['train_runtime', 'train_loss', 'epoch']) assert.ok(k in r.train, k);
+  for (const k of ['eval_loss', 'eval_accuracy', 'eval_runtime']) assert.ok(k in r.test, k);
+  for (const f of ['model.safetensors', 'config.json', 'preprocessor_config.json', 'train_results.json', 'eval_results.json', 'all_results.json', 'trainer_state.json']) {
+    assert.ok(existsSync(join(out, f)), f);
+  }
+  const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+  assert.deepEqual(Object.values(cfg.id2label), ['angular_leaf_spot', 'bean_rust', 'healthy']);
+  const ckpts = readdirSync(out).filter((n) => n.startsWith('checkpoint-'));
+  assert.ok(ckpts.length >= 1 && ckpts.length <= 2, `saveTotalLimit 2: ${ckpts}`);
+});
+
+test('mrpc-distilroberta example: tokenizes glue/mrpc, trains with padding collator, accuracy + F1', async () => {
+  const { main } = await import('../../examples/mrpc-distilroberta');
+  const out = join(work, 'mrpc-out');
+  const r = await main({ outputDir: out, maxSteps: 8, batchSize: 8, device: 'cpu' });
+  assert.equal(r.interrupted, false);
+  for (const k of ['eval_loss', 'eval_accuracy', 'eval_f1', 'epoch']) assert.ok(k in r.eval, k);
+  for (const f of ['model.safetensors', 'config.json', 'tokenizer_config.json', 'eval_results.json']) assert.ok(existsSync(join(out, f)), f);
+});
