@@ -71,6 +71,9 @@ export class DatasetDict extends Map<string, Dataset> {
     writeJSONAtomic(join(dir, 'dataset_dict.json'), { splits: this.splits });
   }
 
+  /** Python's DatasetDict.push_to_hub: parquet shards per split + README.md, one commit (see src/sharing). */
+  pushToHub(repoId: string, opts: import('../sharing/dataset-push').PushDatasetOptions = {}) { return import('../sharing/dataset-push').then((m) => m.pushDatasetDictToHub(this, repoId, opts)); }
+
   override toString(): string {
     const body = [...this].map(([k, v]) => `${k}: ${v}`).join('\n').replace(/^/gm, '    ');
     return `DatasetDict({\n${body}\n})`;

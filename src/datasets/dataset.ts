@@ -685,6 +685,11 @@ export class Dataset {
    * Python's save_to_disk for one dataset: `data-0000N-of-0000M.arrow` (Arrow stream),
    * `dataset_info.json` and `state.json`, readable by Python's load_from_disk.
    */
+  /** Writes parquet shards and a README with dataset_info to a Hub dataset repo (datasets' push_to_hub). */
+  pushToHub(repoId: string, opts: import('../sharing/dataset-push').PushDatasetOptions = {}) {
+    return import('../sharing/dataset-push').then((m) => m.pushDatasetToHub(this, repoId, opts));
+  }
+
   async saveToDisk(dir: string, params: { numShards?: number; maxShardSize?: number } = {}): Promise<void> {
     mkdirSync(dir, { recursive: true });
     let numShards = params.numShards ?? 1;

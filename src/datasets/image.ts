@@ -4,6 +4,9 @@
 import { readFile } from 'node:fs/promises';
 import { inspect } from 'node:util';
 import sharp from 'sharp';
+import { decodeImage as decodePil } from '../preprocessing/image-decode';
+import { convertToRGB } from '../preprocessing/pil/convert';
+import type { DecodedImage as PilImage } from '../preprocessing/pil/types';
 
 export type ImageMode = 'L' | 'LA' | 'RGB' | 'RGBA';
 
@@ -62,27 +65,41 @@ export async function decodeImage(input: { bytes?: Uint8Array | null; path?: str
       throw new Error(`${where}: cannot read image file ${input.path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check that the file exists`);
     }
   }
-  let data: Buffer; let info: { width: number; height: number; channels: number }; let format: string | undefined;
+  // One decoder for the whole project (src/preprocessing/image-decode.ts): PIL's modes, no ICC
+  // conversion, truncated files rejected. Modes a dataset row does not hold are expanded like PIL's convert.
+  let raw: PilImage;
   try {
-    const img = sharp(bytes, { ignoreIcc: true, failOn: 'error', limitInputPixels: false });
-    const meta = await img.metadata();
-    format = meta.format;
-    // sharp's pipeline works in sRGB; keep grayscale sources gray like PIL's L / LA
-    const gray = meta.space === 'b-w' || meta.space === 'grey16' || (meta.channels ?? 3) <= 2;
-    const out = await (gray ? img.toColourspace('b-w') : img).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-    data = out.data; info = out.info;
+    raw = await decodePil(bytes, { name: where });
   } catch (e) {
     throw new Error(`${where}: cannot decode image (${(e as Error).message.split('\n')[0]}); the file is corrupt or not an image`);
   }
-  const mode = MODE_BY_CHANNELS[info.channels];
-  if (!mode) throw new Error(`${where}: unsupported image with ${info.channels} channels; convert it to RGB first`);
-  let img = makeDecodedImage({
-    width: info.width, height: info.height, mode, channels: info.channels,
-    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-    path: input.path ?? null, bytes: input.bytes ?? null, format,
-  });
+  const format = sniffFormat(bytes);
+  let img = makeDecodedImage({ ...toDatasetMode(raw), path: input.path ?? null, bytes: input.bytes ?? null, format });
   if (opts.mode && opts.mode !== img.mode) img = convertImage(img, opts.mode);
   return img;
+}
+
+function sniffFormat(b: Uint8Array): string | undefined {
+  if (b[0] === 0x89 && b[1] === 0x50) return 'png';
+  if (b[0] === 0xff && b[1] === 0xd8) return 'jpeg';
+  if (b[0] === 0x47 && b[1] === 0x49) return 'gif';
+  if (b[0] === 0x52 && b[1] === 0x49) return 'webp';
+  return undefined;
+}
+
+/** Palette images expand to RGB (RGBA when the palette has transparency); CMYK, 1-bit and 16-bit to RGB. */
+function toDatasetMode(img: PilImage): Omit<DecodedImage, 'path' | 'bytes'> {
+  const { width, height } = img;
+  if (img.mode === 'L' || img.mode === 'LA' || img.mode === 'RGB' || img.mode === 'RGBA') {
+    return { width, height, mode: img.mode, channels: img.channels, data: img.data as Uint8Array };
+  }
+  if ((img.mode === 'P' || img.mode === 'PA') && img.palette && img.palette.some((_, i) => i % 4 === 3 && img.palette![i] !== 255)) {
+    const n = width * height, out = new Uint8Array(n * 4), pal = img.palette;
+    for (let i = 0; i < n; i++) { const p = img.data[i * img.channels]! * 4; out.set(pal.subarray(p, p + 4), i * 4); }
+    return { width, height, mode: 'RGBA', channels: 4, data: out };
+  }
+  const rgb = convertToRGB(img);
+  return { width, height, mode: 'RGB', channels: 3, data: rgb.data as Uint8Array };
 }
 
 /** PIL's Image.convert for the modes used here (L uses ITU-R 601-2 luma like PIL; RGBA->RGB drops alpha). */

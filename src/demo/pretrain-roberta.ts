@@ -69,9 +69,7 @@ export async function pretrainRoberta(p: PretrainRobertaParams): Promise<{ evalL
   model.train();
   for (let step = 1; step <= steps; step++) {
     if (order.length < bs) {
-      const perm = Array.from({ length: trainIds.length }, (_, i) => i);
-      for (let i = perm.length - 1; i > 0; i--) { const j = rng.int(0, i + 1); [perm[i], perm[j]] = [perm[j], perm[i]]; }
-      order = order.concat(perm);
+      order = order.concat(rng.shuffle(Array.from({ length: trainIds.length }, (_, i) => i)));
     }
     const batchIdx = order.splice(0, bs);
     const cur = step <= warm ? lr * step / warm : lr * 0.5 * (1 + Math.cos(Math.PI * (step - warm) / (steps - warm)));

@@ -1,7 +1,7 @@
 // Auto classes: pick the architecture from config.json's model_type (transformers' AutoModel*).
 import { AutoConfig, PretrainedConfig, ConfigError, readConfigJson, configClassFor } from './config';
 import { resolveModelFile } from './files';
-import { PreTrainedModel, type FromPretrainedOptions, type LoadingInfo } from './modeling-utils';
+import { PreTrainedModel, type FromPretrainedOptions, type LoadingInfo, type PreTrainedModelWithHead } from './modeling-utils';
 import { ViTModel, ViTForImageClassification } from './vit';
 import { BertModel, BertForSequenceClassification, BertForMaskedLM } from './bert';
 import { RobertaModel, RobertaForSequenceClassification, RobertaForMaskedLM } from './roberta';
@@ -9,7 +9,7 @@ import { DistilBertModel, DistilBertForSequenceClassification, DistilBertForMask
 
 type AnyModelClass = typeof PreTrainedModel & (new (config: any) => PreTrainedModel);
 
-function makeAuto(task: string, mapping: Record<string, AnyModelClass>) {
+function makeAuto<M extends PreTrainedModel = PreTrainedModelWithHead>(task: string, mapping: Record<string, AnyModelClass>) {
   const supported = () => Object.keys(mapping).join(', ');
   const classFor = (modelType: string, where: string): AnyModelClass => {
     configClassFor(modelType, where); // unknown model types list what hubtune supports
@@ -23,13 +23,13 @@ function makeAuto(task: string, mapping: Record<string, AnyModelClass>) {
     /** The class for a model_type. */
     static classFor(modelType: string): AnyModelClass { return classFor(modelType, task); }
     /** A randomly initialised model of the config's architecture (training from scratch). */
-    static fromConfig(config: PretrainedConfig | Record<string, unknown>): PreTrainedModel {
+    static fromConfig(config: PretrainedConfig | Record<string, unknown>): M {
       const cfg = config instanceof PretrainedConfig ? config : AutoConfig.fromDict(config);
       return (classFor(cfg.modelType, task) as any).fromConfig(cfg);
     }
     /** Loads config.json, picks the architecture by model_type, then loads the weights (see PreTrainedModel.fromPretrained). */
-    static async fromPretrained(idOrPath: string, o?: FromPretrainedOptions & { outputLoadingInfo?: false }): Promise<PreTrainedModel>;
-    static async fromPretrained(idOrPath: string, o: FromPretrainedOptions & { outputLoadingInfo: true }): Promise<{ model: PreTrainedModel; loadingInfo: LoadingInfo }>;
+    static async fromPretrained(idOrPath: string, o?: FromPretrainedOptions & { outputLoadingInfo?: false }): Promise<M>;
+    static async fromPretrained(idOrPath: string, o: FromPretrainedOptions & { outputLoadingInfo: true }): Promise<{ model: M; loadingInfo: LoadingInfo }>;
     static async fromPretrained(idOrPath: string, o: FromPretrainedOptions = {}): Promise<any> {
       let modelType: string;
       if (o.config) modelType = o.config.modelType;
@@ -43,7 +43,7 @@ function makeAuto(task: string, mapping: Record<string, AnyModelClass>) {
   };
 }
 
-export const AutoModel = makeAuto('AutoModel', {
+export const AutoModel = makeAuto<PreTrainedModel>('AutoModel', {
   vit: ViTModel as AnyModelClass, bert: BertModel as AnyModelClass, roberta: RobertaModel as AnyModelClass, distilbert: DistilBertModel as AnyModelClass,
 });
 export const AutoModelForImageClassification = makeAuto('AutoModelForImageClassification', {

@@ -254,8 +254,8 @@ export class PretrainedConfig {
   }
   /** Loads `config.json` from a local folder or a Hub repo, applying overrides. */
   static async fromPretrained<T extends typeof PretrainedConfig>(this: T, idOrPath: string, o: ConfigOverrides & HubOptions = {}): Promise<InstanceType<T>> {
-    const { revision, cacheDir, token, localFilesOnly, ...overrides } = o;
-    const path = await resolveModelFile(idOrPath, 'config.json', { revision, cacheDir, token, localFilesOnly });
+    const { revision, cacheDir, token, localFilesOnly, endpoint, ...overrides } = o;
+    const path = await resolveModelFile(idOrPath, 'config.json', { revision, cacheDir, token, localFilesOnly, endpoint });
     const c = (this as any).fromJsonFile(path) as InstanceType<T>;
     if (!c.nameOrPath) c.nameOrPath = idOrPath;
     return c.update(overrides);
@@ -267,7 +267,7 @@ function checkAttnImpl(v: unknown): 'sdpa' | 'eager' {
   return v;
 }
 
-export interface HubOptions { revision?: string; cacheDir?: string; token?: string | false; localFilesOnly?: boolean }
+export interface HubOptions { revision?: string; cacheDir?: string; token?: string | false; localFilesOnly?: boolean; endpoint?: string }
 
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
@@ -501,8 +501,8 @@ export class AutoConfig {
     return configClassFor(json.model_type ?? json.modelType, where).fromDict(json);
   }
   static async fromPretrained(idOrPath: string, o: ConfigOverrides & HubOptions = {}): Promise<PretrainedConfig> {
-    const { revision, cacheDir, token, localFilesOnly, ...overrides } = o;
-    const path = await resolveModelFile(idOrPath, 'config.json', { revision, cacheDir, token, localFilesOnly });
+    const { revision, cacheDir, token, localFilesOnly, endpoint, ...overrides } = o;
+    const path = await resolveModelFile(idOrPath, 'config.json', { revision, cacheDir, token, localFilesOnly, endpoint });
     const json = readConfigJson(path);
     const c = configClassFor(json.model_type, path).fromDict(json);
     if (!c.nameOrPath) c.nameOrPath = idOrPath;

@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SAFE_WEIGHTS_NAME, SAFE_WEIGHTS_INDEX_NAME, readShardedIndex } from '../torch/safetensors';
 
-export interface FileOptions { revision?: string; cacheDir?: string; token?: string | false; localFilesOnly?: boolean }
+export interface FileOptions { revision?: string; cacheDir?: string; token?: string | false; localFilesOnly?: boolean; /** Hub URL (default $HF_ENDPOINT or huggingface.co). */ endpoint?: string }
 
 const isDir = (p: string) => { try { return statSync(p).isDirectory(); } catch { return false; } };
 const looksLikePath = (s: string) => /^(\.{1,2}[\\/]|[\\/]|~|[A-Za-z]:[\\/])/.test(s) || s.split('/').length > 2;
@@ -28,7 +28,7 @@ export async function resolveModelFile(idOrPath: string, filename: string, o: Fi
     throw new ModelFileNotFoundError(`model folder '${idOrPath}' does not exist (nor is it a Hub repo id like 'google/vit-base-patch16-224')`);
   }
   const h = await hub();
-  return h.hfHubDownload({ repoId: idOrPath, filename, revision: o.revision, cacheDir: o.cacheDir, token: o.token, localFilesOnly: o.localFilesOnly });
+  return h.hfHubDownload({ repoId: idOrPath, filename, revision: o.revision, cacheDir: o.cacheDir, token: o.token, localFilesOnly: o.localFilesOnly, endpoint: o.endpoint });
 }
 
 async function tryResolve(idOrPath: string, filename: string, o: FileOptions): Promise<string | null> {
@@ -67,7 +67,7 @@ export async function resolveWeights(idOrPath: string, o: FileOptions = {}): Pro
     }
   }
   if (found) {
-    throw new ModelFileNotFoundError(`${where} has only ${found}: hubtune loads safetensors weights (model.safetensors); convert it with transformers (model.save_pretrained(dir, safe_serialization=True)) or use a repo revision that has model.safetensors`);
+    throw new ModelFileNotFoundError(`${where} has only non-safetensors weights (${found}): hubtune loads safetensors weights (model.safetensors); convert it with transformers (model.save_pretrained(dir, safe_serialization=True)) or use a repo revision that has model.safetensors`);
   }
   throw new ModelFileNotFoundError(`no weights in ${where}: looked for ${SAFE_WEIGHTS_NAME} and ${SAFE_WEIGHTS_INDEX_NAME} (hubtune needs safetensors weights; pytorch_model.bin is not supported)`);
 }

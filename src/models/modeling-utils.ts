@@ -36,6 +36,10 @@ export interface ModelOutput {
   hiddenStates?: Tensor[];
   attentions?: Tensor[];
 }
+/** What any model's forward returns (heads fill logits, backbones lastHiddenState). */
+export type AnyModelOutput = ModelOutput | BaseModelOutput;
+/** A model with a task head: forward gives logits (and a loss when labels are passed). */
+export type PreTrainedModelWithHead = PreTrainedModel & { forward(batch: ModelInputs): ModelOutput };
 export interface NormalizedInputs {
   inputIds?: Tensor; attentionMask?: Tensor; tokenTypeIds?: Tensor; positionIds?: Tensor; pixelValues?: Tensor; labels?: Tensor;
   outputHiddenStates: boolean; outputAttentions: boolean;
@@ -271,8 +275,8 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
     this.config = config;
   }
 
-  /** One batch through the model. */
-  abstract forward(batch: ModelInputs): ModelOutput | BaseModelOutput;
+  /** One batch through the model: heads return {loss?, logits, ...}, backbones {lastHiddenState, ...}. */
+  abstract forward(batch: ModelInputs): AnyModelOutput;
   /** transformers' _init_weights for one module. */
   protected abstract initModule(m: Module): void;
 
@@ -365,8 +369,8 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
   static async fromPretrained<M extends PreTrainedModel>(this: ModelClass<M>, idOrPath: string, o?: FromPretrainedOptions & { outputLoadingInfo?: false }): Promise<M>;
   static async fromPretrained<M extends PreTrainedModel>(this: ModelClass<M>, idOrPath: string, o: FromPretrainedOptions & { outputLoadingInfo: true }): Promise<{ model: M; loadingInfo: LoadingInfo }>;
   static async fromPretrained<M extends PreTrainedModel>(this: ModelClass<M>, idOrPath: string, o: FromPretrainedOptions = {}): Promise<any> {
-    const { config: given, ignoreMismatchedSizes, dtype, device, quiet, outputLoadingInfo, revision, cacheDir, token, localFilesOnly, ...overrides } = o;
-    const fileOpts = { revision, cacheDir, token, localFilesOnly };
+    const { config: given, ignoreMismatchedSizes, dtype, device, quiet, outputLoadingInfo, revision, cacheDir, token, localFilesOnly, endpoint, ...overrides } = o;
+    const fileOpts = { revision, cacheDir, token, localFilesOnly, endpoint };
     let config: PretrainedConfig;
     if (given) config = given.clone().update(overrides);
     else {

@@ -262,7 +262,7 @@ describe('save and load', () => {
     writeFileSync(join(empty, 'config.json'), JSON.stringify(tinyBert));
     await assert.rejects(BertModel.fromPretrained(empty), /no weights in the folder .*looked for model\.safetensors and model\.safetensors\.index\.json/);
     writeFileSync(join(empty, 'pytorch_model.bin'), 'x');
-    await assert.rejects(BertModel.fromPretrained(empty), /has only pytorch_model\.bin: hubtune loads safetensors weights/);
+    await assert.rejects(BertModel.fromPretrained(empty), /has only non-safetensors weights \(pytorch_model\.bin\): hubtune loads safetensors weights/);
     assert.throws(() => head.savePretrained(join(dir, 'bin'), { safeSerialization: false }), /safetensors only/);
     [head, base.model, again.model].forEach((x) => x.dispose());
   });

@@ -226,6 +226,9 @@ export class ViTImageProcessor {
     return path;
   }
 
+  /** Uploads preprocessor_config.json to a Hub repo (transformers' push_to_hub; see src/sharing). */
+  pushToHub(repoId: string, opts: import('../sharing/push').PushToHubOptions = {}) { return import('../sharing/push').then((m) => m.pushImageProcessorToHub(this, repoId, opts)); }
+
   private resolved(opts: ImageProcessorOptions): ResolvedImageProcessorOptions {
     const { returnTensors: _rt, ...rest } = opts as PreprocessOptions;
     return Object.keys(rest).length ? resolveOptions(this.config, rest, 'preprocess options') : this.config;

@@ -841,6 +841,11 @@ export class PreTrainedTokenizer extends CallableBase {
   // ---------------------------------------------------------------- saving
 
   /** Writes tokenizer_config.json, special_tokens_map.json, tokenizer.json and the vocabulary files. Returns their paths. */
+  /** Uploads the tokenizer files to a Hub repo (created when missing), like transformers' push_to_hub. */
+  pushToHub(repoId: string, opts: import('../sharing/push').PushToHubOptions = {}) {
+    return import('../sharing/push').then((m) => m.pushTokenizerToHub(this, repoId, opts));
+  }
+
   savePretrained(dir: string): string[] {
     mkdirSync(dir, { recursive: true });
     const written: string[] = [];

@@ -9,6 +9,8 @@
 //   losses and train_loss as an uninterrupted one;
 // - checkpoints hold optimizer.safetensors/optimizer.json and scheduler.json instead of pickles (see checkpoint.ts).
 import { existsSync, mkdirSync } from 'node:fs';
+import { TrainerHub, HubCallback, type TrainerPushOptions } from '../sharing/trainer-hub';
+import type { PushResult } from '../sharing/push';
 import { join } from 'node:path';
 import {
   Tensor, tidy, disposeAll, noGrad, manualSeed, yieldToEventLoop, resolveDevice, nn, optim, saveSafetensors,
@@ -198,6 +200,8 @@ export class Trainer {
   lrScheduler: LRScheduler | null;
   state: TrainerState;
   control: TrainerControl;
+  /** Hub integration: repo creation, background pushes on save (hubStrategy), model card. */
+  readonly hub: TrainerHub;
   readonly device: string;
   readonly labelNames: string[];
   private readonly maxNonFiniteSteps: number;
@@ -238,7 +242,9 @@ export class Trainer {
     this.lrScheduler = sched;
     if (this.trainDataset && this.args.removeUnusedColumns) this.trainDataset = this.removeUnusedColumns(this.trainDataset, 'training');
     if (this.evalDataset && this.args.removeUnusedColumns) this.evalDataset = this.removeUnusedColumns(this.evalDataset, 'evaluation');
+    this.hub = new TrainerHub(this);
     const cbs: (TrainerCallback | (new () => TrainerCallback))[] = [new DefaultFlowCallback(), new ProgressCallback(), new JsonlLogCallback(), ...(o.callbacks ?? [])];
+    if (this.args.pushToHub) cbs.push(new HubCallback(this.hub));
     this.callbackHandler = new CallbackHandler(cbs, { model: this.model, processingClass: this.processingClass, optimizer: this.optimizer, lrScheduler: this.lrScheduler });
     this.state = new TrainerState();
     this.control = new TrainerControl();
@@ -743,6 +749,16 @@ export class Trainer {
   }
 
   /** Saves the model (+ processor files and training_args.json) to `dir` (default outputDir), loadable by fromPretrained. */
+  /** Saves the model into outputDir, writes the model card and uploads outputDir to the Hub (transformers' trainer.push_to_hub). */
+  pushToHub(o: TrainerPushOptions & { blocking?: true } = {}): Promise<PushResult> {
+    return this.hub.pushToHub(o);
+  }
+
+  /** Writes README.md (the model card transformers generates from the training run) into outputDir. */
+  createModelCard(o: Parameters<TrainerHub['createModelCard']>[0] = {}): ReturnType<TrainerHub['createModelCard']> {
+    return this.hub.createModelCard(o);
+  }
+
   async saveModel(dir?: string): Promise<void> {
     await this.saveModelFiles(dir ?? this.args.outputDir);
   }

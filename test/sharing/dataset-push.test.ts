@@ -146,7 +146,7 @@ describe('DatasetDict.pushToHub / Dataset.pushToHub', () => {
 
   test('images round-trip (beans-like): bytes and ClassLabel preserved', async () => {
     const beans = await loadDataset(BEANS_REPO, { cacheDir: cache() }) as DatasetDict;
-    await pushDatasetDictToHub(beans, 'writer/beans-copy', opts());
+    await beans.pushToHub('writer/beans-copy', opts()); // the method on DatasetDict delegates to pushDatasetDictToHub
     const y = card('writer/beans-copy');
     assert.deepEqual(y.dataset_info.features[1], { name: 'image', dtype: 'image' });
     const back = await loadDataset('writer/beans-copy', { cacheDir: cache() }) as DatasetDict;

@@ -14,6 +14,7 @@ import {
   PushToHubError, RepoIdError, defaultCommitMessage, pushImageProcessorToHub, pushModelToHub, pushTokenizerToHub, validateRepoId,
 } from '../../src/sharing/index';
 import { splitFrontMatter } from '../../src/training/model-card';
+import { ViTImageProcessor } from '../../src/preprocessing/image-processing';
 
 process.env.HUBTUNE_HUB_RETRY_BASE_MS = '5';
 delete process.env.HF_TOKEN;
@@ -132,6 +133,16 @@ describe('pushToHub for models, tokenizers, image processors', () => {
     await pushImageProcessorToHub(new TinyImageProcessor(), 'hubtune-test/tok', { token: WRITE_TOKEN, endpoint: server.url });
     assert.equal(server.commits.at(-1)!.title, 'Upload processor');
     assert.deepEqual(server.commits.at(-1)!.added, ['preprocessor_config.json']);
+  });
+
+  test('the real ViTImageProcessor.pushToHub uploads its preprocessor_config.json', async () => {
+    const proc = new ViTImageProcessor({ size: { height: 32, width: 32 } });
+    const dir = mkdtempSync(join(tmpdir(), 'hubtune-proc-'));
+    const local = readFileSync(await proc.savePretrained(dir));
+    await proc.pushToHub('hubtune-test/vit-proc', { token: WRITE_TOKEN, endpoint: server.url });
+    assert.equal(server.commits.at(-1)!.title, 'Upload processor');
+    const repo = server.getRepo('model', 'hubtune-test/vit-proc')!;
+    assert.deepEqual(repo.commits.get(repo.branches.get('main')!)!.files.get('preprocessor_config.json')!.content, local);
   });
 
   test('no token, read-only token, invalid name: clear errors, no request for a bad name', async () => {
