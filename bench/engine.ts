@@ -108,7 +108,7 @@ function hubSgemm(): ImplResult['sgemm'] {
     const b = torch.randn([n, n]);
     a.matmul(b).dispose();
     const g: number[] = [];
-    for (let r = 0; r < (n <= 1024 ? 15 : 6); r++) {
+    for (let r = 0; r < (n <= 1024 ? 8 : 4); r++) {
       const t0 = performance.now();
       const c = a.matmul(b);
       const dt = (performance.now() - t0) / 1000;

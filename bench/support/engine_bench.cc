@@ -51,7 +51,7 @@ static std::string sgemm() {
   for (int si = 0; si < 2; si++) {
     int n = sizes[si];
     auto a = at::randn({n, n}), b = at::randn({n, n});
-    int reps = n <= 1024 ? 15 : 6;
+    int reps = n <= 1024 ? 8 : 4;
     { auto w = at::mm(a, b); }
     std::vector<double> g;
     for (int r = 0; r < reps; r++) {

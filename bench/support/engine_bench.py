@@ -36,7 +36,7 @@ def sgemm():
     out = {}
     for n in (1024, 2048):
         a, b = torch.randn(n, n), torch.randn(n, n)
-        reps = 15 if n <= 1024 else 6
+        reps = 8 if n <= 1024 else 4
         torch.mm(a, b)
         g = []
         for _ in range(reps):

@@ -324,6 +324,11 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
    * Writes config.json and model.safetensors (sharded with model.safetensors.index.json above
    * maxShardSize) into `dir`, loadable by Python transformers; files are written atomically.
    */
+  /** Saves the model (config.json + model.safetensors) and uploads it to a Hub repo, created when missing. */
+  pushToHub(repoId: string, opts: import('../sharing/push').PushToHubOptions = {}) {
+    return import('../sharing/push').then((m) => m.pushModelToHub(this, repoId, opts));
+  }
+
   savePretrained(dir: string, o: SavePretrainedOptions = {}): { files: string[] } {
     if (o.safeSerialization === false) {
       throw new Error('savePretrained: hubtune writes safetensors only (safeSerialization: false would need pickle); transformers loads model.safetensors directly');

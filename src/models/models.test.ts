@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, readFileSync, writeFileSync, existsSync, readdirSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tensor, tidy, randn, randint, ones, manualSeed, disposeAll, saveSafetensors, loadSafetensors, type Tensor } from '../torch/index';
+import { tensor, tidy, randn, randint, ones, manualSeed, disposeAll, saveSafetensors, loadSafetensors, memoryStats, type Tensor } from '../torch/index';
 import {
   AutoConfig, BertConfig, RobertaConfig, DistilBertConfig, ViTConfig, ConfigError,
   AutoModel, AutoModelForSequenceClassification, AutoModelForMaskedLM, AutoModelForImageClassification,
@@ -120,6 +120,25 @@ describe('tiny random models', () => {
     assert.throws(() => vit.forward({ pixelValues: pix, input_ids: text.input_ids }), /unexpected input 'input_ids'/);
     disposeAll([out, pix, text]);
     vit.dispose();
+  });
+
+  test('forward and backward leave no tensors behind', () => {
+    for (const m of [RobertaForSequenceClassification.fromConfig(tinyRoberta), ViTForImageClassification.fromConfig(tinyVit), DistilBertForMaskedLM.fromConfig(tinyDistil)]) {
+      const b: Record<string, Tensor> = m instanceof ViTForImageClassification
+        ? { pixel_values: randn([2, 3, 32, 32]), labels: tensor([0, 1], { dtype: 'int64' }) }
+        : { ...textBatch(), labels: m instanceof DistilBertForMaskedLM ? randint(0, 50, [2, 7]) : tensor([0, 1], { dtype: 'int64' }) };
+      m.train();
+      const before = memoryStats().liveTensors;
+      for (const opts of [{}, { outputHiddenStates: true, outputAttentions: true }]) {
+        const out = m.forward({ ...b, ...opts }) as ModelOutput;
+        out.loss!.backward();
+        disposeAll(out);
+        m.zeroGrad();
+      }
+      assert.equal(memoryStats().liveTensors, before, m.constructor.name);
+      disposeAll(b);
+      m.dispose();
+    }
   });
 
   test('RoBERTa positions skip padding; dropout only in train mode', () => {

@@ -53,3 +53,17 @@ test('Trainer with pushToHub: a push per save in the background, then the final 
   assert.match(card, /\| Training Loss \| Epoch \| Step \| Validation Loss \| Accuracy \|/);
   assert.ok(!card.includes(WRITE_TOKEN) && !readFileSync(join(outputDir, 'checkpoint-6', 'training_args.json'), 'utf8').includes(WRITE_TOKEN), 'token never written');
 });
+
+test('model.pushToHub and dataset.pushToHub methods upload through the sharing module', async () => {
+  const model = tinyRoberta({ seed: 1 });
+  const r = await model.pushToHub('writer/tiny-method', { token: WRITE_TOKEN });
+  assert.ok(r.commitOid);
+  const c = server.commits.at(-1)!;
+  assert.equal(c.repoId, 'writer/tiny-method');
+  assert.ok(c.added.includes('config.json') && c.lfs.includes('model.safetensors'));
+  const ds = tinyTextDataset(10, { seed: 3 });
+  await ds.pushToHub('writer/tiny-data', { token: WRITE_TOKEN });
+  const d = server.commits.at(-1)!;
+  assert.equal(d.repoType, 'dataset');
+  assert.ok(d.added.some((p) => /^data\/train-00000-of-00001\.parquet$/.test(p)), d.added.join(','));
+});

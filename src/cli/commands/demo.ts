@@ -1,5 +1,5 @@
 // `hubtune demo [image|text]`: the offline transfer-learning demos (src/demo/run-image.ts, run-text.ts).
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 
 export function register(program: Command): void {
   program
@@ -10,6 +10,7 @@ export function register(program: Command): void {
     .option('--data-dir <dir>', 'where the generated dataset is cached (default ~/.cache/hubtune/demo/...)')
     .option('--epochs <n>', 'training epochs for both runs', (v) => positiveInt(v, '--epochs'))
     .option('--seed <n>', 'training seed', (v) => positiveInt(v, '--seed', true))
+    .addOption(new Option('--quick', 'a seconds-long smoke run on a few images (for tests)').hideHelp())
     .addHelpText('after', `
 Both demos run offline on CPU in a few minutes: they generate a dataset, fine-tune a small model
 that hubtune pretrained on a different synthetic task (assets/), train the same architecture from
@@ -19,9 +20,12 @@ Examples:
   $ hubtune demo
   $ hubtune demo text --output-dir ./demo-text
   $ npm run demo`)
-    .action(async (kind: string, opts: { outputDir: string; dataDir?: string; epochs?: number; seed?: number }) => {
+    .action(async (kind: string, opts: { outputDir: string; dataDir?: string; epochs?: number; seed?: number; quick?: boolean }) => {
       if (kind !== 'image' && kind !== 'text') throw new Error(`unknown demo '${kind}': use 'image' or 'text'`);
-      const common = { outputDir: opts.outputDir, dataDir: opts.dataDir, epochs: opts.epochs, seed: opts.seed };
+      const common = {
+        outputDir: opts.outputDir, dataDir: opts.dataDir, epochs: opts.epochs ?? (opts.quick ? 1 : undefined), seed: opts.seed,
+        counts: opts.quick ? { train: 24, validation: 12, test: 12 } : undefined,
+      };
       if (kind === 'image') {
         const { runImageDemo } = await import('../../demo/run-image');
         await runImageDemo(common);

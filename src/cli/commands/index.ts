@@ -1,10 +1,18 @@
 // One module per command group; each exports register(program).
 import type { Command } from 'commander';
 import { register as registerHub } from './hub';
+import { register as registerTrain } from './train';
+import { register as registerEval } from './eval';
+import { register as registerPredict } from './predict';
+import { register as registerDemo } from './demo';
 import { register as registerPush } from './push';
 
 export function registerAll(program: Command): void {
   void program;
   registerHub(program);
+  registerTrain(program);
+  registerEval(program);
+  registerPredict(program);
+  registerDemo(program);
   registerPush(program);
 }
