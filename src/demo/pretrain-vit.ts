@@ -26,6 +26,10 @@ export interface PretrainViTParams {
   batchSize?: number;
   learningRate?: number;
   weightDecay?: number;
+  /** Continue from this folder's weights (a previous run) instead of a random init. */
+  initFrom?: string;
+  /** Save the model to outDir every this many steps (default: only at the end). */
+  saveEvery?: number;
   log?: (line: string) => void;
 }
 
@@ -58,13 +62,19 @@ export async function pretrainViT(p: PretrainViTParams): Promise<{ evalAccuracy:
   manualSeed(seed);
   const id2label = Object.fromEntries(train.labelNames.map((n, i) => [i, n]));
   const label2id = Object.fromEntries(train.labelNames.map((n, i) => [n, i]));
-  const hidden = p.hiddenSize ?? 64;
+  const hidden = p.hiddenSize ?? 96;
   const config = new ViTConfig({
-    image_size: size, patch_size: p.patchSize ?? 4, hidden_size: hidden, num_hidden_layers: p.numLayers ?? 4,
+    image_size: size, patch_size: p.patchSize ?? 8, hidden_size: hidden, num_hidden_layers: p.numLayers ?? 4,
     num_attention_heads: p.numHeads ?? 4, intermediate_size: p.intermediateSize ?? hidden * 2, id2label, label2id,
-    encoder_stride: p.patchSize ?? 4, architectures: ['ViTForImageClassification'],
+    encoder_stride: p.patchSize ?? 8, architectures: ['ViTForImageClassification'],
   });
-  const model = ViTForImageClassification.fromConfig(config);
+  const model = p.initFrom
+    ? await ViTForImageClassification.fromPretrained(p.initFrom, { quiet: true }) as ViTForImageClassification
+    : ViTForImageClassification.fromConfig(config);
+  if (p.initFrom) log(`continuing from ${p.initFrom}`);
+  const processor = new ViTImageProcessor({ size: { height: size, width: size }, imageMean: [0.5, 0.5, 0.5], imageStd: [0.5, 0.5, 0.5] });
+  mkdirSync(p.outDir, { recursive: true });
+  await processor.savePretrained(p.outDir);
   const decay = model.namedParameters().filter(([n]) => !/bias|layernorm|LayerNorm|norm/i.test(n)).map(([, t]) => t);
   const noDecay = model.namedParameters().filter(([n]) => /bias|layernorm|LayerNorm|norm/i.test(n)).map(([, t]) => t);
   const opt = new optim.AdamW([{ params: decay, weightDecay: p.weightDecay ?? 0.05 }, { params: noDecay, weightDecay: 0 }], { lr });
@@ -92,6 +102,7 @@ export async function pretrainViT(p: PretrainViTParams): Promise<{ evalAccuracy:
       return out.loss!.item();
     });
     lossSum += loss; lossN++;
+    if (p.saveEvery && step % p.saveEvery === 0 && step < steps) { mkdirSync(p.outDir, { recursive: true }); model.savePretrained(p.outDir); }
     if (step % 100 === 0 || step === steps) {
       log(`step ${step}/${steps}  loss ${(lossSum / lossN).toFixed(4)}  lr ${cur.toExponential(2)}  ${((performance.now() - t0) / 1000).toFixed(0)} s`);
       lossSum = 0; lossN = 0;
@@ -113,8 +124,6 @@ export async function pretrainViT(p: PretrainViTParams): Promise<{ evalAccuracy:
 
   mkdirSync(p.outDir, { recursive: true });
   model.savePretrained(p.outDir);
-  const processor = new ViTImageProcessor({ size: { height: size, width: size }, imageMean: [0.5, 0.5, 0.5], imageStd: [0.5, 0.5, 0.5] });
-  await processor.savePretrained(p.outDir);
   const seconds = (performance.now() - t0) / 1000;
   writeFileSync(join(p.outDir, 'README.md'), [
     '---', 'library_name: hubtune', 'license: apache-2.0', 'tags:', '- image-classification', '- vit', '- synthetic', '---', '',

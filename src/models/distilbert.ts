@@ -68,7 +68,9 @@ export class MultiHeadSelfAttention extends Module {
         const additive = mask ? extendedAttentionMask(mask, h.dtype) : null;
         return { output: this.outLin.forward(multiHeadAttention(q, k, v, this.c.nHeads, additive, p, false).context), probs: null };
       }
-      // DistilBERT's own order: q/√d, q·kᵀ, masked_fill(finfo.min), softmax, dropout, ·v
+      // 'eager' (or probabilities wanted): transformers 4.29.2's MultiHeadSelfAttention op for op, which
+      // gives Python's gradients bit for bit (parity.test.ts): q / math.sqrt(d) BEFORE the product,
+      // matmul(q, kᵀ), masked_fill(mask == 0, finfo.min) (not an additive mask), softmax, dropout, ·v
       const [b, l, dim] = h.shape as [number, number, number];
       const dh = dim / this.c.nHeads;
       const split = (x: Tensor) => x.view(b, -1, this.c.nHeads, dh).transpose(1, 2);

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
+import { tuneOpenblasBeforeLoad } from './blas-tuning';
 
 /** An opaque handle to a libtorch tensor owned by the addon. */
 export interface NativeTensor {
@@ -46,6 +47,7 @@ function load(): NativeAddon {
   if (!path) {
     throw new Error('hubtune native addon is not built: run `bash scripts/bootstrap.sh` (apt packages + npm ci) in the hubtune folder');
   }
+  tuneOpenblasBeforeLoad();
   const require = createRequire(import.meta.url);
   return require(path) as NativeAddon;
 }

@@ -1,6 +1,7 @@
 // Process-wide engine settings: threads, BLAS check, seeds, grad mode, memory statistics.
 import { availableParallelism } from 'node:os';
 import { native as N } from './native';
+import { isFallbackKernel } from './blas-tuning';
 
 /**
  * Threads: OpenBLAS on all cores and libtorch's intra-op pool at 1 thread by default. Both at full
@@ -27,6 +28,9 @@ let warned = false;
 /** Returns a warning text when libtorch runs on a reference (unoptimised) BLAS, null otherwise. */
 export function blasWarning(): string | null {
   const info = N.blasInfo();
+  if (info.vendor === 'openblas' && isFallbackKernel(info.config)) {
+    return `hubtune: OpenBLAS did not recognise this CPU and uses its generic kernels (${info.config.split(' ').find((w) => /^[A-Z][a-z]+\d*$/.test(w) && w !== 'OpenBLAS') ?? 'fallback'}), matrix products several times slower. Fix: set OPENBLAS_CORETYPE=Haswell (AVX2) or SkylakeX (AVX-512) before starting node`;
+  }
   if (info.vendor === 'openblas' || info.vendor === 'mkl') return null;
   return 'hubtune: libtorch is using a reference BLAS (matrix products ~30x slower). Fix: apt-get install libopenblas0-pthread && update-alternatives --set libblas.so.3-x86_64-linux-gnu /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3';
 }
