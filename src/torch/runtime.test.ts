@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { preferredCoretype, isFallbackKernel } from './blas-tuning';
+import { getNumThreads, setNumThreads, blasWarning, versions, memoryStats } from './index';
+
+test('OpenBLAS kernel choice: Cooperlake on AVX-512 BF16 CPUs only; fallback kernels detected', () => {
+  assert.equal(preferredCoretype(new Set(['avx2', 'avx512f', 'avx512bw', 'avx512vl', 'avx512_bf16'])), 'Cooperlake');
+  assert.equal(preferredCoretype(new Set(['avx2', 'fma'])), null);
+  assert.ok(isFallbackKernel('OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Prescott MAX_THREADS=64', new Set(['avx2'])));
+  assert.ok(!isFallbackKernel('OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Cooperlake MAX_THREADS=64', new Set(['avx2'])));
+  assert.ok(!isFallbackKernel('OpenBLAS 0.3.21 Prescott', new Set(['sse3'])), 'an old CPU is not misdetected');
+});
+
+test('threads are set explicitly at start (intra-op 1, BLAS = cores) and can be changed', () => {
+  const t = getNumThreads();
+  assert.equal(t.intraOp, 1);
+  assert.ok(t.blas >= 1);
+  setNumThreads({ intraOp: 2, blas: 1 });
+  assert.deepEqual(getNumThreads(), { intraOp: 2, blas: 1 });
+  setNumThreads({ intraOp: t.intraOp, blas: t.blas });
+  assert.equal(blasWarning(), null, 'an optimised BLAS is in use here');
+  assert.match(versions().torch, /^\d+\.\d+/);
+  assert.ok(memoryStats().rssBytes > 0);
+});
+
+test('environment variables override the thread defaults; a bad value is a clear error', () => {
+  const code = "import('./src/torch/index.ts').then((m) => console.log(JSON.stringify(m.getNumThreads())))";
+  const ok = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { env: { ...process.env, HUBTUNE_NUM_THREADS: '2', HUBTUNE_BLAS_THREADS: '1' }, encoding: 'utf8' });
+  assert.deepEqual(JSON.parse(ok.stdout.trim()), { intraOp: 2, blas: 1 });
+  const bad = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { env: { ...process.env, HUBTUNE_NUM_THREADS: 'many' }, encoding: 'utf8' });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /HUBTUNE_NUM_THREADS=many is not a positive integer/);
+});
