@@ -11,7 +11,6 @@ namespace hubtune {
 
 std::atomic<int64_t> g_liveTensors{0};
 
-static InstanceData* Data(Napi::Env env) { return env.GetInstanceData<InstanceData>(); }
 
 [[noreturn]] void ThrowJs(Napi::Env env, const std::string& msg) { throw Napi::Error::New(env, msg); }
 
@@ -24,62 +23,61 @@ std::string ShortMessage(const char* what) {
   return s;
 }
 
-// ---- Tensor wrapper ---------------------------------------------------------
-static thread_local at::Tensor* pendingTensor = nullptr;
-
-Napi::Function TensorWrap::Init(Napi::Env env) {
-  return DefineClass(env, "NativeTensor", {
-    InstanceMethod("dispose", &TensorWrap::Dispose),
-    InstanceMethod("isDisposed", &TensorWrap::IsDisposed),
-  });
-}
+// ---- Tensor handles ---------------------------------------------------------
+static const napi_type_tag kTensorTag = {0x6875627475e6e651ULL, 0x74656e736f72ab01ULL};
 
 static int64_t Footprint(const at::Tensor& t) {
   if (!t.defined() || t.device().type() != at::kCPU) return 0;
   return static_cast<int64_t>(t.numel()) * static_cast<int64_t>(t.element_size());
 }
+// Tensors of at least this many bytes are reported to V8 (the GC safety net behind dispose()).
+constexpr int64_t kAccountMin = 4096;
 
-TensorWrap::TensorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorWrap>(info) {
-  if (pendingTensor) {
-    t = std::move(*pendingTensor);
-    pendingTensor = nullptr;
-    accounted = Footprint(t);
-    // Lets V8's GC see native memory: a safety net behind explicit dispose().
-    if (accounted > 0) Napi::MemoryManagement::AdjustExternalMemory(info.Env(), accounted);
-    g_liveTensors += 1;
-  }
-}
-
-void TensorWrap::Release(Napi::Env env) {
-  if (!t.defined()) return;
-  t.reset();
-  g_liveTensors -= 1;
-  if (accounted > 0) Napi::MemoryManagement::AdjustExternalMemory(env, -accounted);
-  accounted = 0;
-}
-
-TensorWrap::~TensorWrap() {
-  if (t.defined()) {
-    t.reset();
+static void Finalize(Napi::Env env, Holder* h) {
+  if (h->t.defined()) {
+    h->t.reset();
     g_liveTensors -= 1;
-    if (accounted > 0) Napi::MemoryManagement::AdjustExternalMemory(Env(), -accounted);
+    if (h->accounted > 0) Napi::MemoryManagement::AdjustExternalMemory(env, -h->accounted);
   }
-}
-
-Napi::Value TensorWrap::Dispose(const Napi::CallbackInfo& info) {
-  Release(info.Env());
-  return info.Env().Undefined();
-}
-Napi::Value TensorWrap::IsDisposed(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), !t.defined());
+  delete h;
 }
 
 Napi::Value TensorWrap::Wrap(Napi::Env env, at::Tensor t) {
   if (!t.defined()) return env.Null();
-  pendingTensor = &t;
-  Napi::Object o = Data(env)->tensorCtor.New({});
-  pendingTensor = nullptr;
-  return o;
+  auto* h = new Holder{std::move(t), 0};
+  int64_t bytes = Footprint(h->t);
+  if (bytes >= kAccountMin) {
+    h->accounted = bytes;
+    Napi::MemoryManagement::AdjustExternalMemory(env, bytes);
+  }
+  g_liveTensors += 1;
+  auto ext = Napi::External<Holder>::New(env, h, Finalize);
+  napi_type_tag_object(env, ext, &kTensorTag);
+  return ext;
+}
+
+void TensorWrap::Release(Napi::Env env, Holder* h) {
+  if (!h->t.defined()) return;
+  h->t.reset();
+  g_liveTensors -= 1;
+  if (h->accounted > 0) Napi::MemoryManagement::AdjustExternalMemory(env, -h->accounted);
+  h->accounted = 0;
+}
+
+Holder* TensorWrap::Get(const Napi::Value& v) {
+  if (!v.IsExternal()) throw Napi::TypeError::New(v.Env(), "expected a Tensor");
+  bool ok = false;
+  napi_check_object_type_tag(v.Env(), v, &kTensorTag, &ok);
+  if (!ok) throw Napi::TypeError::New(v.Env(), "expected a Tensor");
+  return v.As<Napi::External<Holder>>().Data();
+}
+
+static Napi::Value DisposeTensor(const Napi::CallbackInfo& info) {
+  TensorWrap::Release(info.Env(), TensorWrap::Get(info[0]));
+  return info.Env().Undefined();
+}
+static Napi::Value IsDisposed(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), !TensorWrap::Get(info[0])->t.defined());
 }
 
 // ---- Generator wrapper -----------------------------------------------------
@@ -133,11 +131,9 @@ Napi::Value GeneratorWrap::SetState(const Napi::CallbackInfo& info) {
 
 // ---- argument helpers -------------------------------------------------------
 at::Tensor& T(const Napi::Value& v) {
-  if (!v.IsObject()) throw Napi::TypeError::New(v.Env(), "expected a Tensor");
-  TensorWrap* w = TensorWrap::Unwrap(v.As<Napi::Object>());
-  if (!w) throw Napi::TypeError::New(v.Env(), "expected a Tensor");
-  if (!w->t.defined()) throw Napi::Error::New(v.Env(), "tensor was disposed");
-  return w->t;
+  Holder* h = TensorWrap::Get(v);
+  if (!h->t.defined()) throw Napi::Error::New(v.Env(), "tensor was disposed");
+  return h->t;
 }
 c10::optional<at::Tensor> OptT(const Napi::Value& v) {
   if (v.IsUndefined() || v.IsNull()) return c10::nullopt;
@@ -291,8 +287,9 @@ static Napi::Value IsGradEnabled(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), at::GradMode::is_enabled());
 }
 static Napi::Value IsTensor(const Napi::CallbackInfo& info) {
-  if (!info[0].IsObject()) return Napi::Boolean::New(info.Env(), false);
-  return Napi::Boolean::New(info.Env(), info[0].As<Napi::Object>().InstanceOf(Data(info.Env())->tensorCtor.Value()));
+  bool ok = false;
+  if (info[0].IsExternal()) napi_check_object_type_tag(info.Env(), info[0], &kTensorTag, &ok);
+  return Napi::Boolean::New(info.Env(), ok);
 }
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -302,12 +299,11 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
     InstallAllocator();
   }
   auto* data = new InstanceData();
-  Napi::Function tensorCtor = TensorWrap::Init(env);
   Napi::Function genCtor = GeneratorWrap::Init(env);
-  data->tensorCtor = Napi::Persistent(tensorCtor);
   data->generatorCtor = Napi::Persistent(genCtor);
   env.SetInstanceData<InstanceData>(data);
-  exports.Set("NativeTensor", tensorCtor);
+  exports.Set("dispose", Napi::Function::New(env, DisposeTensor));
+  exports.Set("isDisposed", Napi::Function::New(env, IsDisposed));
   exports.Set("Generator", genCtor);
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads));

@@ -11,24 +11,22 @@
 namespace hubtune {
 
 struct InstanceData {
-  Napi::FunctionReference tensorCtor;
   Napi::FunctionReference generatorCtor;
 };
 
 extern std::atomic<int64_t> g_liveTensors;
 
-class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
- public:
-  static Napi::Function Init(Napi::Env env);
-  static Napi::Value Wrap(Napi::Env env, at::Tensor t);
-  explicit TensorWrap(const Napi::CallbackInfo& info);
-  ~TensorWrap() override;
+// A tensor handle is a Napi::External over a heap Holder: cheaper to create than an ObjectWrap
+// instance (no JS constructor call), which is most of the per-op cost from JS.
+struct Holder {
   at::Tensor t;
   int64_t accounted = 0;
-  void Release(Napi::Env env);
- private:
-  Napi::Value Dispose(const Napi::CallbackInfo& info);
-  Napi::Value IsDisposed(const Napi::CallbackInfo& info);
+};
+
+struct TensorWrap {
+  static Napi::Value Wrap(Napi::Env env, at::Tensor t);
+  static void Release(Napi::Env env, Holder* h);
+  static Holder* Get(const Napi::Value& v);
 };
 
 class GeneratorWrap : public Napi::ObjectWrap<GeneratorWrap> {

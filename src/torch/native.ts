@@ -5,10 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import { tuneOpenblasBeforeLoad } from './blas-tuning';
 
-/** An opaque handle to a libtorch tensor owned by the addon. */
+/** An opaque handle (a tagged N-API External) to a libtorch tensor owned by the addon. */
 export interface NativeTensor {
-  dispose(): void;
-  isDisposed(): boolean;
+  readonly __nativeTensor?: never;
 }
 export interface NativeGenerator {
   manualSeed(seed: number): void;
@@ -36,6 +35,8 @@ export interface NativeAddon {
   setGradEnabled(on: boolean): boolean;
   isGradEnabled(): boolean;
   isTensor(x: unknown): boolean;
+  dispose(h: NativeTensor): void;
+  isDisposed(h: NativeTensor): boolean;
   [op: string]: any;
 }
 

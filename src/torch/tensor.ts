@@ -67,7 +67,7 @@ export class Tensor {
   dispose(): void {
     if (this._disposed) return;
     this._disposed = true;
-    this._h.dispose();
+    N.dispose(this._h);
   }
 
   // ---- read back --------------------------------------------------------------
