@@ -5,6 +5,7 @@ import { BertConfig } from './config';
 import {
   PreTrainedModel, normalizeInputs, asLong, extendedAttentionMask, multiHeadAttention, sequenceClassificationLoss,
   maskedLmLoss, initBertStyle, type ModelInputs, type ModelOutput, type BaseModelOutput, type NormalizedInputs,
+  runLayers,
 } from './modeling-utils';
 
 // ---- blocks -------------------------------------------------------------------------------------
@@ -125,18 +126,7 @@ export class BertEncoder extends Module {
     this.layer = this.registerModule('layer', new ModuleList(Array.from({ length: c.numHiddenLayers }, () => new BertLayer(c))));
   }
   forward(h: Tensor, mask: Tensor | null, outputHiddenStates: boolean, outputAttentions: boolean): BaseModelOutput {
-    const hiddenStates: Tensor[] = [];
-    const attentions: Tensor[] = [];
-    let cur = h;
-    for (const layer of this.layer) {
-      if (outputHiddenStates) hiddenStates.push(cur);
-      const { hidden, probs } = layer.forward(cur, mask, outputAttentions);
-      if (probs) attentions.push(probs);
-      if (!outputHiddenStates && cur !== h) cur.dispose();
-      cur = hidden;
-    }
-    if (outputHiddenStates) hiddenStates.push(cur);
-    return { lastHiddenState: cur, hiddenStates: outputHiddenStates ? hiddenStates : undefined, attentions: outputAttentions ? attentions : undefined };
+    return runLayers([...this.layer].map((l) => ({ forward: (x: Tensor, w: boolean) => l.forward(x, mask, w) })), h, outputHiddenStates, outputAttentions);
   }
 }
 
@@ -152,7 +142,7 @@ export class BertPooler extends Module {
 
 // ---- models ---------------------------------------------------------------------------------------
 
-const TEXT_ARGS = ['input_ids', 'attention_mask', 'token_type_ids', 'position_ids', 'output_attentions', 'output_hidden_states'] as const;
+export const TEXT_ARGS = ['input_ids', 'attention_mask', 'token_type_ids', 'position_ids', 'output_attentions', 'output_hidden_states'] as const;
 
 export abstract class BertPreTrainedModel extends PreTrainedModel<BertConfig> {
   static override configClass = BertConfig;
@@ -177,16 +167,22 @@ export class BertModel extends BertPreTrainedModel {
     return tidy(() => this.run(x));
   }
   /** The backbone on normalised inputs (used by the head models). */
-  run(x: NormalizedInputs): BaseModelOutput {
-    if (!x.inputIds) throw new Error(`${this.constructor.name}.forward needs inputIds (input_ids)`);
-    const ids = asLong(x.inputIds);
-    if (ids.ndim !== 2) throw new Error(`input_ids must be [batch, sequence], got shape [${ids.shape.join(', ')}]`);
-    const mask = x.attentionMask ? extendedAttentionMask(x.attentionMask, this.embeddings.wordEmbeddings.weight.dtype) : null;
-    const emb = this.embeddings.forward(ids, x.tokenTypeIds, x.positionIds);
-    const out = this.encoder.forward(emb, mask, x.outputHiddenStates, x.outputAttentions);
-    if (this.pooler) out.poolerOutput = this.pooler.forward(out.lastHiddenState);
-    return out;
-  }
+  run(x: NormalizedInputs): BaseModelOutput { return runTextBackbone(this, x); }
+}
+
+/** Embeddings -> encoder (with the extended padding mask) -> optional pooler; shared by BERT and RoBERTa. */
+export function runTextBackbone(
+  m: { embeddings: BertEmbeddings; encoder: BertEncoder; pooler: BertPooler | null; constructor: { name: string } },
+  x: NormalizedInputs,
+): BaseModelOutput {
+  if (!x.inputIds) throw new Error(`${m.constructor.name}.forward needs inputIds (input_ids)`);
+  const ids = asLong(x.inputIds);
+  if (ids.ndim !== 2) throw new Error(`input_ids must be [batch, sequence], got shape [${ids.shape.join(', ')}]`);
+  const mask = x.attentionMask ? extendedAttentionMask(x.attentionMask, m.embeddings.wordEmbeddings.weight.dtype) : null;
+  const emb = m.embeddings.forward(ids, x.tokenTypeIds, x.positionIds);
+  const out = m.encoder.forward(emb, mask, x.outputHiddenStates, x.outputAttentions);
+  if (m.pooler) out.poolerOutput = m.pooler.forward(out.lastHiddenState);
+  return out;
 }
 
 export class BertForSequenceClassification extends BertPreTrainedModel {

@@ -7,6 +7,7 @@ import { tieLinearWeight } from './bert';
 import {
   PreTrainedModel, normalizeInputs, asLong, extendedAttentionMask, multiHeadAttention, sequenceClassificationLoss,
   maskedLmLoss, initBertStyle, finfoMin, type ModelInputs, type ModelOutput, type BaseModelOutput, type NormalizedInputs,
+  runLayers,
 } from './modeling-utils';
 
 export class DistilBertEmbeddings extends Module {
@@ -126,18 +127,7 @@ export class Transformer extends Module {
     this.layer = this.registerModule('layer', new ModuleList(Array.from({ length: c.nLayers }, () => new TransformerBlock(c))));
   }
   forward(h: Tensor, mask: Tensor | null, outputHiddenStates: boolean, outputAttentions: boolean): BaseModelOutput {
-    const hiddenStates: Tensor[] = [];
-    const attentions: Tensor[] = [];
-    let cur = h;
-    for (const layer of this.layer) {
-      if (outputHiddenStates) hiddenStates.push(cur);
-      const { hidden, probs } = layer.forward(cur, mask, outputAttentions);
-      if (probs) attentions.push(probs);
-      if (!outputHiddenStates && cur !== h) cur.dispose();
-      cur = hidden;
-    }
-    if (outputHiddenStates) hiddenStates.push(cur);
-    return { lastHiddenState: cur, hiddenStates: outputHiddenStates ? hiddenStates : undefined, attentions: outputAttentions ? attentions : undefined };
+    return runLayers([...this.layer].map((l) => ({ forward: (x: Tensor, w: boolean) => l.forward(x, mask, w) })), h, outputHiddenStates, outputAttentions);
   }
 }
 

@@ -526,3 +526,22 @@ export function decayParameterGroups(model: Module, weightDecay: number): { deca
 }
 
 export { SAFE_WEIGHTS_NAME };
+
+/** Runs a stack of layers, collecting every hidden state and attention map when asked (transformers' encoder loop). */
+export function runLayers(
+  layers: Iterable<{ forward(h: Tensor, needWeights: boolean): { hidden: Tensor; probs: Tensor | null } }>,
+  h: Tensor, outputHiddenStates: boolean, outputAttentions: boolean,
+): BaseModelOutput {
+  const hiddenStates: Tensor[] = [];
+  const attentions: Tensor[] = [];
+  let cur = h;
+  for (const layer of layers) {
+    if (outputHiddenStates) hiddenStates.push(cur);
+    const { hidden, probs } = layer.forward(cur, outputAttentions);
+    if (probs) attentions.push(probs);
+    if (!outputHiddenStates && cur !== h) cur.dispose();
+    cur = hidden;
+  }
+  if (outputHiddenStates) hiddenStates.push(cur);
+  return { lastHiddenState: cur, hiddenStates: outputHiddenStates ? hiddenStates : undefined, attentions: outputAttentions ? attentions : undefined };
+}

@@ -3,7 +3,7 @@
 import { Tensor, tidy, zeros, nn, F } from '../torch/index';
 import { Module } from '../torch/nn/module';
 import { RobertaConfig } from './config';
-import { BertEncoder, BertPooler, BertEmbeddings, tieLinearWeight } from './bert';
+import { BertEncoder, BertPooler, BertEmbeddings, tieLinearWeight, runTextBackbone, TEXT_ARGS } from './bert';
 import {
   PreTrainedModel, normalizeInputs, asLong, extendedAttentionMask, sequenceClassificationLoss, maskedLmLoss, initBertStyle,
   type ModelInputs, type ModelOutput, type BaseModelOutput, type NormalizedInputs,
@@ -35,7 +35,6 @@ export class RobertaEmbeddings extends BertEmbeddings {
   }
 }
 
-const TEXT_ARGS = ['input_ids', 'attention_mask', 'token_type_ids', 'position_ids', 'output_attentions', 'output_hidden_states'] as const;
 
 export abstract class RobertaPreTrainedModel extends PreTrainedModel<RobertaConfig> {
   static override configClass = RobertaConfig;
@@ -59,16 +58,7 @@ export class RobertaModel extends RobertaPreTrainedModel {
     const x = normalizeInputs(batch, this.forwardArgNames, this.constructor.name, this.config);
     return tidy(() => this.run(x));
   }
-  run(x: NormalizedInputs): BaseModelOutput {
-    if (!x.inputIds) throw new Error(`${this.constructor.name}.forward needs inputIds (input_ids)`);
-    const ids = asLong(x.inputIds);
-    if (ids.ndim !== 2) throw new Error(`input_ids must be [batch, sequence], got shape [${ids.shape.join(', ')}]`);
-    const mask = x.attentionMask ? extendedAttentionMask(x.attentionMask, this.embeddings.wordEmbeddings.weight.dtype) : null;
-    const emb = this.embeddings.forward(ids, x.tokenTypeIds, x.positionIds);
-    const out = this.encoder.forward(emb, mask, x.outputHiddenStates, x.outputAttentions);
-    if (this.pooler) out.poolerOutput = this.pooler.forward(out.lastHiddenState);
-    return out;
-  }
+  run(x: NormalizedInputs): BaseModelOutput { return runTextBackbone(this, x); }
 }
 
 /** <s> token -> dropout -> dense -> tanh -> dropout -> out_proj. */

@@ -7,6 +7,7 @@ import { BertPooler } from './bert';
 import {
   PreTrainedModel, normalizeInputs, multiHeadAttention, sequenceClassificationLoss,
   type ModelInputs, type ModelOutput, type BaseModelOutput, type NormalizedInputs,
+  runLayers,
 } from './modeling-utils';
 
 export class ViTPatchEmbeddings extends Module {
@@ -137,18 +138,7 @@ export class ViTEncoder extends Module {
     this.layer = this.registerModule('layer', new ModuleList(Array.from({ length: c.numHiddenLayers }, () => new ViTLayer(c))));
   }
   forward(h: Tensor, outputHiddenStates: boolean, outputAttentions: boolean): BaseModelOutput {
-    const hiddenStates: Tensor[] = [];
-    const attentions: Tensor[] = [];
-    let cur = h;
-    for (const layer of this.layer) {
-      if (outputHiddenStates) hiddenStates.push(cur);
-      const { hidden, probs } = layer.forward(cur, outputAttentions);
-      if (probs) attentions.push(probs);
-      if (!outputHiddenStates && cur !== h) cur.dispose();
-      cur = hidden;
-    }
-    if (outputHiddenStates) hiddenStates.push(cur);
-    return { lastHiddenState: cur, hiddenStates: outputHiddenStates ? hiddenStates : undefined, attentions: outputAttentions ? attentions : undefined };
+    return runLayers(this.layer, h, outputHiddenStates, outputAttentions);
   }
 }
 
