@@ -28,6 +28,8 @@ export interface PretrainViTParams {
   weightDecay?: number;
   /** Continue from this folder's weights (a previous run) instead of a random init. */
   initFrom?: string;
+  /** Stop after this many steps of the `steps`-long schedule (default: run it all). */
+  stopAt?: number;
   /** Save the model to outDir every this many steps (default: only at the end). */
   saveEvery?: number;
   log?: (line: string) => void;
@@ -44,6 +46,47 @@ export function imagesToTensor(a: ImageArrays, start = 0, end = a.labels.length)
     }
   }
   return tensor(out, { shape: [n, 3, s, s] });
+}
+
+/** Bilinear resize (align_corners=False) of a [g, g, d] grid of vectors to [n, n, d]. */
+function resizeGrid(src: Float32Array, g: number, n: number, d: number): Float32Array {
+  const out = new Float32Array(n * n * d);
+  const coord = (i: number) => Math.min(Math.max((i + 0.5) * g / n - 0.5, 0), g - 1);
+  for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) {
+    const fy = coord(y), fx = coord(x), y0 = Math.floor(fy), x0 = Math.floor(fx);
+    const y1 = Math.min(y0 + 1, g - 1), x1 = Math.min(x0 + 1, g - 1), wy = fy - y0, wx = fx - x0;
+    for (let k = 0; k < d; k++) {
+      const v = (1 - wy) * ((1 - wx) * src[(y0 * g + x0) * d + k] + wx * src[(y0 * g + x1) * d + k])
+        + wy * ((1 - wx) * src[(y1 * g + x0) * d + k] + wx * src[(y1 * g + x1) * d + k]);
+      out[(y * n + x) * d + k] = v;
+    }
+  }
+  return out;
+}
+
+/**
+ * Loads a previous run's weights; when it was trained at another image size, the position embeddings
+ * are resized bilinearly (transformers' interpolate_pos_encoding) and the rest is reused.
+ */
+async function initFromCheckpoint(dir: string, size: number, log: (l: string) => void): Promise<ViTForImageClassification> {
+  const prev = await ViTForImageClassification.fromPretrained(dir, { quiet: true }) as ViTForImageClassification;
+  const c = prev.config as ViTConfig;
+  if (c.imageSize === size) return prev;
+  const json = { ...(c.toDict() as Record<string, unknown>), image_size: size };
+  const model = ViTForImageClassification.fromConfig(json) as ViTForImageClassification;
+  const sd = new Map(prev.stateDict());
+  const key = 'vit.embeddings.position_embeddings';
+  const pe = sd.get(key)!;
+  const d = c.hiddenSize, g = c.imageSize / c.patchSize, n = size / c.patchSize;
+  const data = pe.toTypedArray() as Float32Array;
+  const grid = resizeGrid(data.subarray(d), g, n, d);
+  const out = new Float32Array((1 + n * n) * d);
+  out.set(data.subarray(0, d), 0);
+  out.set(grid, d);
+  sd.set(key, tensor(out, { shape: [1, 1 + n * n, d] }));
+  model.loadStateDict(sd);
+  log(`continuing from ${dir} (${c.imageSize}px -> ${size}px: position embeddings resized ${g}x${g} -> ${n}x${n})`);
+  return model;
 }
 
 export async function pretrainViT(p: PretrainViTParams): Promise<{ evalAccuracy: number; seconds: number }> {
@@ -68,9 +111,7 @@ export async function pretrainViT(p: PretrainViTParams): Promise<{ evalAccuracy:
     num_attention_heads: p.numHeads ?? 4, intermediate_size: p.intermediateSize ?? hidden * 2, id2label, label2id,
     encoder_stride: p.patchSize ?? 8, architectures: ['ViTForImageClassification'],
   });
-  const model = p.initFrom
-    ? await ViTForImageClassification.fromPretrained(p.initFrom, { quiet: true }) as ViTForImageClassification
-    : ViTForImageClassification.fromConfig(config);
+  const model = p.initFrom ? await initFromCheckpoint(p.initFrom, size, log) : ViTForImageClassification.fromConfig(config);
   if (p.initFrom) log(`continuing from ${p.initFrom}`);
   const processor = new ViTImageProcessor({ size: { height: size, width: size }, imageMean: [0.5, 0.5, 0.5], imageStd: [0.5, 0.5, 0.5] });
   mkdirSync(p.outDir, { recursive: true });
@@ -84,7 +125,8 @@ export async function pretrainViT(p: PretrainViTParams): Promise<{ evalAccuracy:
   let order: number[] = [];
   let lossSum = 0, lossN = 0;
   model.train();
-  for (let step = 1; step <= steps; step++) {
+  const last = Math.min(steps, p.stopAt ?? steps);
+  for (let step = 1; step <= last; step++) {
     if (order.length < bs) { const perm = randperm(n, { generator: gen }); order = order.concat(perm.tolist1d()); perm.dispose(); }
     const idx = order.splice(0, bs);
     const cur = step <= warm ? lr * step / warm : lr * 0.5 * (1 + Math.cos(Math.PI * (step - warm) / (steps - warm)));
@@ -103,7 +145,7 @@ export async function pretrainViT(p: PretrainViTParams): Promise<{ evalAccuracy:
     });
     lossSum += loss; lossN++;
     if (p.saveEvery && step % p.saveEvery === 0 && step < steps) { mkdirSync(p.outDir, { recursive: true }); model.savePretrained(p.outDir); }
-    if (step % 100 === 0 || step === steps) {
+    if (step % 100 === 0 || step === last) {
       log(`step ${step}/${steps}  loss ${(lossSum / lossN).toFixed(4)}  lr ${cur.toExponential(2)}  ${((performance.now() - t0) / 1000).toFixed(0)} s`);
       lossSum = 0; lossN = 0;
     }

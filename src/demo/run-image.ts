@@ -40,9 +40,9 @@ export interface DemoResult {
 }
 
 export const IMAGE_DEMO_DEFAULTS = {
-  counts: { train: 360, validation: 90, test: 150 },
-  epochs: 4,
-  size: 32,
+  counts: { train: 600, validation: 300, test: 300 },
+  epochs: 8,
+  size: 64,
   dataSeed: 2024,
 };
 
@@ -84,7 +84,7 @@ export async function runImageDemo(o: ImageDemoOptions = {}): Promise<DemoResult
 
   const trainArgs = (dir: string) => new TrainingArguments({
     outputDir: dir, perDeviceTrainBatchSize: 16, perDeviceEvalBatchSize: 64, evalStrategy: 'steps', numTrainEpochs: epochs,
-    saveSteps: 15, evalSteps: 15, loggingSteps: 5, learningRate: 1e-3, warmupRatio: 0.1, weightDecay: 0.05, saveTotalLimit: 2,
+    saveSteps: 25, evalSteps: 25, loggingSteps: 10, learningRate: 1e-3, warmupRatio: 0.1, weightDecay: 0.05, saveTotalLimit: 2,
     removeUnusedColumns: false, loadBestModelAtEnd: true, metricForBestModel: 'accuracy', seed, reportTo: [],
   });
 

@@ -25,10 +25,11 @@ export interface TextDemoOptions {
   epochs?: number;
   counts?: { train: number; validation: number; test: number };
   seed?: number;
+  learningRate?: number;
   log?: (line: string) => void;
 }
 
-export const TEXT_DEMO_DEFAULTS = { counts: { train: 1200, validation: 200, test: 400 }, epochs: 4, dataSeed: 2024 };
+export const TEXT_DEMO_DEFAULTS = { counts: { train: 3000, validation: 200, test: 400 }, epochs: 6, learningRate: 1e-3, dataSeed: 2024 };
 
 export async function runTextDemo(o: TextDemoOptions = {}): Promise<DemoResult> {
   const log = o.log ?? ((l: string) => console.log(l));
@@ -59,7 +60,7 @@ export async function runTextDemo(o: TextDemoOptions = {}): Promise<DemoResult> 
   const computeMetrics = async (p: EvalPrediction) => await metric.compute({ predictions: argmaxRows(p.predictions), references: p.labelIds }) as Record<string, number>;
   const trainArgs = (dir: string) => new TrainingArguments({
     outputDir: dir, evalStrategy: 'steps', evalSteps: 75, saveSteps: 75, loggingSteps: 25, numTrainEpochs: epochs,
-    perDeviceTrainBatchSize: 16, perDeviceEvalBatchSize: 64, learningRate: 5e-4, warmupRatio: 0.1, weightDecay: 0.01,
+    perDeviceTrainBatchSize: 16, perDeviceEvalBatchSize: 64, learningRate: o.learningRate ?? TEXT_DEMO_DEFAULTS.learningRate, warmupRatio: 0.1, weightDecay: 0.01,
     loadBestModelAtEnd: true, metricForBestModel: 'accuracy', saveTotalLimit: 2, seed, reportTo: [],
   });
   const run = async (name: string, model: PreTrainedModel, dir: string) => {

@@ -149,3 +149,15 @@ test('demo --quick runs end to end offline and saves the model, card and plots',
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /^error: unknown demo 'audio': use 'image' or 'text'\n$/);
 });
+
+test('demo text --quick: RoBERTa fine-tuning vs from scratch, accuracy and F1', () => {
+  const out = mkdtempSync(join(tmpdir(), 'hubtune-cli-demo-text-'));
+  const r = hubtune(['demo', 'text', '--quick', '--output-dir', out, '--data-dir', join(out, 'data')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /pretrained \(MLM\) \+ fine-tuned\s+\d+\.\d%\s+\d+\.\d%/);
+  assert.match(r.stdout, /same RoBERTa from scratch/);
+  assert.match(r.stdout, /-> (equivalent|not_equivalent) 0\.\d{3}/);
+  for (const f of ['roberta-tiny-paraphrase/model.safetensors', 'roberta-tiny-paraphrase/tokenizer.json', 'roberta-tiny-paraphrase/README.md', 'loss.svg']) {
+    assert.ok(existsSync(join(out, f)), f);
+  }
+});
