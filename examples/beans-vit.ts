@@ -86,7 +86,7 @@ export async function main(o: BeansOptions = {}): Promise<{ train: Record<string
     numLabels: labels.length,
     id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
     label2id: Object.fromEntries(labels.map((l, i) => [l, i])),
-  } as never);
+  });
 
   const args = new TrainingArguments({
     outputDir: o.outputDir ?? './vit-base-beans',

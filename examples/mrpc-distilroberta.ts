@@ -53,7 +53,7 @@ export async function main(o: MrpcOptions = {}): Promise<{ train: Record<string,
   const metric = loadMetric('glue', 'mrpc');
   const computeMetrics = (p: EvalPrediction) => metric.compute({ predictions: argmax(p.predictions), references: p.labelIds }) as Record<string, number>;
 
-  const model = await AutoModelForSequenceClassification.fromPretrained(modelId, { numLabels: 2 } as never);
+  const model = await AutoModelForSequenceClassification.fromPretrained(modelId, { numLabels: 2 });
   const args = new TrainingArguments({
     outputDir: o.outputDir ?? './distilroberta-mrpc',
     evalStrategy: 'epoch',
@@ -69,7 +69,7 @@ export async function main(o: MrpcOptions = {}): Promise<{ train: Record<string,
   });
 
   const trainer = new Trainer({
-    model, args, dataCollator: dataCollator as never, computeMetrics, processingClass: tokenizer as never,
+    model, args, dataCollator: dataCollator as never, computeMetrics, processingClass: tokenizer,
     trainDataset: tokenizedDatasets.get('train')!, evalDataset: tokenizedDatasets.get('validation')!,
   });
   const trainResults = await trainer.train();

@@ -10,7 +10,7 @@ import { AutoConfig, AutoModelForImageClassification, AutoModelForSequenceClassi
 import { AutoImageProcessor } from '../preprocessing/image-processing';
 import { AutoTokenizer } from '../preprocessing/auto-tokenizer';
 import { DataCollatorWithPadding } from '../preprocessing/collators';
-import { Trainer, TrainingArguments, TRAINING_ARGUMENT_NAMES, toCamelCase, toSnakeCase, type EvalPrediction, type TrainerModel, type ProcessingClass, type Metrics } from '../training/index';
+import { Trainer, TrainingArguments, TRAINING_ARGUMENT_NAMES, toCamelCase, toSnakeCase, type EvalPrediction, type ProcessingClass, type Metrics } from '../training/index';
 import { closestKey } from '../training/training-args';
 import { combine, loadMetric } from '../metrics/index';
 import { stack, tensor } from '../torch/index';
@@ -168,7 +168,7 @@ export async function prepareData(r: Recipe, modelConfig: PretrainedConfig, log:
     const imageColumn = r.imageColumn ?? (first.columnNames.includes('image') ? 'image' : first.columnNames.includes('img') ? 'img' : 'image');
     if (!first.columnNames.includes(imageColumn)) throw new RecipeError(`the dataset has no image column '${imageColumn}' (columns: ${first.columnNames.join(', ')}): set image_column`);
     const ip = await AutoImageProcessor.fromPretrained(r.model, { revision: r.revision });
-    processor = ip as unknown as ProcessingClass;
+    processor = ip;
     const transform = (batch: Batch): Batch => {
       const pv = ip.preprocessSync(batch[imageColumn] as never[]).pixel_values;
       const per = pv.shape[1] * pv.shape[2] * pv.shape[3];
@@ -188,7 +188,7 @@ export async function prepareData(r: Recipe, modelConfig: PretrainedConfig, log:
       throw new RecipeError(`the dataset has no text column${cols.length > 1 ? 's' : ''} '${cols.join("', '") || 'text'}' (columns: ${first.columnNames.join(', ')}): set text_columns`);
     }
     const tok = await AutoTokenizer.fromPretrained(r.model, { revision: r.revision });
-    processor = tok as unknown as ProcessingClass;
+    processor = tok;
     for (const [s, d] of dataset) {
       const mapped = await d.map((b: Batch) => {
         const enc = cols.length === 2
@@ -244,7 +244,7 @@ export async function runRecipe(r: Recipe, o: { log?: (l: string) => void } = {}
   const testSplit = r.testSplit === undefined ? (p.splits.has('test') ? 'test' : null) : r.testSplit;
   const args = new TrainingArguments(ta as never);
   const trainer = new Trainer({
-    model: model as unknown as TrainerModel, args, dataCollator: p.collator, computeMetrics: await metricsFor(r.metrics, p.labels.length),
+    model, args, dataCollator: p.collator, computeMetrics: await metricsFor(r.metrics, p.labels.length),
     trainDataset: getSplit(p, r.trainSplit ?? 'train', 'training'), evalDataset: getSplit(p, evalSplit, 'evaluation'), processingClass: p.processor,
   });
   const metrics: Record<string, Metrics> = {};
@@ -286,7 +286,7 @@ export async function runEval(r: Recipe & { split?: string; batchSize?: number }
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
   const args = new TrainingArguments({ outputDir: mkdtempSync(join(tmpdir(), 'hubtune-eval-')), perDeviceEvalBatchSize: r.batchSize ?? 32, removeUnusedColumns: false, reportTo: [] } as never);
-  const trainer = new Trainer({ model: model as unknown as TrainerModel, args, dataCollator: p.collator, computeMetrics: await metricsFor(r.metrics, p.labels.length) });
+  const trainer = new Trainer({ model, args, dataCollator: p.collator, computeMetrics: await metricsFor(r.metrics, p.labels.length) });
   const prefix = split === 'validation' ? 'eval' : split;
   const out = await trainer.predict(ds, { metricKeyPrefix: prefix });
   if (o.print !== false) trainer.logMetrics(prefix, out.metrics);

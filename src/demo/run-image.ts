@@ -11,7 +11,7 @@ import { readdirSync } from 'node:fs';
 import { loadDataset, type Batch, type DatasetDict } from '../datasets/index';
 import { AutoModelForImageClassification, AutoConfig, type PreTrainedModel } from '../models/index';
 import { AutoImageProcessor, type ViTImageProcessor } from '../preprocessing/image-processing';
-import { Trainer, TrainingArguments, createModelCard, saveModelCard, type EvalPrediction, type TrainerModel, type ProcessingClass } from '../training/index';
+import { Trainer, TrainingArguments, createModelCard, saveModelCard, type EvalPrediction } from '../training/index';
 import { loadMetric } from '../metrics/index';
 import { stack, tensor } from '../torch/index';
 import { pipeline } from '../pipelines/index';
@@ -90,8 +90,8 @@ export async function runImageDemo(o: ImageDemoOptions = {}): Promise<DemoResult
 
   const run = async (name: string, model: PreTrainedModel, dir: string) => {
     const trainer = new Trainer({
-      model: model as unknown as TrainerModel, args: trainArgs(dir), dataCollator: collateFn, computeMetrics,
-      trainDataset: prepared.get('train')!, evalDataset: prepared.get('validation')!, processingClass: processor as unknown as ProcessingClass,
+      model, args: trainArgs(dir), dataCollator: collateFn, computeMetrics,
+      trainDataset: prepared.get('train')!, evalDataset: prepared.get('validation')!, processingClass: processor,
     });
     const start = performance.now();
     const trainResults = await trainer.train();

@@ -10,7 +10,7 @@ import { loadDataset, type Batch, type Dataset, type DatasetDict } from '../data
 import { AutoModelForSequenceClassification, AutoConfig, type PreTrainedModel } from '../models/index';
 import { AutoTokenizer } from '../preprocessing/auto-tokenizer';
 import { DataCollatorWithPadding } from '../preprocessing/collators';
-import { Trainer, TrainingArguments, createModelCard, saveModelCard, type EvalPrediction, type TrainerModel, type ProcessingClass } from '../training/index';
+import { Trainer, TrainingArguments, createModelCard, saveModelCard, type EvalPrediction } from '../training/index';
 import { combine } from '../metrics/index';
 import { pipeline } from '../pipelines/index';
 import { generateParaphraseDataset } from './text-data';
@@ -65,8 +65,8 @@ export async function runTextDemo(o: TextDemoOptions = {}): Promise<DemoResult> 
   });
   const run = async (name: string, model: PreTrainedModel, dir: string) => {
     const trainer = new Trainer({
-      model: model as unknown as TrainerModel, args: trainArgs(dir), trainDataset: tokenized.get('train')!, evalDataset: tokenized.get('validation')!,
-      dataCollator: (f) => dataCollator(f), processingClass: tokenizer as unknown as ProcessingClass, computeMetrics,
+      model, args: trainArgs(dir), trainDataset: tokenized.get('train')!, evalDataset: tokenized.get('validation')!,
+      dataCollator: (f) => dataCollator(f), processingClass: tokenizer, computeMetrics,
     });
     const start = performance.now();
     const trainResults = await trainer.train();
