@@ -162,7 +162,7 @@ function overheadBreakdown(): Record<string, number | null> {
   const out = {
     emptyNapiCallUs: time(() => { native.isGradEnabled(); }),
     unwrapOneTensorUs: time(() => { native.numel(a._h); }),
-    nativeAddAndDisposeUs: time(() => { native.binary(0, a._h, b._h).dispose(); }),
+    nativeAddAndDisposeUs: time(() => { native.dispose(native.binary(0, a._h, b._h)); }),
     nativeAddNoDisposeUs: time(() => { native.binary(0, a._h, b._h); }),
     tensorAddAndDisposeUs: time(() => { a.add(b).dispose(); }),
   };
