@@ -11,7 +11,7 @@ import { loadDataset, Image, type DatasetDict } from '../src/datasets/index';
 import { AutoModelForImageClassification } from '../src/models/index';
 import { ViTImageProcessor, ImagePreprocessPool } from '../src/preprocessing/image-processing';
 import { loadMetric } from '../src/metrics/index';
-import { Trainer, TrainingArguments, argmax, type EvalPrediction } from '../src/training/index';
+import { Trainer, TrainingArguments, argmax, setSeed, type EvalPrediction } from '../src/training/index';
 import { tensor, type Tensor } from '../src/torch/index';
 
 export interface BeansOptions {
@@ -82,6 +82,7 @@ export async function main(o: BeansOptions = {}): Promise<{ train: Record<string
   const metric = loadMetric('accuracy');
   const computeMetrics = (p: EvalPrediction) => metric.compute({ predictions: argmax(p.predictions), references: p.labelIds }) as Record<string, number>;
 
+  setSeed(42); // transformers' examples seed before loading, so the new head's init is reproducible
   const model = await AutoModelForImageClassification.fromPretrained(modelId, {
     numLabels: labels.length,
     id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),

@@ -10,7 +10,7 @@ import { AutoModelForSequenceClassification } from '../src/models/index';
 import { AutoTokenizer } from '../src/preprocessing/tokenization';
 import { DataCollatorWithPadding } from '../src/preprocessing/collators';
 import { loadMetric } from '../src/metrics/index';
-import { Trainer, TrainingArguments, argmax, type EvalPrediction } from '../src/training/index';
+import { Trainer, TrainingArguments, argmax, setSeed, type EvalPrediction } from '../src/training/index';
 
 export interface MrpcOptions {
   model?: string; dataset?: string; config?: string; outputDir?: string; maxSteps?: number; epochs?: number; batchSize?: number;
@@ -53,6 +53,7 @@ export async function main(o: MrpcOptions = {}): Promise<{ train: Record<string,
   const metric = loadMetric('glue', 'mrpc');
   const computeMetrics = (p: EvalPrediction) => metric.compute({ predictions: argmax(p.predictions), references: p.labelIds }) as Record<string, number>;
 
+  setSeed(42); // transformers' examples seed before loading, so the new head's init is reproducible
   const model = await AutoModelForSequenceClassification.fromPretrained(modelId, { numLabels: 2 });
   const args = new TrainingArguments({
     outputDir: o.outputDir ?? './distilroberta-mrpc',

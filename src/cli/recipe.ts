@@ -10,7 +10,7 @@ import { AutoConfig, AutoModelForImageClassification, AutoModelForSequenceClassi
 import { AutoImageProcessor } from '../preprocessing/image-processing';
 import { AutoTokenizer } from '../preprocessing/auto-tokenizer';
 import { DataCollatorWithPadding } from '../preprocessing/collators';
-import { Trainer, TrainingArguments, TRAINING_ARGUMENT_NAMES, toCamelCase, toSnakeCase, type EvalPrediction, type ProcessingClass, type Metrics } from '../training/index';
+import { Trainer, TrainingArguments, setSeed, TRAINING_ARGUMENT_NAMES, toCamelCase, toSnakeCase, type EvalPrediction, type ProcessingClass, type Metrics } from '../training/index';
 import { closestKey } from '../training/training-args';
 import { combine, loadMetric } from '../metrics/index';
 import { stack, tensor } from '../torch/index';
@@ -235,6 +235,8 @@ export async function runRecipe(r: Recipe, o: { log?: (l: string) => void } = {}
   const id2label = Object.fromEntries(p.labels.map((l, i) => [i, l]));
   const label2id = Object.fromEntries(p.labels.map((l, i) => [l, i]));
   const Auto = p.task === 'image-classification' ? AutoModelForImageClassification : AutoModelForSequenceClassification;
+  const ta0 = (r.trainingArgs ?? {}) as Record<string, unknown>;
+  setSeed(Number(ta0.seed ?? 42)); // model init is seeded like transformers' example scripts
   const model = r.fromScratch
     ? Auto.fromConfig(await AutoConfig.fromPretrained(r.model, { revision: r.revision, numLabels: p.labels.length, id2label, label2id }))
     : await Auto.fromPretrained(r.model, { revision: r.revision, numLabels: p.labels.length, id2label, label2id, ignoreMismatchedSizes: true });

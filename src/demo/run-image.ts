@@ -11,7 +11,7 @@ import { readdirSync } from 'node:fs';
 import { loadDataset, type Batch, type DatasetDict } from '../datasets/index';
 import { AutoModelForImageClassification, AutoConfig, type PreTrainedModel } from '../models/index';
 import { AutoImageProcessor, type ViTImageProcessor } from '../preprocessing/image-processing';
-import { Trainer, TrainingArguments, createModelCard, saveModelCard, type EvalPrediction } from '../training/index';
+import { Trainer, TrainingArguments, setSeed, createModelCard, saveModelCard, type EvalPrediction } from '../training/index';
 import { loadMetric } from '../metrics/index';
 import { stack, tensor } from '../torch/index';
 import { pipeline } from '../pipelines/index';
@@ -107,6 +107,7 @@ export async function runImageDemo(o: ImageDemoOptions = {}): Promise<DemoResult
 
   // 3. fine-tune the pretrained ViT (new 3-label head)
   log(`\n== 2/5 fine-tune ${baseModel} (pretrained on synthetic shapes) ==`);
+  setSeed(seed); // the new head's init, as transformers' examples call set_seed before loading
   const model = await AutoModelForImageClassification.fromPretrained(baseModel, {
     numLabels: labels.length, id2label, label2id, ignoreMismatchedSizes: true,
   });
@@ -121,6 +122,7 @@ export async function runImageDemo(o: ImageDemoOptions = {}): Promise<DemoResult
   // 4. the same architecture from scratch, same data and budget
   log('\n== 3/5 train the same architecture from scratch (same data, same budget) ==');
   const config = await AutoConfig.fromPretrained(baseModel, { numLabels: labels.length, id2label, label2id });
+  setSeed(seed);
   const scratchModel = AutoModelForImageClassification.fromConfig(config);
   const sc = await run('from scratch', scratchModel, join(outputDir, 'runs', 'from-scratch'));
 

@@ -10,7 +10,7 @@ import { loadDataset, type Batch, type Dataset, type DatasetDict } from '../data
 import { AutoModelForSequenceClassification, AutoConfig, type PreTrainedModel } from '../models/index';
 import { AutoTokenizer } from '../preprocessing/auto-tokenizer';
 import { DataCollatorWithPadding } from '../preprocessing/collators';
-import { Trainer, TrainingArguments, createModelCard, saveModelCard, type EvalPrediction } from '../training/index';
+import { Trainer, TrainingArguments, setSeed, createModelCard, saveModelCard, type EvalPrediction } from '../training/index';
 import { combine } from '../metrics/index';
 import { pipeline } from '../pipelines/index';
 import { generateParaphraseDataset } from './text-data';
@@ -81,6 +81,7 @@ export async function runTextDemo(o: TextDemoOptions = {}): Promise<DemoResult> 
   };
 
   log(`\n== 2/5 fine-tune ${baseModel} (pretrained with masked-LM on a synthetic corpus) ==`);
+  setSeed(seed); // the new head's init, as transformers' examples call set_seed before loading
   const model = await AutoModelForSequenceClassification.fromPretrained(baseModel, { numLabels: 2, id2label, label2id });
   const ft = await run('fine-tuned', model, join(outputDir, 'runs', 'fine-tuned'));
   const modelDir = join(outputDir, 'roberta-tiny-paraphrase');
@@ -89,6 +90,7 @@ export async function runTextDemo(o: TextDemoOptions = {}): Promise<DemoResult> 
 
   log('\n== 3/5 train the same architecture from scratch (same data, same budget) ==');
   const config = await AutoConfig.fromPretrained(baseModel, { numLabels: 2, id2label, label2id });
+  setSeed(seed);
   const sc = await run('from scratch', AutoModelForSequenceClassification.fromConfig(config), join(outputDir, 'runs', 'from-scratch'));
 
   log('\n== 4/5 results on the test split ==');
