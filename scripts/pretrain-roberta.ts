@@ -1,5 +1,5 @@
 // Pretrains the tiny RoBERTa shipped in assets/roberta-tiny-mlm/ (the starting point of `hubtune demo text`).
-// Usage: node --import tsx scripts/pretrain-roberta.ts [outDir] [--steps N]
+// Usage: node --import tsx scripts/pretrain-roberta.ts [outDir] [--steps N] [--sentences N] [--lr X]
 import { resolve } from 'node:path';
 import { pretrainRoberta } from '../src/demo/pretrain-roberta';
 
@@ -7,6 +7,7 @@ const args = process.argv.slice(2);
 const flag = (name: string) => { const i = args.indexOf(name); return i >= 0 ? Number(args.splice(i, 2)[1]) : undefined; };
 const steps = flag('--steps');
 const numSentences = flag('--sentences');
+const learningRate = flag('--lr');
 const outDir = resolve(args[0] ?? new URL('../assets/roberta-tiny-mlm', import.meta.url).pathname);
-const r = await pretrainRoberta({ outDir, steps, numSentences });
+const r = await pretrainRoberta({ outDir, steps, numSentences, learningRate });
 console.log(`wrote ${outDir} (${r.seconds.toFixed(0)} s, held-out masked-token accuracy ${(r.evalAccuracy * 100).toFixed(1)}%)`);

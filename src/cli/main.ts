@@ -7,7 +7,7 @@ program
   .name('hubtune')
   .description('Fine-tune Hugging Face models from Node.js: pipelines, training, Hub.')
   .option('--verbose', 'print stack traces on errors')
-  .showHelpAfterError();
+  .showHelpAfterError('(run hubtune --help for the commands)');
 registerAll(program);
 
 try {
