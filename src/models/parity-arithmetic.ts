@@ -18,22 +18,15 @@
 //    bias gradients in per-thread partial sums: those (and only those) then differ in the last bits.
 // parity.test.ts checks which kernel OpenBLAS really uses (blasInfo) and holds the training steps
 // to 1e-6 for every value only there; on other CPUs it says so and applies the noise bound.
-import { readFileSync } from 'node:fs';
+import { cpuFlags } from '../torch/blas-tuning';
 
 /** OpenBLAS's name for the kernels that reproduce the fixtures. */
 export const FIXTURE_BLAS_CORE = 'Cooperlake';
 /** libtorch intra-op and OpenBLAS threads that reproduce the fixtures. */
 export const FIXTURE_THREADS = { intraOp: 1, blas: 2 } as const;
 
-function cpuFlags(): Set<string> {
-  try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags'));
-    return new Set(line ? line.slice(line.indexOf(':') + 1).trim().split(/\s+/) : []);
-  } catch {
-    return new Set();
-  }
-}
-
 /** Whether this CPU can run OpenBLAS's Cooperlake kernels. */
 export const cpuRunsFixtureKernels = cpuFlags().has('avx512_bf16');
+// The engine asks for these kernels itself on such CPUs (src/torch/blas-tuning.ts); set here too in
+// case HUBTUNE_BLAS_AUTOTUNE=0 turned that off, since the strict checks need them.
 if (cpuRunsFixtureKernels && process.env.OPENBLAS_CORETYPE === undefined) process.env.OPENBLAS_CORETYPE = FIXTURE_BLAS_CORE;
