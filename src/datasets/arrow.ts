@@ -1,6 +1,7 @@
 // Arrow IPC stream files, the cache/save_to_disk format of Python `datasets`. Reading builds a
 // record-batch index from the message headers, so a batch is read only when one of its rows is.
-import { closeSync, openSync, readSync, statSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { replaceFile } from '../util/atomic-file';
 import { basename } from 'node:path';
 import {
   Binary, Bool, DataType, Field, FixedSizeList, Float16, Float32, Float64, Int16, Int32, Int64, Int8, LargeBinary, LargeUtf8,
@@ -203,25 +204,25 @@ export async function writeArrowFileStreaming(path: string, features: Features, 
   const schema = new Schema(fields, new Map([['huggingface', JSON.stringify({ info: { features: features.toJSON() } })]]));
   const header = tableToIPC(new Table(schema), 'stream');
   const schemaBytes = header.subarray(0, header.length - 8);
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, schemaBytes);
-    for (let s = 0; s < numRows; s += batchSize) {
-      const e = Math.min(numRows, s + batchSize);
-      const data = await read(s, e);
-      const children = fields.map((fld) => {
-        const f = features.get(fld.name)!;
-        const vec = vectorFromArray(data[fld.name].map((v) => toArrowValue(f, v)), fld.type);
-        return vec.data[0];
-      });
-      const batch = new RecordBatch(schema, makeData({ type: new Struct(fields), length: e - s, nullCount: 0, children }));
-      const bytes = tableToIPC(new Table([batch]), 'stream');
-      writeSync(fd, bytes.subarray(schemaBytes.length, bytes.length - 8));
-    }
-    writeSync(fd, new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]));
-  } finally { closeSync(fd); }
-  renameSync(tmp, path);
+  await replaceFile(path, async (tmp) => {
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, schemaBytes);
+      for (let s = 0; s < numRows; s += batchSize) {
+        const e = Math.min(numRows, s + batchSize);
+        const data = await read(s, e);
+        const children = fields.map((fld) => {
+          const f = features.get(fld.name)!;
+          const vec = vectorFromArray(data[fld.name].map((v) => toArrowValue(f, v)), fld.type);
+          return vec.data[0];
+        });
+        const batch = new RecordBatch(schema, makeData({ type: new Struct(fields), length: e - s, nullCount: 0, children }));
+        const bytes = tableToIPC(new Table([batch]), 'stream');
+        writeSync(fd, bytes.subarray(schemaBytes.length, bytes.length - 8));
+      }
+      writeSync(fd, new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]));
+    } finally { closeSync(fd); }
+  });
 }
 
 function toArrowValue(f: FeatureType, v: unknown): unknown {

@@ -1,7 +1,8 @@
 // Dataset: columnar, lazily read rows with Python `datasets` semantics (map/filter/select/shuffle/
 // trainTestSplit/withTransform...). Storage values stay encoded (images as {bytes, path}); they are
 // decoded per access, and transforms run on access, never stored.
-import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync, openSync, writeSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { replaceFile, writeFileAtomicSync } from '../util/atomic-file';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { ArrayColumn, TakeColumn, type Column } from './columns';
@@ -659,26 +660,24 @@ export class Dataset {
   }
 
   private async writeText(path: string, chunk: (rows: Row[], first: boolean, last: boolean) => string, batchSize = 10_000): Promise<void> {
-    const tmp = `${path}.tmp-${process.pid}`;
-    const fd = openSync(tmp, 'w');
-    try {
-      if (this._numRows === 0) writeSync(fd, chunk([], true, true));
-      for (let s = 0; s < this._numRows; s += batchSize) {
-        const e = Math.min(this._numRows, s + batchSize);
-        const b = await this.readStorage(this.columnNames, { start: s, end: e });
-        const rows = Array.from({ length: e - s }, (_, k) => rowOf(b, k));
-        writeSync(fd, chunk(rows, s === 0, e === this._numRows));
-      }
-    } finally { closeSync(fd); }
-    renameSync(tmp, path);
+    await replaceFile(path, async (tmp) => {
+      const fd = openSync(tmp, 'w');
+      try {
+        if (this._numRows === 0) writeSync(fd, chunk([], true, true));
+        for (let s = 0; s < this._numRows; s += batchSize) {
+          const e = Math.min(this._numRows, s + batchSize);
+          const b = await this.readStorage(this.columnNames, { start: s, end: e });
+          const rows = Array.from({ length: e - s }, (_, k) => rowOf(b, k));
+          writeSync(fd, chunk(rows, s === 0, e === this._numRows));
+        }
+      } finally { closeSync(fd); }
+    });
   }
 
   /** Parquet with the features in the `huggingface` metadata (readable by Python `datasets`). */
   async toParquet(path: string, params: { rowGroupSize?: number } = {}): Promise<void> {
     const raw = await this.readStorage(this.columnNames, { start: 0, end: this._numRows });
-    const tmp = `${path}.tmp-${process.pid}`;
-    writeParquet(tmp, this._features, raw, { rowGroupSize: params.rowGroupSize });
-    renameSync(tmp, path);
+    await replaceFile(path, (tmp) => writeParquet(tmp, this._features, raw, { rowGroupSize: params.rowGroupSize }));
   }
 
   /**
@@ -858,8 +857,6 @@ function csvField(s: string, sep: string): string {
 }
 
 export function writeJSONAtomic(path: string, obj: unknown): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(obj, null, 2));
-  renameSync(tmp, path);
+  writeFileAtomicSync(path, JSON.stringify(obj, null, 2));
 }
 

@@ -1,7 +1,8 @@
 // Python huggingface_hub's cache layout:
 //   <cache>/models--org--name/{blobs/<etag>, snapshots/<commit>/<path> -> ../../blobs/<etag>,
 //   refs/<revision> (a commit hash, no newline), .no_exist/<commit>/<path> (empty markers)}
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../util/atomic-file';
 import { dirname, join, resolve } from 'node:path';
 import { UnsafePathError, type RepoType } from './errors';
 
@@ -65,9 +66,7 @@ export function writeRef(storage: string, revision: string, commit: string): voi
     /* absent */
   }
   mkdirSync(dirname(p), { recursive: true });
-  const tmp = `${p}.${process.pid}.tmp`;
-  writeFileSync(tmp, commit);
-  renameSync(tmp, p);
+  writeFileAtomicSync(p, commit);
 }
 
 export function snapshotFolder(storage: string, commit: string): string {

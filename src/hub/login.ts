@@ -1,5 +1,6 @@
 // login / logout: the token file Python uses ($HF_TOKEN_PATH or $HF_HOME/token), mode 0600.
-import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
+import { writeFileAtomicSync } from '../util/atomic-file';
 import { dirname } from 'node:path';
 import { tokenPath } from './env';
 import { HubError } from './errors';
@@ -25,10 +26,7 @@ export async function login(params: LoginParams): Promise<WhoamiResult | undefin
   const who = params.skipValidation ? undefined : await whoami({ token, endpoint: params.endpoint });
   const path = tokenPath();
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, token, { mode: 0o600 });
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, path);
+  writeFileAtomicSync(path, token, { mode: 0o600 });
   return who;
 }
 

@@ -5,7 +5,8 @@
 // PIL resize to size with `resample` (reducing_gap=None), rescale (uint8 * factor in
 // float64, then float32, as numpy does), normalise in float32 ((x - mean) / std), HWC -> CHW.
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { writeFileAtomic as writeAtomic } from '../util/atomic-file';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { decodeImage, type ImageSource } from './image-decode';
 import {
@@ -99,9 +100,7 @@ export function rescaleNormalizeToCHW(
 
 async function writeFileAtomic(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
+  await writeAtomic(path, text);
 }
 
 /** Converts pixel values to an engine Tensor; the only place that touches src/torch. */

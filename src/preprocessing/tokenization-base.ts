@@ -2,7 +2,8 @@
 // decode, save) over @huggingface/tokenizers, which does normalise, pre-tokenise and the model.
 // Where @huggingface/tokenizers and Python's slow tokenizers differ (post-processing, RoBERTa
 // token types, empty second texts, decoding), hubtune follows Python transformers 4.29.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomicSync } from '../util/atomic-file';
 import { join } from 'node:path';
 import { Tokenizer as BackendTokenizer } from '@huggingface/tokenizers';
 import { byteLevelTokensToString, byteToUnicodeTable } from './tokenizers/byte-level';
@@ -143,9 +144,7 @@ export function cleanUpTokenization(text: string): string {
 }
 
 function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+  writeFileAtomicSync(path, text);
 }
 
 export interface PreTrainedTokenizer {

@@ -7,10 +7,10 @@
 // (overflow-checked), tensors contiguous without overlap or gap, and the data section fully covered.
 // Writing follows its `serialize`: tensors sorted by dtype (the reference's enum order, descending:
 // widest alignment first) then name, compact JSON header padded with spaces to a multiple of 8 bytes.
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, unlinkSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, unlinkSync, writeSync, existsSync } from 'node:fs';
+import { writeFileAtomicSync } from '../util/atomic-file';
 import { constants as bufferConstants } from 'node:buffer';
 import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 
 /**
  * Dtypes in the reference's enum order (ascending). `serialize` sorts by this order, descending.
@@ -317,29 +317,9 @@ export function writeSafetensors(tensors: Record<string, TensorToWrite> | Map<st
  * Writes `chunks` to `path` atomically: a temp file in the same folder, fsync, rename, then a
  * best-effort fsync of the folder. The temp file is removed on failure.
  */
+/** Writes byte chunks to `path` atomically (the project's one primitive, src/util/atomic-file.ts). */
 export function writeFileAtomic(path: string, chunks: Iterable<Uint8Array>): void {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'wx', 0o644);
-  try {
-    try {
-      for (const c of chunks) {
-        let off = 0;
-        while (off < c.byteLength) off += writeSync(fd, c, off, Math.min(c.byteLength - off, 1 << 30));
-      }
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    try { unlinkSync(tmp); } catch { /* already gone */ }
-    throw e;
-  }
-  try {
-    const dfd = openSync(dir, 'r');
-    try { fsyncSync(dfd); } finally { closeSync(dfd); }
-  } catch { /* some platforms cannot fsync a directory */ }
+  writeFileAtomicSync(path, chunks);
 }
 
 /** Writes a .safetensors file atomically, streaming tensor data (no second full copy in memory). */

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { fsyncDirSync } from '../util/atomic-file';
 
 /** Names of in-progress (or abandoned) folders from writeDirAtomic: never a checkpoint. */
 export const TMP_DIR_PATTERN = /\.tmp-\d+$/;
@@ -15,65 +15,7 @@ export function isTempDirName(name: string): boolean {
   return TMP_DIR_PATTERN.test(name) || OLD_DIR_PATTERN.test(name);
 }
 
-function fsyncDirSync(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch (err) {
-    // Some platforms/filesystems cannot fsync a directory; the rename is still atomic there.
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF') throw err;
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}
-
-function tempFileName(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-}
-
-/** Writes `data` to `path` atomically (synchronous). The folder must exist. */
-export function writeFileAtomicSync(path: string, data: string | Uint8Array): void {
-  const tmp = tempFileName(path);
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(tmp, 'w', 0o644);
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = undefined;
-    fs.renameSync(tmp, path);
-  } catch (err) {
-    if (fd !== undefined) fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new Error(`cannot write ${path}: its folder does not exist; create ${dirname(path)} first`);
-    throw err;
-  }
-  fsyncDirSync(dirname(path));
-}
-
-/** Writes `data` to `path` atomically (temp file in the same folder, fsync, rename, fsync folder). */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = tempFileName(path);
-  let handle: fsp.FileHandle | undefined;
-  try {
-    handle = await fsp.open(tmp, 'w', 0o644);
-    await handle.writeFile(data);
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await fsp.rename(tmp, path);
-  } catch (err) {
-    if (handle !== undefined) await handle.close();
-    await fsp.rm(tmp, { force: true });
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new Error(`cannot write ${path}: its folder does not exist; create ${dirname(path)} first`);
-    throw err;
-  }
-  fsyncDirSync(dirname(path));
-}
+export { writeFileAtomic, writeFileAtomicSync } from '../util/atomic-file';
 
 function fsyncTreeSync(dir: string): void {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
