@@ -7,7 +7,7 @@
 // (overflow-checked), tensors contiguous without overlap or gap, and the data section fully covered.
 // Writing follows its `serialize`: tensors sorted by dtype (the reference's enum order, descending:
 // widest alignment first) then name, compact JSON header padded with spaces to a multiple of 8 bytes.
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, unlinkSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, unlinkSync, existsSync } from 'node:fs';
 import { writeFileAtomicSync } from '../util/atomic-file';
 import { constants as bufferConstants } from 'node:buffer';
 import { basename, dirname, join } from 'node:path';
