@@ -5,6 +5,7 @@
 // PIL resize to size with `resample` (reducing_gap=None), rescale (uint8 * factor in
 // float64, then float32, as numpy does), normalise in float32 ((x - mean) / std), HWC -> CHW.
 import { existsSync, statSync } from 'node:fs';
+import type { Tensor } from '../torch/index';
 import { writeFileAtomic as writeAtomic } from '../util/atomic-file';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -38,11 +39,8 @@ export interface PixelValues {
   shape: number[];
 }
 
-/** The engine's Tensor (src/torch), kept opaque here so that this module loads without the engine. */
-export interface TorchTensorLike {
-  shape: number[];
-  dtype: string;
-}
+/** The engine's Tensor. Imported lazily below: image worker threads load this module and never need libtorch. */
+export type TorchTensorLike = Tensor;
 
 export type ReturnTensors = 'np' | 'pt' | 'list';
 
@@ -105,14 +103,8 @@ async function writeFileAtomic(path: string, text: string): Promise<void> {
 
 /** Converts pixel values to an engine Tensor; the only place that touches src/torch. */
 async function pixelValuesToTensor(pv: PixelValues): Promise<TorchTensorLike> {
-  let torch: { tensor: (data: Float32Array, opts: { shape: number[] }) => TorchTensorLike };
-  try {
-    const spec = '../torch';
-    torch = await import(spec);
-  } catch (e) {
-    throw new Error(`returnTensors: 'pt' needs the tensor engine (src/torch), which did not load (${String((e as Error).message).split('\n')[0]}); use returnTensors: 'np'`);
-  }
-  return torch.tensor(pv.data, { shape: pv.shape });
+  const { tensor } = await import('../torch/index');
+  return tensor(pv.data, { shape: pv.shape });
 }
 
 export interface FromPretrainedOptions extends ImageProcessorOptions {
