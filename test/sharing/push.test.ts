@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { folderDigest } from '../support/folder-digest';
 import { startHubServer, READ_TOKEN, WRITE_TOKEN, type HubServer } from '../support/hub-server';
 import { safetensorsBuffer } from '../support/hub-fixtures';
 import { REPO_ROOT } from '../support/shared';
@@ -30,19 +31,6 @@ beforeEach(() => server.reset());
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-/** Hash of every file under a folder (to prove a push never writes local files). */
-function folderDigest(dir: string): string {
-  const h = createHash('sha256');
-  const walk = (d: string) => {
-    for (const n of readdirSync(d).sort()) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else h.update(p).update(readFileSync(p)).update(String(statSync(p).mtimeMs));
-    }
-  };
-  walk(dir);
-  return h.digest('hex');
-}
 
 class TinyModelForSequenceClassification {
   config = { nameOrPath: 'hubtune-test/tiny-bert', model_type: 'bert' };

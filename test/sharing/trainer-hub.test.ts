@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { folderDigest } from '../support/folder-digest';
 import { startHubServer, READ_TOKEN, WRITE_TOKEN, type HubServer } from '../support/hub-server';
 import { F, manualSeed, nn, optim, randn, saveSafetensors, tensor, tidy, yieldToEventLoop, versions } from '../../src/torch/index';
 import { CallbackHandler, DefaultFlowCallback, TrainerControl } from '../../src/training/callbacks';
@@ -32,18 +33,6 @@ beforeEach(() => server.reset());
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-function folderDigest(dir: string): string {
-  const h = createHash('sha256');
-  const walk = (d: string) => {
-    for (const n of readdirSync(d).sort()) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else h.update(p).update(readFileSync(p)).update(String(statSync(p).mtimeMs));
-    }
-  };
-  walk(dir);
-  return h.digest('hex');
-}
 
 class TinyViTForImageClassification {
   config = { nameOrPath: 'google/vit-base-patch16-224-in21k' };
