@@ -1,64 +1,63 @@
-// Auto classes: pick the architecture from config.json's model_type (transformers' AutoModel*).
-import { AutoConfig, PretrainedConfig, ConfigError, readConfigJson, configClassFor } from './config';
+// Auto classes: pick the architecture from config.json's model_type (transformers' AutoConfig and AutoModel*).
+import { PretrainedConfig, readConfigJson, type ConfigOverrides, type HubOptions } from './config';
 import { resolveModelFile } from './files';
-import { PreTrainedModel, type FromPretrainedOptions, type LoadingInfo, type PreTrainedModelWithHead } from './modeling-utils';
-import { ViTModel, ViTForImageClassification } from './vit';
-import { BertModel, BertForSequenceClassification, BertForMaskedLM } from './bert';
-import { RobertaModel, RobertaForSequenceClassification, RobertaForMaskedLM } from './roberta';
-import { DistilBertModel, DistilBertForSequenceClassification, DistilBertForMaskedLM } from './distilbert';
+import type { PreTrainedModel, FromPretrainedOptions, LoadingInfo } from './modeling-utils';
+import type { PreTrainedModelWithHead } from './blocks/inputs';
+import { configClassFor, modelClassFor, modelTypesFor, type AutoTask, type ModelClass } from './registry';
 
-type AnyModelClass = typeof PreTrainedModel & (new (config: any) => PreTrainedModel);
+/** Picks the config class from `model_type` (transformers' AutoConfig). */
+export class AutoConfig {
+  static forModel(modelType: string, values: Record<string, unknown> = {}): PretrainedConfig {
+    return configClassFor(modelType, 'AutoConfig.forModel').fromDict(values);
+  }
+  static fromDict(json: Record<string, unknown>, where = 'config'): PretrainedConfig {
+    return configClassFor(json.model_type ?? json.modelType, where).fromDict(json);
+  }
+  static async fromPretrained(idOrPath: string, o: ConfigOverrides & HubOptions = {}): Promise<PretrainedConfig> {
+    const { revision, cacheDir, token, localFilesOnly, endpoint, ...overrides } = o;
+    const path = await resolveModelFile(idOrPath, 'config.json', { revision, cacheDir, token, localFilesOnly, endpoint });
+    const json = readConfigJson(path);
+    const c = configClassFor(json.model_type, path).fromDict(json);
+    if (!c.nameOrPath) c.nameOrPath = idOrPath;
+    return c.update(overrides);
+  }
+}
 
-function makeAuto<M extends PreTrainedModel = PreTrainedModelWithHead>(task: string, mapping: Record<string, AnyModelClass>) {
-  const supported = () => Object.keys(mapping).join(', ');
-  const classFor = (modelType: string, where: string): AnyModelClass => {
-    configClassFor(modelType, where); // unknown model types list what hubtune supports
-    const C = mapping[modelType];
-    if (!C) throw new ConfigError(`${task} does not support model_type '${modelType}' (${where}): it supports ${supported()}`);
-    return C;
-  };
+function makeAuto<M extends PreTrainedModel = PreTrainedModelWithHead>(task: AutoTask) {
   return class {
     static readonly task = task;
-    static readonly mapping = mapping;
+    /** The model_types this Auto class supports. */
+    static get supportedModelTypes(): string[] { return modelTypesFor(task); }
     /** The class for a model_type. */
-    static classFor(modelType: string): AnyModelClass { return classFor(modelType, task); }
+    static classFor(modelType: string): ModelClass { return modelClassFor(task, modelType); }
     /** A randomly initialised model of the config's architecture (training from scratch). */
     static fromConfig(config: PretrainedConfig | Record<string, unknown>): M {
       const cfg = config instanceof PretrainedConfig ? config : AutoConfig.fromDict(config);
-      return (classFor(cfg.modelType, task) as any).fromConfig(cfg);
+      return (modelClassFor(task, cfg.modelType) as any).fromConfig(cfg);
     }
     /** Loads config.json, picks the architecture by model_type, then loads the weights (see PreTrainedModel.fromPretrained). */
     static async fromPretrained(idOrPath: string, o?: FromPretrainedOptions & { outputLoadingInfo?: false }): Promise<M>;
     static async fromPretrained(idOrPath: string, o: FromPretrainedOptions & { outputLoadingInfo: true }): Promise<{ model: M; loadingInfo: LoadingInfo }>;
     static async fromPretrained(idOrPath: string, o: FromPretrainedOptions = {}): Promise<any> {
       let modelType: string;
+      let where: string = task;
       if (o.config) modelType = o.config.modelType;
       else {
-        const path = await resolveModelFile(idOrPath, 'config.json', o);
-        modelType = readConfigJson(path).model_type as string;
-        configClassFor(modelType, path);
+        where = await resolveModelFile(idOrPath, 'config.json', o);
+        modelType = readConfigJson(where).model_type as string;
       }
-      return (classFor(modelType, task) as any).fromPretrained(idOrPath, o);
+      return (modelClassFor(task, modelType, where) as any).fromPretrained(idOrPath, o);
     }
   };
 }
 
-export const AutoModel = makeAuto<PreTrainedModel>('AutoModel', {
-  vit: ViTModel as AnyModelClass, bert: BertModel as AnyModelClass, roberta: RobertaModel as AnyModelClass, distilbert: DistilBertModel as AnyModelClass,
-});
-export const AutoModelForImageClassification = makeAuto('AutoModelForImageClassification', {
-  vit: ViTForImageClassification as AnyModelClass,
-});
-export const AutoModelForSequenceClassification = makeAuto('AutoModelForSequenceClassification', {
-  bert: BertForSequenceClassification as AnyModelClass, roberta: RobertaForSequenceClassification as AnyModelClass,
-  distilbert: DistilBertForSequenceClassification as AnyModelClass,
-});
-export const AutoModelForMaskedLM = makeAuto('AutoModelForMaskedLM', {
-  bert: BertForMaskedLM as AnyModelClass, roberta: RobertaForMaskedLM as AnyModelClass, distilbert: DistilBertForMaskedLM as AnyModelClass,
-});
-
-/** Every architecture class by name (the `architectures` entry of config.json). */
-export const MODEL_CLASSES: Record<string, AnyModelClass> = Object.fromEntries(
-  [ViTModel, ViTForImageClassification, BertModel, BertForSequenceClassification, BertForMaskedLM, RobertaModel, RobertaForSequenceClassification,
-    RobertaForMaskedLM, DistilBertModel, DistilBertForSequenceClassification, DistilBertForMaskedLM].map((C) => [C.name, C as AnyModelClass]),
-);
+export const AutoModel = makeAuto<PreTrainedModel>('AutoModel');
+export const AutoModelForSequenceClassification = makeAuto('AutoModelForSequenceClassification');
+export const AutoModelForMaskedLM = makeAuto('AutoModelForMaskedLM');
+export const AutoModelForTokenClassification = makeAuto('AutoModelForTokenClassification');
+export const AutoModelForQuestionAnswering = makeAuto('AutoModelForQuestionAnswering');
+export const AutoModelForMultipleChoice = makeAuto('AutoModelForMultipleChoice');
+export const AutoModelForImageClassification = makeAuto('AutoModelForImageClassification');
+export const AutoModelForZeroShotImageClassification = makeAuto('AutoModelForZeroShotImageClassification');
+export const AutoModelForCausalLM = makeAuto('AutoModelForCausalLM');
+export const AutoModelForSeq2SeqLM = makeAuto('AutoModelForSeq2SeqLM');

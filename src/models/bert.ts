@@ -1,12 +1,74 @@
 // BERT (transformers' models/bert/modeling_bert.py): module names match the Hub checkpoints' keys.
 import { Tensor, tidy, zeros, arange, nn, F } from '../torch/index';
 import { Module, ModuleList } from '../torch/nn/module';
-import { BertConfig } from './config';
-import {
-  PreTrainedModel, normalizeInputs, asLong, extendedAttentionMask, multiHeadAttention, sequenceClassificationLoss,
-  maskedLmLoss, initBertStyle, type ModelInputs, type ModelOutput, type BaseModelOutput, type NormalizedInputs,
-  runLayers,
-} from './modeling-utils';
+import { PreTrainedModel } from './modeling-utils';
+import { normalizeInputs, asLong, type ModelInputs, type ModelOutput, type BaseModelOutput, type NormalizedInputs } from './blocks/inputs';
+import { extendedAttentionMask, multiHeadAttention } from './blocks/attention';
+import { sequenceClassificationLoss, maskedLmLoss } from './blocks/losses';
+import { initBertStyle, runLayers } from './blocks/layers';
+import { PretrainedConfig, ConfigError, checkActivation, type FieldSpec } from './config';
+import type { ModelFamily } from './registry';
+
+// ---- config ----------------------------------------------------------------------------------------
+
+export const BERT_LIKE: FieldSpec[] = [
+  ['vocabSize', 'vocab_size', 30522],
+  ['hiddenSize', 'hidden_size', 768],
+  ['numHiddenLayers', 'num_hidden_layers', 12],
+  ['numAttentionHeads', 'num_attention_heads', 12],
+  ['intermediateSize', 'intermediate_size', 3072],
+  ['hiddenAct', 'hidden_act', 'gelu'],
+  ['hiddenDropoutProb', 'hidden_dropout_prob', 0.1],
+  ['attentionProbsDropoutProb', 'attention_probs_dropout_prob', 0.1],
+  ['maxPositionEmbeddings', 'max_position_embeddings', 512],
+  ['typeVocabSize', 'type_vocab_size', 2],
+  ['initializerRange', 'initializer_range', 0.02],
+  ['layerNormEps', 'layer_norm_eps', 1e-12],
+  ['positionEmbeddingType', 'position_embedding_type', 'absolute'],
+  ['useCache', 'use_cache', true],
+  ['classifierDropout', 'classifier_dropout', null],
+];
+
+export class BertConfig extends PretrainedConfig {
+  static override readonly modelType: string = 'bert';
+  static override readonly fields: FieldSpec[] = BERT_LIKE;
+  declare vocabSize: number;
+  declare hiddenSize: number;
+  declare numHiddenLayers: number;
+  declare numAttentionHeads: number;
+  declare intermediateSize: number;
+  declare hiddenAct: string;
+  declare hiddenDropoutProb: number;
+  declare attentionProbsDropoutProb: number;
+  declare maxPositionEmbeddings: number;
+  declare typeVocabSize: number;
+  declare initializerRange: number;
+  declare layerNormEps: number;
+  declare positionEmbeddingType: string;
+  declare useCache: boolean;
+  declare classifierDropout: number | null;
+
+  constructor(values: Record<string, unknown> = {}) {
+    super(values);
+    if (!('pad_token_id' in values) && !('padTokenId' in values)) this.padTokenId = 0;
+  }
+  override validate(): void {
+    super.validate();
+    this.divisible('hidden_size', this.hiddenSize, 'num_attention_heads', this.numAttentionHeads);
+    for (const [j, v] of [['vocab_size', this.vocabSize], ['num_hidden_layers', this.numHiddenLayers], ['intermediate_size', this.intermediateSize],
+      ['max_position_embeddings', this.maxPositionEmbeddings], ['type_vocab_size', this.typeVocabSize]] as const) this.positive(j, v);
+    this.probability('hidden_dropout_prob', this.hiddenDropoutProb);
+    this.probability('attention_probs_dropout_prob', this.attentionProbsDropoutProb);
+    this.probability('classifier_dropout', this.classifierDropout);
+    checkActivation('hidden_act', this.hiddenAct);
+    if (this.positionEmbeddingType !== 'absolute') {
+      throw new ConfigError(`position_embedding_type '${this.positionEmbeddingType}' is not supported by hubtune: only 'absolute'`);
+    }
+    if (this.padTokenId !== null && (this.padTokenId < 0 || this.padTokenId >= this.vocabSize)) {
+      throw new ConfigError(`pad_token_id ${this.padTokenId} is outside the vocabulary (vocab_size ${this.vocabSize})`);
+    }
+  }
+}
 
 // ---- blocks -------------------------------------------------------------------------------------
 
@@ -282,3 +344,8 @@ export class BertForMaskedLM extends BertPreTrainedModel {
     });
   }
 }
+
+export const bertFamily: ModelFamily = {
+  modelType: 'bert', configClass: BertConfig,
+  auto: { AutoModel: BertModel, AutoModelForSequenceClassification: BertForSequenceClassification, AutoModelForMaskedLM: BertForMaskedLM },
+};

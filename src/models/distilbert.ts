@@ -2,13 +2,68 @@
 // types, no pooler; the classifier reads the first token through pre_classifier + ReLU.
 import { Tensor, tidy, arange, nn, F, noGrad, tensor } from '../torch/index';
 import { Module, ModuleList } from '../torch/nn/module';
-import { DistilBertConfig } from './config';
 import { tieLinearWeight } from './bert';
-import {
-  PreTrainedModel, normalizeInputs, asLong, extendedAttentionMask, multiHeadAttention, sequenceClassificationLoss,
-  maskedLmLoss, initBertStyle, finfoMin, type ModelInputs, type ModelOutput, type BaseModelOutput, type NormalizedInputs,
-  runLayers,
-} from './modeling-utils';
+import { PreTrainedModel } from './modeling-utils';
+import { normalizeInputs, asLong, type ModelInputs, type ModelOutput, type BaseModelOutput, type NormalizedInputs } from './blocks/inputs';
+import { extendedAttentionMask, multiHeadAttention, finfoMin } from './blocks/attention';
+import { sequenceClassificationLoss, maskedLmLoss } from './blocks/losses';
+import { initBertStyle, runLayers } from './blocks/layers';
+import { PretrainedConfig, checkActivation, type FieldSpec } from './config';
+import type { ModelFamily } from './registry';
+
+// ---- config ----------------------------------------------------------------------------------------
+
+export class DistilBertConfig extends PretrainedConfig {
+  static override readonly modelType: string = 'distilbert';
+  static override readonly fields: FieldSpec[] = [
+    ['vocabSize', 'vocab_size', 30522],
+    ['maxPositionEmbeddings', 'max_position_embeddings', 512],
+    ['sinusoidalPosEmbds', 'sinusoidal_pos_embds', false],
+    ['nLayers', 'n_layers', 6],
+    ['nHeads', 'n_heads', 12],
+    ['dim', 'dim', 768],
+    ['hiddenDim', 'hidden_dim', 3072],
+    ['dropout', 'dropout', 0.1],
+    ['attentionDropout', 'attention_dropout', 0.1],
+    ['activation', 'activation', 'gelu'],
+    ['initializerRange', 'initializer_range', 0.02],
+    ['qaDropout', 'qa_dropout', 0.1],
+    ['seqClassifDropout', 'seq_classif_dropout', 0.2],
+  ];
+  static override readonly aliases: Record<string, string> = {
+    hidden_size: 'dim', hiddenSize: 'dim', num_attention_heads: 'nHeads', numAttentionHeads: 'nHeads', num_hidden_layers: 'nLayers', numHiddenLayers: 'nLayers',
+  };
+  declare vocabSize: number;
+  declare maxPositionEmbeddings: number;
+  declare sinusoidalPosEmbds: boolean;
+  declare nLayers: number;
+  declare nHeads: number;
+  declare dim: number;
+  declare hiddenDim: number;
+  declare dropout: number;
+  declare attentionDropout: number;
+  declare activation: string;
+  declare initializerRange: number;
+  declare qaDropout: number;
+  declare seqClassifDropout: number;
+
+  constructor(values: Record<string, unknown> = {}) {
+    super(values);
+    if (!('pad_token_id' in values) && !('padTokenId' in values)) this.padTokenId = 0;
+  }
+  get hiddenSize(): number { return this.dim; }
+  get numAttentionHeads(): number { return this.nHeads; }
+  get numHiddenLayers(): number { return this.nLayers; }
+  override validate(): void {
+    super.validate();
+    this.divisible('dim', this.dim, 'n_heads', this.nHeads);
+    for (const [j, v] of [['vocab_size', this.vocabSize], ['n_layers', this.nLayers], ['hidden_dim', this.hiddenDim], ['max_position_embeddings', this.maxPositionEmbeddings]] as const) this.positive(j, v);
+    this.probability('dropout', this.dropout);
+    this.probability('attention_dropout', this.attentionDropout);
+    this.probability('seq_classif_dropout', this.seqClassifDropout);
+    checkActivation('activation', this.activation);
+  }
+}
 
 export class DistilBertEmbeddings extends Module {
   readonly wordEmbeddings: nn.Embedding;
@@ -224,3 +279,8 @@ export class DistilBertForMaskedLM extends DistilBertPreTrainedModel {
     });
   }
 }
+
+export const distilbertFamily: ModelFamily = {
+  modelType: 'distilbert', configClass: DistilBertConfig,
+  auto: { AutoModel: DistilBertModel, AutoModelForSequenceClassification: DistilBertForSequenceClassification, AutoModelForMaskedLM: DistilBertForMaskedLM },
+};

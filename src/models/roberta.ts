@@ -2,12 +2,34 @@
 // after the padding index, a two-layer classification head and a tied LM head.
 import { Tensor, tidy, zeros, nn, F } from '../torch/index';
 import { Module } from '../torch/nn/module';
-import { RobertaConfig } from './config';
-import { BertEncoder, BertPooler, BertEmbeddings, tieLinearWeight, runTextBackbone, TEXT_ARGS } from './bert';
-import {
-  PreTrainedModel, normalizeInputs, asLong, extendedAttentionMask, sequenceClassificationLoss, maskedLmLoss, initBertStyle,
-  type ModelInputs, type ModelOutput, type BaseModelOutput, type NormalizedInputs,
-} from './modeling-utils';
+import { BertConfig, BERT_LIKE, BertEncoder, BertPooler, BertEmbeddings, tieLinearWeight, runTextBackbone, TEXT_ARGS } from './bert';
+import { PreTrainedModel } from './modeling-utils';
+import { normalizeInputs, type ModelInputs, type ModelOutput, type BaseModelOutput, type NormalizedInputs } from './blocks/inputs';
+import { sequenceClassificationLoss, maskedLmLoss } from './blocks/losses';
+import { initBertStyle } from './blocks/layers';
+import { ConfigError, type FieldSpec } from './config';
+import type { ModelFamily } from './registry';
+
+// ---- config ----------------------------------------------------------------------------------------
+
+export class RobertaConfig extends BertConfig {
+  static override readonly modelType: string = 'roberta';
+  static override readonly fields: FieldSpec[] = BERT_LIKE.map((f) => (f[0] === 'vocabSize' ? ['vocabSize', 'vocab_size', 50265] as const : f));
+  constructor(values: Record<string, unknown> = {}) {
+    super(values);
+    const has = (a: string, b: string) => a in values || b in values;
+    if (!has('pad_token_id', 'padTokenId')) this.padTokenId = 1;
+    if (!has('bos_token_id', 'bosTokenId')) this.bosTokenId = 0;
+    if (!has('eos_token_id', 'eosTokenId')) this.eosTokenId = 2;
+  }
+  override validate(): void {
+    super.validate();
+    if (this.padTokenId === null) throw new ConfigError('RoBERTa needs pad_token_id (positions are counted from it): set it in config.json');
+    if (this.maxPositionEmbeddings <= this.padTokenId + 1) {
+      throw new ConfigError(`max_position_embeddings (${this.maxPositionEmbeddings}) must exceed pad_token_id + 1 (${this.padTokenId + 1}): RoBERTa positions start after the padding index`);
+    }
+  }
+}
 
 /** Positions 0..L-1 shifted past the padding index; padding tokens get the padding index itself. */
 export function createPositionIdsFromInputIds(inputIds: Tensor, paddingIdx: number): Tensor {
@@ -153,3 +175,8 @@ export class RobertaForMaskedLM extends RobertaPreTrainedModel {
     });
   }
 }
+
+export const robertaFamily: ModelFamily = {
+  modelType: 'roberta', configClass: RobertaConfig,
+  auto: { AutoModel: RobertaModel, AutoModelForSequenceClassification: RobertaForSequenceClassification, AutoModelForMaskedLM: RobertaForMaskedLM },
+};

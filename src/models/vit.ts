@@ -2,13 +2,63 @@
 // [CLS] token, learned positions, pre-LN layers; the classifier reads the final [CLS] state.
 import { Tensor, tidy, empty, cat, nn, F } from '../torch/index';
 import { Module, ModuleList } from '../torch/nn/module';
-import { ViTConfig } from './config';
 import { BertPooler } from './bert';
-import {
-  PreTrainedModel, normalizeInputs, multiHeadAttention, sequenceClassificationLoss,
-  type ModelInputs, type ModelOutput, type BaseModelOutput, type NormalizedInputs,
-  runLayers,
-} from './modeling-utils';
+import { PreTrainedModel } from './modeling-utils';
+import { normalizeInputs, type ModelInputs, type ModelOutput, type BaseModelOutput, type NormalizedInputs } from './blocks/inputs';
+import { multiHeadAttention } from './blocks/attention';
+import { sequenceClassificationLoss } from './blocks/losses';
+import { runLayers } from './blocks/layers';
+import { PretrainedConfig, ConfigError, checkActivation, type FieldSpec } from './config';
+import type { ModelFamily } from './registry';
+
+// ---- config ----------------------------------------------------------------------------------------
+
+export class ViTConfig extends PretrainedConfig {
+  static override readonly modelType: string = 'vit';
+  static override readonly fields: FieldSpec[] = [
+    ['hiddenSize', 'hidden_size', 768],
+    ['numHiddenLayers', 'num_hidden_layers', 12],
+    ['numAttentionHeads', 'num_attention_heads', 12],
+    ['intermediateSize', 'intermediate_size', 3072],
+    ['hiddenAct', 'hidden_act', 'gelu'],
+    ['hiddenDropoutProb', 'hidden_dropout_prob', 0.0],
+    ['attentionProbsDropoutProb', 'attention_probs_dropout_prob', 0.0],
+    ['initializerRange', 'initializer_range', 0.02],
+    ['layerNormEps', 'layer_norm_eps', 1e-12],
+    ['imageSize', 'image_size', 224],
+    ['patchSize', 'patch_size', 16],
+    ['numChannels', 'num_channels', 3],
+    ['qkvBias', 'qkv_bias', true],
+    ['encoderStride', 'encoder_stride', 16],
+  ];
+  declare hiddenSize: number;
+  declare numHiddenLayers: number;
+  declare numAttentionHeads: number;
+  declare intermediateSize: number;
+  declare hiddenAct: string;
+  declare hiddenDropoutProb: number;
+  declare attentionProbsDropoutProb: number;
+  declare initializerRange: number;
+  declare layerNormEps: number;
+  declare imageSize: number;
+  declare patchSize: number;
+  declare numChannels: number;
+  declare qkvBias: boolean;
+  declare encoderStride: number;
+
+  override validate(): void {
+    super.validate();
+    this.divisible('hidden_size', this.hiddenSize, 'num_attention_heads', this.numAttentionHeads);
+    for (const [j, v] of [['num_hidden_layers', this.numHiddenLayers], ['intermediate_size', this.intermediateSize], ['image_size', this.imageSize],
+      ['patch_size', this.patchSize], ['num_channels', this.numChannels]] as const) this.positive(j, v);
+    if (this.imageSize % this.patchSize !== 0) {
+      throw new ConfigError(`image_size (${this.imageSize}) is not a multiple of patch_size (${this.patchSize})`);
+    }
+    this.probability('hidden_dropout_prob', this.hiddenDropoutProb);
+    this.probability('attention_probs_dropout_prob', this.attentionProbsDropoutProb);
+    checkActivation('hidden_act', this.hiddenAct);
+  }
+}
 
 export class ViTPatchEmbeddings extends Module {
   readonly projection: nn.Conv2d;
@@ -213,3 +263,8 @@ export class ViTForImageClassification extends ViTPreTrainedModel {
     });
   }
 }
+
+export const vitFamily: ModelFamily = {
+  modelType: 'vit', configClass: ViTConfig,
+  auto: { AutoModel: ViTModel, AutoModelForImageClassification: ViTForImageClassification },
+};

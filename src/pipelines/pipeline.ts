@@ -2,7 +2,8 @@
 // from a Hub id or a local folder and returns a callable pipeline object, like transformers.pipeline.
 import { existsSync, statSync } from 'node:fs';
 import { resolveDevice } from '../torch/index';
-import { AutoConfig, type PretrainedConfig } from '../models/config';
+import { AutoConfig } from '../models/auto';
+import type { PretrainedConfig } from '../models/config';
 import * as models from '../models/index';
 import { AutoTokenizer } from '../preprocessing/auto-tokenizer';
 import type { PreTrainedTokenizer } from '../preprocessing/tokenization-base';

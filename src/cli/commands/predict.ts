@@ -1,6 +1,6 @@
 // `hubtune predict <model> <inputs...>`: a pipeline from the command line.
 import type { Command } from 'commander';
-import { AutoConfig } from '../../models/config';
+import { AutoConfig } from '../../models/auto';
 import { pipeline, listTasks, checkTask, inferTask, type FillMaskCandidate, type LabelScore } from '../../pipelines/index';
 
 interface PredictOptions { task?: string; topK?: string; json?: boolean; revision?: string; device?: string; pooling?: string; textPair?: string; batchSize?: string }
