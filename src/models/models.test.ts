@@ -166,7 +166,7 @@ describe('tiny random models', () => {
     const expected1 = tidy(() => o1.logits.logSoftmax(-1).gather(1, tensor([[0], [2]], { dtype: 'int64' })).mean().neg().item());
     assert.ok(Math.abs(o1.loss!.item() - expected1) < 1e-6);
     const multi = BertForSequenceClassification.fromConfig({ ...tinyBert, num_labels: 3 }).eval();
-    const o2 = multi.forward({ ...b, labels: tensor([[1, 0, 1], [0, 0, 1]]) });
+    const o2 = multi.forward({ ...b, labels: tensor([[1, 0, 1], [0, 0, 1]], { dtype: 'float32' }) });
     assert.equal(multi.config.problemType, 'multi_label_classification');
     const reg = BertForSequenceClassification.fromConfig({ ...tinyBert, num_labels: 1 }).eval();
     const o3 = reg.forward({ ...b, labels: tensor([0.5, -1.5]) });

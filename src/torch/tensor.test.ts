@@ -19,6 +19,14 @@ test('creation: dtypes, shapes, typed arrays copied by default', () => {
   assert.deepEqual(t.toArray(), [[1, 2], [3, 4]], 'copied, not aliased');
   assert.equal(tensor(new BigInt64Array([5n])).dtype, 'int64');
   assert.equal(tensor([true, false]).dtype, 'bool');
+  // torch.tensor's inference: integers int64, any fraction float32, empty float32
+  assert.equal(tensor([1, 0, 2]).dtype, 'int64');
+  assert.equal(tensor([[1, 2], [3, 4.5]]).dtype, 'float32');
+  assert.equal(tensor([true, 2]).dtype, 'int64');
+  assert.equal(tensor([NaN, 1]).dtype, 'float32');
+  assert.equal(tensor([]).dtype, 'float32');
+  assert.equal(tensor(3).dtype, 'int64');
+  assert.deepEqual(tensor([1, 0, 2]).toArray(), [1, 0, 2]);
   assert.deepEqual(tensor([[1, 2]], { dtype: 'int64' }).toArray(), [[1, 2]]);
   assert.deepEqual(arange(4).toArray(), [0, 1, 2, 3]);
   assert.equal(arange(4).dtype, 'int64');
@@ -80,14 +88,14 @@ test('arithmetic with broadcasting, comparisons, math functions', () => {
   assert.ok(close(tensor([0.5]).tanh().toArray(), [Math.tanh(0.5)]));
   assert.deepEqual(a.maskedFill(a.gt(2), 0).toArray(), [[1, 2], [0, 0]]);
   assert.deepEqual(a.where(a.lt(3), -1).toArray(), [[1, 2], [-1, -1]]);
-  assert.ok(close(tensor([1]).gelu().toArray(), [0.8413447], 1e-6));
-  assert.ok(close(tensor([1]).gelu('tanh').toArray(), [0.8411920], 1e-6));
-  assert.ok(close(tensor([1]).silu().toArray(), [0.7310586], 1e-6));
+  assert.ok(close(tensor([1], { dtype: 'float32' }).gelu().toArray(), [0.8413447], 1e-6));
+  assert.ok(close(tensor([1], { dtype: 'float32' }).gelu('tanh').toArray(), [0.8411920], 1e-6));
+  assert.ok(close(tensor([1], { dtype: 'float32' }).silu().toArray(), [0.7310586], 1e-6));
   assert.deepEqual(tensor([-1, 2]).relu().toArray(), [0, 2]);
 });
 
 test('reductions', () => {
-  const a = tensor([[1, 5, 3], [4, 2, 6]]);
+  const a = tensor([[1, 5, 3], [4, 2, 6]], { dtype: 'float32' });
   assert.equal(a.sum().item(), 21);
   assert.deepEqual(a.sum(0).toArray(), [5, 7, 9]);
   assert.deepEqual(a.mean(1, true).shape, [2, 1]);
@@ -108,7 +116,7 @@ test('nn functions: linear, conv2d, embedding, layer norm, dropout, attention, l
   assert.ok(F.linear(x, w, b).allclose(x.matmul(w.t()).add(b), 1e-5, 1e-6));
   assert.deepEqual(F.conv2d(randn([1, 3, 8, 8]), randn([5, 3, 4, 4]), null, { stride: 4 }).shape, [1, 5, 2, 2]);
   assert.deepEqual(F.embedding(tensor([[0, 2]], { dtype: 'int64' }), tensor([[1, 1], [2, 2], [3, 3]])).toArray(), [[[1, 1], [3, 3]]]);
-  const ln = F.layerNorm(tensor([[1, 2, 3]]), [3]);
+  const ln = F.layerNorm(tensor([[1, 2, 3]], { dtype: 'float32' }), [3]);
   assert.ok(Math.abs(ln.mean().item()) < 1e-6);
   const d = F.dropout(ones([1000]), 0.5, true);
   const kept = (d.toArray() as number[]).filter((v) => v !== 0);
@@ -121,30 +129,30 @@ test('nn functions: linear, conv2d, embedding, layer norm, dropout, attention, l
   const composed = F.scaledDotProductAttention(q, k, v, { attnMask: mask, needWeights: true });
   assert.ok(fused.output.allclose(composed.output, 1e-5, 1e-6), 'fused and composed attention agree');
   assert.ok(composed.weights!.at(':', ':', ':', '3:').abs().max().item() === 0);
-  const logits = tensor([[2, 1, 0], [0, 1, 2]]);
+  const logits = tensor([[2, 1, 0], [0, 1, 2]], { dtype: 'float32' });
   const target = tensor([0, -100], { dtype: 'int64' });
   const ce = F.crossEntropy(logits, target);
   assert.ok(Math.abs(ce.item() - (-Math.log(Math.exp(2) / (Math.exp(2) + Math.exp(1) + 1)))) < 1e-6, 'ignore_index');
   assert.ok(F.crossEntropy(logits, tensor([0, 2], { dtype: 'int64' }), { labelSmoothing: 0.1 }).item() > F.crossEntropy(logits, tensor([0, 2], { dtype: 'int64' })).item());
   assert.deepEqual(F.crossEntropy(logits, tensor([0, 2], { dtype: 'int64' }), { reduction: 'none' }).shape, [2]);
-  assert.ok(Math.abs(F.binaryCrossEntropyWithLogits(tensor([0]), tensor([1])).item() - Math.log(2)) < 1e-6);
-  assert.equal(F.mseLoss(tensor([1, 3]), tensor([1, 1])).item(), 2);
+  assert.ok(Math.abs(F.binaryCrossEntropyWithLogits(tensor([0], { dtype: 'float32' }), tensor([1], { dtype: 'float32' })).item() - Math.log(2)) < 1e-6);
+  assert.equal(F.mseLoss(tensor([1, 3], { dtype: 'float32' }), tensor([1, 1], { dtype: 'float32' })).item(), 2);
 });
 
 test('autograd: backward, grad argument, noGrad, detach, requiresGrad', () => {
-  const x = tensor([1, 2, 3]).requiresGrad_();
+  const x = tensor([1, 2, 3], { dtype: 'float32' }).requiresGrad_();
   const y = x.mul(x).sum();
   y.backward();
   assert.deepEqual(x.grad!.toArray(), [2, 4, 6]);
   x.grad = null;
   const z = x.mul(2);
-  z.backward(tensor([1, 0, 1]));
+  z.backward(tensor([1, 0, 1], { dtype: 'float32' }));
   assert.deepEqual(x.grad!.toArray(), [2, 0, 2]);
   const w = noGrad(() => x.mul(3));
   assert.equal(w.requiresGrad, false);
   assert.equal(x.detach().requiresGrad, false);
   assert.equal(y.gradFn, 'SumBackward0');
-  assert.throws(() => tensor([1, 2]).sum().backward(), /does not require grad/);
+  assert.throws(() => tensor([1, 2], { dtype: 'float32' }).sum().backward(), /does not require grad/);
 });
 
 test('errors: libtorch messages become JS errors without backtraces; the process keeps running', () => {
@@ -181,12 +189,13 @@ test('tidy disposes intermediates, keeps returned tensors, and nests', () => {
 });
 
 test('String(tensor) looks like PyTorch', () => {
-  assert.equal(String(tensor([[1, 2], [3, 4]])), 'tensor([[1., 2.],\n        [3., 4.]])');
+  assert.equal(String(tensor([[1, 2], [3, 4]], { dtype: 'float32' })), 'tensor([[1., 2.],\n        [3., 4.]])');
+  assert.equal(String(tensor([[1, 2], [3, 4]])), 'tensor([[1, 2],\n        [3, 4]])', 'integers infer int64 like torch.tensor');
   assert.equal(String(tensor([0.5, -1.25])), 'tensor([ 0.5000, -1.2500])');
   assert.equal(String(tensor([1, 2], { dtype: 'int64' })), 'tensor([1, 2])');
   assert.equal(String(tensor([1], { dtype: 'int32' })), 'tensor([1], dtype=torch.int32)');
   assert.equal(String(tensor([true])), 'tensor([True])');
-  assert.match(String(tensor([1]).requiresGrad_()), /requires_grad=True/);
+  assert.match(String(tensor([1], { dtype: 'float32' }).requiresGrad_()), /requires_grad=True/);
   assert.match(String(arange(2000)), /tensor\(\[   0,    1,    2,  \.\.\., 1997, 1998, 1999\]\)/);
   assert.equal(String(empty([0])), 'tensor([])');
   assert.ok(tensor([1]) instanceof Tensor);

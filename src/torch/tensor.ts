@@ -387,9 +387,24 @@ function flattenNested(data: unknown, shape: number[], out: (number | boolean | 
   for (const x of data) flattenNested(x, shape, out, depth + 1);
 }
 
+/** torch.tensor's inference: bool < int64 < float32 (the default float type). */
+function inferDType(flat: (number | boolean | bigint)[]): DType {
+  if (!flat.length) return 'float32';
+  let kind: DType = 'bool';
+  for (const x of flat) {
+    if (typeof x === 'number') {
+      if (!Number.isInteger(x)) return 'float32';
+      kind = 'int64';
+    } else if (typeof x === 'bigint') kind = 'int64';
+  }
+  return kind;
+}
+
 /**
- * A tensor from nested arrays, a number, or a typed array (copied). Plain numbers give float32
- * unless `dtype` is set (booleans give bool, bigints int64); typed arrays keep their type.
+ * A tensor from nested arrays, a number, or a typed array (copied). Without `dtype` the type is
+ * inferred like `torch.tensor`: all integers (or bigints) give int64, any fractional number float32,
+ * only booleans bool, an empty list float32. JS has no separate float literal, so `tensor([1.0, 2.0])`
+ * is int64 here: pass `{ dtype: 'float32' }` for integer-valued floats. Typed arrays keep their type.
  */
 export function tensor(data: unknown, opts: CreateOptions & { shape?: number[] } = {}): Tensor {
   if (ArrayBuffer.isView(data)) {
@@ -407,7 +422,7 @@ export function tensor(data: unknown, opts: CreateOptions & { shape?: number[] }
   const shape = inferShape(data);
   const flat: (number | boolean | bigint)[] = [];
   flattenNested(data, shape, flat);
-  let dtype: DType = opts.dtype ?? (typeof flat[0] === 'boolean' ? 'bool' : typeof flat[0] === 'bigint' ? 'int64' : 'float32');
+  let dtype: DType = opts.dtype ?? inferDType(flat);
   let buf: ArrayBufferView;
   switch (dtype) {
     case 'float64': buf = Float64Array.from(flat as number[], Number); break;

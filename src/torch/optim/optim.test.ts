@@ -78,7 +78,7 @@ test('optimizer input errors are clear', () => {
 
 test('clipGradNorm follows torch semantics: total norm returned, scale min(1, max/(total+1e-6))', () => {
   const p1 = zeros([2]).requiresGrad_(true), p2 = zeros([1]).requiresGrad_(true);
-  p1.grad = tensor([3, 0]); p2.grad = tensor([4]);
+  p1.grad = tensor([3, 0], { dtype: 'float32' }); p2.grad = tensor([4], { dtype: 'float32' });
   const total = clipGradNorm([p1, p2], 1);
   assert.ok(Math.abs(total - 5) < 1e-6);
   const g1 = p1.grad!.toArray() as number[];
