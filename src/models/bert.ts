@@ -346,6 +346,6 @@ export class BertForMaskedLM extends BertPreTrainedModel {
 }
 
 export const bertFamily: ModelFamily = {
-  modelType: 'bert', configClass: BertConfig,
+  modelType: 'bert', modality: 'text', configClass: BertConfig,
   auto: { AutoModel: BertModel, AutoModelForSequenceClassification: BertForSequenceClassification, AutoModelForMaskedLM: BertForMaskedLM },
 };

@@ -281,6 +281,6 @@ export class DistilBertForMaskedLM extends DistilBertPreTrainedModel {
 }
 
 export const distilbertFamily: ModelFamily = {
-  modelType: 'distilbert', configClass: DistilBertConfig,
+  modelType: 'distilbert', modality: 'text', configClass: DistilBertConfig,
   auto: { AutoModel: DistilBertModel, AutoModelForSequenceClassification: DistilBertForSequenceClassification, AutoModelForMaskedLM: DistilBertForMaskedLM },
 };

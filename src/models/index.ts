@@ -10,5 +10,5 @@ export * from './vit';
 export * from './bert';
 export * from './roberta';
 export * from './distilbert';
-export { SUPPORTED_MODEL_TYPES, CONFIG_CLASSES, MODEL_CLASSES, AUTO_TASKS, configClassFor, modelClassFor, modelTypesFor, type AutoTask, type ModelFamily, type ModelClass } from './registry';
+export { SUPPORTED_MODEL_TYPES, CONFIG_CLASSES, MODEL_CLASSES, AUTO_TASKS, configClassFor, modelClassFor, modelTypesFor, modalityOf, type AutoTask, type ModelFamily, type ModelClass } from './registry';
 export * from './auto';

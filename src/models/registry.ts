@@ -26,6 +26,8 @@ export type ModelClass = Omit<typeof PreTrainedModel, 'prototype'> & (new (confi
 /** One architecture family (one file under src/models): its model_type, config class and classes per task. */
 export interface ModelFamily {
   modelType: string;
+  /** What the model reads: 'text' (token ids), 'vision' (pixel values), 'multimodal' (both, like CLIP). */
+  modality: 'text' | 'vision' | 'multimodal';
   configClass: typeof PretrainedConfig;
   /** The class each Auto class picks for this model_type. */
   auto: Partial<Record<AutoTask, ModelClass>>;
@@ -66,6 +68,12 @@ export function modelClassFor(task: AutoTask, modelType: string, where: string =
   const C = byType.get(modelType)!.auto[task];
   if (!C) throw new ConfigError(`${task} does not support model_type '${modelType}' (${where}): it supports ${modelTypesFor(task).join(', ') || 'no model type yet'}`);
   return C;
+}
+
+/** What a model_type reads (see ModelFamily.modality). */
+export function modalityOf(modelType: string): ModelFamily['modality'] {
+  configClassFor(modelType);
+  return byType.get(modelType)!.modality;
 }
 
 /** Every model class by name (config.json's `architectures` entries). */

@@ -177,6 +177,6 @@ export class RobertaForMaskedLM extends RobertaPreTrainedModel {
 }
 
 export const robertaFamily: ModelFamily = {
-  modelType: 'roberta', configClass: RobertaConfig,
+  modelType: 'roberta', modality: 'text', configClass: RobertaConfig,
   auto: { AutoModel: RobertaModel, AutoModelForSequenceClassification: RobertaForSequenceClassification, AutoModelForMaskedLM: RobertaForMaskedLM },
 };

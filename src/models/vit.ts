@@ -265,6 +265,6 @@ export class ViTForImageClassification extends ViTPreTrainedModel {
 }
 
 export const vitFamily: ModelFamily = {
-  modelType: 'vit', configClass: ViTConfig,
+  modelType: 'vit', modality: 'vision', configClass: ViTConfig,
   auto: { AutoModel: ViTModel, AutoModelForImageClassification: ViTForImageClassification },
 };

@@ -4,7 +4,6 @@ import { CallableBase } from '../preprocessing/tokenizers/callable';
 import type { Tensor } from '../torch/index';
 import type { PreTrainedTokenizer } from '../preprocessing/tokenization-base';
 import type { ViTImageProcessor } from '../preprocessing/image-processing';
-import type { TaskName } from './tasks';
 
 /** What a pipeline needs from a model (hubtune's PreTrainedModel fits). */
 export interface PipelineModel {
@@ -16,7 +15,7 @@ export interface PipelineModel {
 }
 
 export interface PipelineInit {
-  task: TaskName;
+  task: string;
   model: PipelineModel;
   tokenizer?: PreTrainedTokenizer | null;
   imageProcessor?: ViTImageProcessor | null;
@@ -31,7 +30,7 @@ export interface Pipeline<I = unknown, O = unknown, Opts = Record<string, unknow
 }
 
 export abstract class Pipeline<I = unknown, O = unknown, Opts = Record<string, unknown>> extends CallableBase {
-  readonly task: TaskName;
+  readonly task: string;
   readonly model: PipelineModel;
   readonly tokenizer: PreTrainedTokenizer | null;
   readonly imageProcessor: ViTImageProcessor | null;

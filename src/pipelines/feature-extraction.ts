@@ -4,6 +4,7 @@ import { noGrad, tidy } from '../torch/index';
 import { Pipeline } from './base';
 import { asBatch, isTextItem, textPair, type TextInputItem } from './inputs';
 import { disposeEncoding, modelInputs } from './text-inputs';
+import type { TaskDefinition } from './tasks';
 
 export type Pooling = 'none' | 'mean' | 'cls';
 export interface FeatureExtractionOptions {
@@ -48,3 +49,10 @@ export class FeatureExtractionPipeline extends Pipeline<TextInputItem | TextInpu
     return single ? results[0] : results;
   }
 }
+
+export const featureExtractionTask: TaskDefinition = {
+  task: 'feature-extraction', inputs: 'text', autoClass: 'AutoModel',
+  defaultModel: ['distilbert-base-cased', '935ac13'],
+  description: 'hidden states of a text encoder (token vectors, or pooled: mean / cls)',
+  create: (init) => new FeatureExtractionPipeline(init),
+};

@@ -3,6 +3,7 @@ import { noGrad, tidy } from '../torch/index';
 import { Pipeline, checkTopK, softmaxRows } from './base';
 import { asBatch, PipelineInputError } from './inputs';
 import { disposeEncoding, modelInputs } from './text-inputs';
+import type { TaskDefinition } from './tasks';
 
 export interface FillMaskOptions {
   /** Candidates per mask (default 5). */
@@ -56,3 +57,10 @@ export class FillMaskPipeline extends Pipeline<string | string[], FillMaskOutput
     return single || results.length === 1 ? results[0] : results;
   }
 }
+
+export const fillMaskTask: TaskDefinition = {
+  task: 'fill-mask', inputs: 'text', autoClass: 'AutoModelForMaskedLM',
+  defaultModel: ['distilroberta-base', 'ec58a5b'], inferFrom: /ForMaskedLM$/,
+  description: 'the most likely tokens for the mask token of a text',
+  create: (init) => new FillMaskPipeline(init),
+};

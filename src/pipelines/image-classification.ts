@@ -2,6 +2,7 @@
 import { noGrad, tensor, tidy } from '../torch/index';
 import { Pipeline, checkTopK, sigmoid, softmaxRows, topLabels } from './base';
 import { asBatch, isDecodedImage, loadImage, type ImageInputItem } from './inputs';
+import type { TaskDefinition } from './tasks';
 
 export interface ImageClassificationOptions {
   /** How many labels per image (default 5, at most the number of labels); null: all. */
@@ -38,3 +39,10 @@ export class ImageClassificationPipeline extends Pipeline<ImageClassificationInp
     return single ? results[0] : results;
   }
 }
+
+export const imageClassificationTask: TaskDefinition = {
+  task: 'image-classification', inputs: 'image', autoClass: 'AutoModelForImageClassification',
+  defaultModel: ['google/vit-base-patch16-224', '5dca96d'], inferFrom: /ForImageClassification$/,
+  description: 'labels and scores for images (paths, URLs, Buffers, decoded images)',
+  create: (init) => new ImageClassificationPipeline(init),
+};

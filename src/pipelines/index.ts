@@ -1,7 +1,6 @@
-// hubtune pipelines: transformers' pipeline(task) for image-classification, text-classification
-// (sentiment-analysis), fill-mask and feature-extraction.
-export { pipeline, PipelineError, type PipelineOptions } from './pipeline';
-export { listTasks, checkTask, inferTask, SUPPORTED_TASKS, TASK_ALIASES, UnknownTaskError, type TaskName, type TaskInfo } from './tasks';
+// hubtune pipelines: transformers' pipeline(task), one file per task, listed in tasks.ts.
+export { pipeline, PipelineError, modelTypesForTask, type PipelineOptions, type PipelineLoadOptions, type CallOptionsOf } from './pipeline';
+export { listTasks, checkTask, inferTask, SUPPORTED_TASKS, TASK_ALIASES, TASKS, UnknownTaskError, type TaskName, type TaskInfo, type TaskDefinition, type PipelineTypes } from './tasks';
 export { Pipeline, type PipelineModel, type PipelineInit } from './base';
 export { ImageClassificationPipeline, type ImageClassificationOptions, type ImageClassificationInput, type ImageClassificationOutput, type LabelScore } from './image-classification';
 export { TextClassificationPipeline, type TextClassificationOptions, type TextClassificationInput, type TextClassificationOutput } from './text-classification';

@@ -4,34 +4,27 @@ import { existsSync, statSync } from 'node:fs';
 import { resolveDevice } from '../torch/index';
 import { AutoConfig } from '../models/auto';
 import type { PretrainedConfig } from '../models/config';
-import * as models from '../models/index';
+import { modelClassFor, modelTypesFor, modalityOf } from '../models/registry';
 import { AutoTokenizer } from '../preprocessing/auto-tokenizer';
 import type { PreTrainedTokenizer } from '../preprocessing/tokenization-base';
 import { AutoImageProcessor, type ViTImageProcessor } from '../preprocessing/image-processing';
 import { OfflineModeError, HubHttpError } from '../hub/errors';
 import { isOffline } from '../hub/env';
-import { checkTask, type TaskInfo, type TaskName } from './tasks';
+import { checkTask, type TaskDefinition, type TaskName, type PipelineTypes } from './tasks';
 import type { Pipeline, PipelineInit, PipelineModel } from './base';
-import { ImageClassificationPipeline, type ImageClassificationOptions } from './image-classification';
-import { TextClassificationPipeline, type TextClassificationOptions } from './text-classification';
-import { FillMaskPipeline, type FillMaskOptions } from './fill-mask';
-import { FeatureExtractionPipeline, type FeatureExtractionOptions, type Pooling } from './feature-extraction';
+import type { ImageClassificationPipeline } from './image-classification';
+import type { TextClassificationPipeline } from './text-classification';
 
-export interface PipelineOptions {
+/** How pipeline() loads the model (the rest of its options are the task's call options, used as defaults). */
+export interface PipelineLoadOptions {
   /** A Hub repo id or a local model folder (default: the task's transformers default, with a notice). */
   model?: string | PipelineModel;
   /** Hub branch, tag or commit. */
   revision?: string;
   /** 'cpu', 'cuda', 'cuda:1' or 'auto' (default: cuda when available, else cpu). */
   device?: string;
-  /** Default labels per input (image-classification 5, text-classification 1 (legacy output), fill-mask 5). */
-  topK?: number | null;
   /** Inputs per forward pass (default 8). */
   batchSize?: number;
-  /** Classification: 'softmax' | 'sigmoid' | 'none' (default from the model's problem type). */
-  functionToApply?: 'softmax' | 'sigmoid' | 'none';
-  /** feature-extraction: 'none' (token vectors), 'mean' or 'cls'. */
-  pooling?: Pooling;
   /** A tokenizer (or its folder / repo id) instead of the model's. */
   tokenizer?: PreTrainedTokenizer | string;
   /** An image processor (or its folder / repo id) instead of the model's. */
@@ -43,6 +36,16 @@ export interface PipelineOptions {
   /** Where the default-model notice goes (default console.warn). */
   warn?: (message: string) => void;
 }
+const LOAD_OPTION_KEYS: ReadonlySet<string> = new Set(['model', 'revision', 'device', 'batchSize', 'tokenizer', 'imageProcessor', 'cacheDir', 'token', 'localFilesOnly', 'warn']);
+
+/** The call options of a pipeline class (its third type parameter). */
+export type CallOptionsOf<P> = P extends Pipeline<any, any, infer O> ? O : never;
+/**
+ * pipeline()'s options for a task: how to load the model, plus the task's own call options
+ * (topK, functionToApply, pooling, ...) which become the pipeline's defaults, like transformers' kwargs.
+ */
+export type PipelineOptions<T extends string = string> = PipelineLoadOptions
+  & (T extends TaskName ? Partial<CallOptionsOf<PipelineTypes[T]>> : Record<string, unknown>);
 
 export type ImageClassifier = ImageClassificationPipeline;
 export type TextClassifier = TextClassificationPipeline;
@@ -58,18 +61,18 @@ function offlineLike(e: unknown): boolean {
   return e instanceof OfflineModeError || (e instanceof HubHttpError && e.status === undefined);
 }
 
-/** The Auto class of a task (from src/models). */
-function autoClass(info: TaskInfo): { fromPretrained(id: string, o: Record<string, unknown>): Promise<unknown> } {
-  const cls = (models as Record<string, unknown>)[info.autoClass];
-  if (!cls) throw new PipelineError(`${info.autoClass} is not available in src/models`);
-  return cls as { fromPretrained(id: string, o: Record<string, unknown>): Promise<unknown> };
+/** The model_types that fit a task: those its Auto class takes that read the task's inputs. */
+export function modelTypesForTask(info: TaskDefinition): string[] {
+  const wanted = info.inputs === 'text' ? 'text' : info.inputs === 'image' ? 'vision' : 'multimodal';
+  return modelTypesFor(info.autoClass).filter((t) => modalityOf(t) === wanted || modalityOf(t) === 'multimodal');
 }
 
-/** Checks that the model's config fits the task; returns it. */
-function checkFits(config: PretrainedConfig, info: TaskInfo, id: string): void {
-  if (!info.modelTypes.includes(config.modelType)) {
-    const kind = info.type === 'image' ? 'an image model' : 'a text model';
-    throw new PipelineError(`${id} is a ${config.modelType} model, which does not fit the task '${info.task}': it needs ${kind} (${info.modelTypes.join(', ')})`);
+/** Checks that the model's config fits the task. */
+function checkFits(config: PretrainedConfig, info: TaskDefinition, id: string): void {
+  const fits = modelTypesForTask(info);
+  if (!fits.includes(config.modelType)) {
+    const kind = info.inputs === 'image' ? 'an image model' : info.inputs === 'text' ? 'a text model' : 'a text-and-image model';
+    throw new PipelineError(`${id} is a ${config.modelType} model, which does not fit the task '${info.task}': it needs ${kind} (${fits.join(', ')})`);
   }
 }
 
@@ -77,13 +80,11 @@ function checkFits(config: PretrainedConfig, info: TaskInfo, id: string): void {
  * Builds a pipeline for `task`. The result is callable: `await pipe(inputs, options)`; `pipe.call(...)`
  * and `pipe.run(...)` do the same. Inputs and outputs follow transformers' pipelines.
  */
-export async function pipeline(task: 'image-classification', options?: PipelineOptions): Promise<ImageClassificationPipeline>;
-export async function pipeline(task: 'text-classification' | 'sentiment-analysis', options?: PipelineOptions): Promise<TextClassificationPipeline>;
-export async function pipeline(task: 'fill-mask', options?: PipelineOptions): Promise<FillMaskPipeline>;
-export async function pipeline(task: 'feature-extraction', options?: PipelineOptions): Promise<FeatureExtractionPipeline>;
-export async function pipeline(task: string, options?: PipelineOptions): Promise<Pipeline<any, any, any>>;
-export async function pipeline(task: string, options: PipelineOptions = {}): Promise<Pipeline<any, any, any>> {
+export async function pipeline<T extends TaskName>(task: T, options?: PipelineOptions<T>): Promise<PipelineTypes[T]>;
+export async function pipeline(task: string, options?: PipelineLoadOptions & Record<string, unknown>): Promise<Pipeline<any, any, any>>;
+export async function pipeline(task: string, given: object = {}): Promise<Pipeline<any, any, any>> {
   const info = checkTask(task);
+  const options = given as PipelineLoadOptions & Record<string, unknown>;
   if (options === null || typeof options !== 'object') throw new PipelineError('pipeline(task, options): options must be an object like {model: "path/or/repo"}');
   const warn = options.warn ?? ((m: string) => console.warn(m));
   const hub = { revision: options.revision, cacheDir: options.cacheDir, token: options.token, localFilesOnly: options.localFilesOnly };
@@ -94,8 +95,8 @@ export async function pipeline(task: string, options: PipelineOptions = {}): Pro
   if (options.model !== undefined && typeof options.model !== 'string') {
     model = options.model;
     modelId = model.config.nameOrPath || '<model object>';
-    if (info.type === 'text' && !options.tokenizer) throw new PipelineError(`pipeline('${info.task}') with a model object needs {tokenizer} too`);
-    if (info.type === 'image' && !options.imageProcessor) throw new PipelineError(`pipeline('${info.task}') with a model object needs {imageProcessor} too`);
+    if (info.inputs !== 'image' && !options.tokenizer) throw new PipelineError(`pipeline('${info.task}') with a model object needs {tokenizer} too`);
+    if (info.inputs !== 'text' && !options.imageProcessor) throw new PipelineError(`pipeline('${info.task}') with a model object needs {imageProcessor} too`);
   } else {
     let defaulted = false;
     if (options.model === undefined || options.model === '') {
@@ -123,15 +124,16 @@ export async function pipeline(task: string, options: PipelineOptions = {}): Pro
       throw e;
     }
     checkFits(config, info, modelId);
-    model = await autoClass(info).fromPretrained(modelId, { ...hub, quiet: true }) as PipelineModel;
+    model = await modelClassFor(info.autoClass, config.modelType, modelId).fromPretrained(modelId, { ...hub, quiet: true }) as unknown as PipelineModel;
   }
 
   let tokenizer: PreTrainedTokenizer | null = null;
   let imageProcessor: ViTImageProcessor | null = null;
-  if (info.type === 'text') {
+  if (info.inputs !== 'image') {
     const t = options.tokenizer ?? source!;
     tokenizer = typeof t === 'string' ? await AutoTokenizer.fromPretrained(t, { ...hub, token: hub.token }) : t;
-  } else {
+  }
+  if (info.inputs !== 'text') {
     const p = options.imageProcessor ?? source!;
     imageProcessor = typeof p === 'string' ? await AutoImageProcessor.fromPretrained(p, hub) : p;
   }
@@ -140,22 +142,7 @@ export async function pipeline(task: string, options: PipelineOptions = {}): Pro
   model.to(device);
   model.eval();
   const init: PipelineInit = { task: info.task, model, tokenizer, imageProcessor, device, batchSize: options.batchSize, modelId };
-  const pipe = makePipeline(info.task, init);
-  const defaults: Record<string, unknown> = {};
-  if (options.topK !== undefined) defaults.topK = options.topK;
-  if (options.functionToApply !== undefined) defaults.functionToApply = options.functionToApply;
-  if (options.pooling !== undefined) defaults.pooling = options.pooling;
-  pipe.defaults = defaults;
+  const pipe = info.create(init);
+  pipe.defaults = Object.fromEntries(Object.entries(options).filter(([k, v]) => !LOAD_OPTION_KEYS.has(k) && v !== undefined));
   return pipe;
 }
-
-function makePipeline(task: TaskName, init: PipelineInit): Pipeline<any, any, any> {
-  switch (task) {
-    case 'image-classification': return new ImageClassificationPipeline(init);
-    case 'text-classification': return new TextClassificationPipeline(init);
-    case 'fill-mask': return new FillMaskPipeline(init);
-    case 'feature-extraction': return new FeatureExtractionPipeline(init);
-  }
-}
-
-export type { ImageClassificationOptions, TextClassificationOptions, FillMaskOptions, FeatureExtractionOptions };

@@ -1,68 +1,73 @@
-// The tasks `pipeline()` supports, with transformers' defaults (pipelines/__init__.py SUPPORTED_TASKS,
-// transformers 4.29: model id and revision per task) and aliases.
+// The tasks pipeline() supports. Each task file exports one TaskDefinition (transformers' SUPPORTED_TASKS
+// entry: Auto class, default model id and revision, aliases) and its pipeline class; TASKS lists them
+// and PipelineTypes maps each name to its class, so a new task is one file plus a line in each list.
 import { closestKey } from '../training/training-args';
+import { modalityOf, SUPPORTED_MODEL_TYPES, type AutoTask } from '../models/registry';
+import type { Pipeline, PipelineInit } from './base';
+import { imageClassificationTask, type ImageClassificationPipeline } from './image-classification';
+import { textClassificationTask, type TextClassificationPipeline } from './text-classification';
+import { fillMaskTask, type FillMaskPipeline } from './fill-mask';
+import { featureExtractionTask, type FeatureExtractionPipeline } from './feature-extraction';
 
-export type TaskName = 'image-classification' | 'text-classification' | 'fill-mask' | 'feature-extraction';
-export type AutoClassName = 'AutoModelForImageClassification' | 'AutoModelForSequenceClassification' | 'AutoModelForMaskedLM' | 'AutoModel';
+export const TASKS: readonly TaskDefinition[] = [
+  featureExtractionTask,
+  fillMaskTask,
+  imageClassificationTask,
+  textClassificationTask,
+];
 
-export interface TaskInfo {
-  task: TaskName;
-  /** What the pipeline reads: images (image processor) or text (tokenizer). */
-  type: 'image' | 'text';
-  /** The Auto class that loads the model. */
-  autoClass: AutoClassName;
+/** The pipeline class of each task name (aliases included): pipeline(task) returns it. */
+export interface PipelineTypes {
+  'feature-extraction': FeatureExtractionPipeline;
+  'fill-mask': FillMaskPipeline;
+  'image-classification': ImageClassificationPipeline;
+  'text-classification': TextClassificationPipeline;
+  'sentiment-analysis': TextClassificationPipeline;
+}
+export type TaskName = keyof PipelineTypes;
+
+export interface TaskDefinition {
+  /** The canonical task name. */
+  task: string;
+  /** Other names for it (transformers' TASK_ALIASES). */
+  aliases?: readonly string[];
+  /** What the pipeline reads: texts (a tokenizer), images (an image processor), or both (a processor). */
+  inputs: 'text' | 'image' | 'multimodal';
+  /** The Auto class that loads the model; the models registry says which model_types it takes. */
+  autoClass: AutoTask;
   /** transformers' default model for the task: [repo id, revision]. */
   defaultModel: readonly [id: string, revision: string];
-  /** model_type values whose models fit the task. */
-  modelTypes: readonly string[];
+  /** The task is inferred for models whose config.json `architectures[0]` matches. */
+  inferFrom?: RegExp;
   description: string;
+  create(init: PipelineInit): Pipeline<any, any, any>;
 }
+/** The shape each task's entry had before the registry (kept for callers of SUPPORTED_TASKS). */
+export type TaskInfo = TaskDefinition;
 
-const TEXT_MODEL_TYPES = ['bert', 'roberta', 'distilbert'] as const;
+const byName = new Map<string, TaskDefinition>();
+for (const t of TASKS) for (const n of [t.task, ...(t.aliases ?? [])]) byName.set(n, t);
 
-export const SUPPORTED_TASKS: Readonly<Record<TaskName, TaskInfo>> = {
-  'feature-extraction': {
-    task: 'feature-extraction', type: 'text', autoClass: 'AutoModel',
-    defaultModel: ['distilbert-base-cased', '935ac13'], modelTypes: TEXT_MODEL_TYPES,
-    description: 'hidden states of a text encoder (token vectors, or pooled: mean / cls)',
-  },
-  'fill-mask': {
-    task: 'fill-mask', type: 'text', autoClass: 'AutoModelForMaskedLM',
-    defaultModel: ['distilroberta-base', 'ec58a5b'], modelTypes: TEXT_MODEL_TYPES,
-    description: 'the most likely tokens for the mask token of a text',
-  },
-  'image-classification': {
-    task: 'image-classification', type: 'image', autoClass: 'AutoModelForImageClassification',
-    defaultModel: ['google/vit-base-patch16-224', '5dca96d'], modelTypes: ['vit'],
-    description: 'labels and scores for images (paths, URLs, Buffers, decoded images)',
-  },
-  'text-classification': {
-    task: 'text-classification', type: 'text', autoClass: 'AutoModelForSequenceClassification',
-    defaultModel: ['distilbert-base-uncased-finetuned-sst-2-english', 'af0f99b'], modelTypes: TEXT_MODEL_TYPES,
-    description: 'labels and scores for texts or sentence pairs ({text, text_pair})',
-  },
-};
-
-export const TASK_ALIASES: Readonly<Record<string, TaskName>> = {
-  'sentiment-analysis': 'text-classification',
-};
+/** Canonical task name -> definition. */
+export const SUPPORTED_TASKS: Readonly<Record<string, TaskDefinition>> = Object.fromEntries(TASKS.map((t) => [t.task, t]));
+/** Alias -> canonical task name. */
+export const TASK_ALIASES: Readonly<Record<string, string>> = Object.fromEntries(TASKS.flatMap((t) => (t.aliases ?? []).map((a) => [a, t.task])));
 
 /** Every task name `pipeline()` accepts, aliases included, sorted (transformers' get_supported_tasks). */
 export function listTasks(): string[] {
-  return [...Object.keys(SUPPORTED_TASKS), ...Object.keys(TASK_ALIASES)].sort();
+  return [...byName.keys()].sort();
 }
 
 export class UnknownTaskError extends Error {
   override name = 'UnknownTaskError';
 }
 
-/** The canonical task for a name or alias; an unknown name is an error that lists the tasks. */
-export function checkTask(task: unknown): TaskInfo {
+/** The definition for a task name or alias; an unknown name is an error that lists the tasks. */
+export function checkTask(task: unknown): TaskDefinition {
   if (typeof task !== 'string' || !task) {
     throw new UnknownTaskError(`pipeline() needs a task: one of ${listTasks().join(', ')}`);
   }
-  const name = (TASK_ALIASES[task] ?? task) as TaskName;
-  const info = SUPPORTED_TASKS[name];
+  const info = byName.get(task);
   if (!info) {
     const all = listTasks();
     throw new UnknownTaskError(`Unknown task '${task}' (did you mean '${closestKey(task, all)}'?): available tasks are ${all.join(', ')}`);
@@ -71,12 +76,11 @@ export function checkTask(task: unknown): TaskInfo {
 }
 
 /** The task a model was fine-tuned for, from its config's architectures (or model_type). */
-export function inferTask(config: { architectures?: string[] | null; modelType?: string; model_type?: string }): TaskName {
+export function inferTask(config: { architectures?: string[] | null; modelType?: string; model_type?: string }): string {
   const arch = (config.architectures ?? [])[0] ?? '';
-  if (/ForImageClassification$/.test(arch)) return 'image-classification';
-  if (/ForSequenceClassification$/.test(arch)) return 'text-classification';
-  if (/ForMaskedLM$/.test(arch)) return 'fill-mask';
+  const hit = TASKS.find((t) => t.inferFrom?.test(arch));
+  if (hit) return hit.task;
   const modelType = config.modelType ?? config.model_type;
-  if (modelType === 'vit') return 'image-classification';
+  if (modelType && SUPPORTED_MODEL_TYPES.includes(modelType) && modalityOf(modelType) === 'vision') return 'image-classification';
   return 'feature-extraction';
 }

@@ -5,6 +5,7 @@ import { Pipeline, checkTopK, sigmoid, softmaxRows, topLabels } from './base';
 import { asBatch, isTextItem, textPair, type TextInputItem } from './inputs';
 import type { LabelScore } from './image-classification';
 import { disposeEncoding, modelInputs } from './text-inputs';
+import type { TaskDefinition } from './tasks';
 
 export interface TextClassificationOptions {
   /**
@@ -48,3 +49,10 @@ export class TextClassificationPipeline extends Pipeline<TextClassificationInput
     return single ? results[0] : results;
   }
 }
+
+export const textClassificationTask: TaskDefinition = {
+  task: 'text-classification', aliases: ['sentiment-analysis'], inputs: 'text', autoClass: 'AutoModelForSequenceClassification',
+  defaultModel: ['distilbert-base-uncased-finetuned-sst-2-english', 'af0f99b'], inferFrom: /ForSequenceClassification$/,
+  description: 'labels and scores for texts or sentence pairs ({text, text_pair})',
+  create: (init) => new TextClassificationPipeline(init),
+};
