@@ -31,47 +31,41 @@ export interface ModelOutput {
 export type AnyModelOutput = ModelOutput | BaseModelOutput;
 /** A model with a task head: forward gives logits (and a loss when labels are passed). */
 export type PreTrainedModelWithHead = PreTrainedModel & { forward(batch: ModelInputs): ModelOutput };
+/** forward's inputs after normalizeInputs: camelCase keys, arrays turned into tensors, flags resolved. */
 export interface NormalizedInputs {
   inputIds?: Tensor; attentionMask?: Tensor; tokenTypeIds?: Tensor; positionIds?: Tensor; pixelValues?: Tensor; labels?: Tensor;
   outputHiddenStates: boolean; outputAttentions: boolean;
+  /** Any other input a model declares in forwardArgNames (startPositions, decoderInputIds, pastKeyValues, ...). */
+  [camelCase: string]: unknown;
 }
 
-const CAMEL: Record<string, keyof NormalizedInputs> = {
-  input_ids: 'inputIds', inputIds: 'inputIds',
-  attention_mask: 'attentionMask', attentionMask: 'attentionMask',
-  token_type_ids: 'tokenTypeIds', tokenTypeIds: 'tokenTypeIds',
-  position_ids: 'positionIds', positionIds: 'positionIds',
-  pixel_values: 'pixelValues', pixelValues: 'pixelValues',
-  labels: 'labels', label: 'labels',
-  output_hidden_states: 'outputHiddenStates', outputHiddenStates: 'outputHiddenStates',
-  output_attentions: 'outputAttentions', outputAttentions: 'outputAttentions',
-};
-const SNAKE: Record<string, string> = {
-  inputIds: 'input_ids', attentionMask: 'attention_mask', tokenTypeIds: 'token_type_ids', positionIds: 'position_ids',
-  pixelValues: 'pixel_values', labels: 'labels', outputHiddenStates: 'output_hidden_states', outputAttentions: 'output_attentions',
-};
+const snakeOf = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const camelOf = (k: string) => k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+/** Inputs that hold real numbers (nested arrays become float32); every other array becomes int64 ids. */
+const FLOAT_INPUTS = new Set(['pixel_values', 'pixel_mask', 'inputs_embeds', 'decoder_inputs_embeds', 'head_mask']);
 
 /**
- * Maps camelCase and snake_case keys to one shape, checks them against the model's argument names
- * (an unknown key throws, like Python's unexpected keyword argument), and turns nested arrays into tensors.
+ * Maps camelCase and snake_case keys to one shape (camelCase), checks them against the model's
+ * argument names in snake_case (an unknown key throws, like Python's unexpected keyword argument),
+ * turns nested arrays into tensors and booleans into flags. Other values (caches) pass through.
  */
 export function normalizeInputs(batch: ModelInputs, accepted: readonly string[], modelName: string, config: PretrainedConfig): NormalizedInputs {
   if (!batch || typeof batch !== 'object') throw new TypeError(`${modelName}.forward takes one object, e.g. { inputIds, attentionMask, labels }`);
   const out: NormalizedInputs = { outputHiddenStates: config.outputHiddenStates, outputAttentions: config.outputAttentions };
   for (const [k, v] of Object.entries(batch)) {
     if (v === undefined || v === null) continue;
-    const key = CAMEL[k];
-    if (!key || !accepted.includes(SNAKE[key]!)) {
+    const snake = k === 'label' ? 'labels' : snakeOf(k);
+    if (!accepted.includes(snake)) {
       throw new TypeError(`${modelName}.forward got an unexpected input '${k}': it takes ${accepted.join(', ')} (camelCase or snake_case)`);
     }
-    if (key === 'outputHiddenStates' || key === 'outputAttentions') { out[key] = !!v; continue; }
-    let t: Tensor;
-    if (isTensor(v)) t = v;
+    const key = camelOf(snake);
+    if (typeof v === 'boolean') { out[key] = v; continue; }
+    if (isTensor(v)) out[key] = v;
     else if (Array.isArray(v) || typeof v === 'number') {
-      const floaty = key === 'pixelValues' || (key === 'labels' && JSON.stringify(v).includes('.'));
-      t = tensor(v, { dtype: floaty ? 'float32' : 'int64' });
-    } else throw new TypeError(`${modelName}.forward: input '${k}' must be a Tensor or a nested array of numbers`);
-    (out as any)[key] = t;
+      const floaty = FLOAT_INPUTS.has(snake) || (snake === 'labels' && JSON.stringify(v).includes('.'));
+      out[key] = tensor(v, { dtype: floaty ? 'float32' : 'int64' });
+    } else if (typeof v === 'object') out[key] = v;
+    else throw new TypeError(`${modelName}.forward: input '${k}' must be a Tensor or a nested array of numbers`);
   }
   return out;
 }
