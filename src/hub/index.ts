@@ -7,6 +7,9 @@ export { filterRepoPaths, fnmatch } from './fnmatch';
 export { createRepo, type CreateRepoParams } from './create-repo';
 export { uploadFiles, type UploadFilesParams, type UploadFileSource, type CommitInfo } from './upload-files';
 export { uploadFolder, type UploadFolderParams } from './upload-folder';
+export { listRepoCommits, type ListRepoCommitsParams, type GitCommitInfo } from './list-repo-commits';
+export { getRepoDiscussions, type GetRepoDiscussionsParams, type Discussion } from './get-repo-discussions';
+export { findConversionPr, CONVERSION_PR_TITLE, CONVERSION_BOT, type ConversionPr } from './conversion-pr';
 export { whoami, type WhoamiParams, type WhoamiResult } from './whoami';
 export { login, logout, type LoginParams } from './login';
 export {

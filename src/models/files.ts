@@ -2,6 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SAFE_WEIGHTS_NAME, SAFE_WEIGHTS_INDEX_NAME, readShardedIndex } from '../torch/safetensors';
+import { WEIGHTS_NAME, WEIGHTS_INDEX_NAME } from '../torch/torch-zip';
 
 export interface FileOptions { revision?: string; cacheDir?: string; token?: string | false; localFilesOnly?: boolean; /** Hub URL (default $HF_ENDPOINT or huggingface.co). */ endpoint?: string }
 
@@ -31,43 +32,76 @@ export async function resolveModelFile(idOrPath: string, filename: string, o: Fi
   return h.hfHubDownload({ repoId: idOrPath, filename, revision: o.revision, cacheDir: o.cacheDir, token: o.token, localFilesOnly: o.localFilesOnly, endpoint: o.endpoint });
 }
 
-async function tryResolve(idOrPath: string, filename: string, o: FileOptions): Promise<string | null> {
+async function tryResolve(idOrPath: string, filename: string, o: FileOptions, offline?: { error?: unknown }): Promise<string | null> {
   try {
     return await resolveModelFile(idOrPath, filename, o);
   } catch (e) {
     if (e instanceof ModelFileNotFoundError && isDir(idOrPath)) return null;
     if ((e as Error).name === 'EntryNotFoundError') return null;
+    // Offline, a file missing from the cache is "not there" (transformers' cached_file gives None); say so at the end.
+    if (offline && (e as Error).name === 'OfflineModeError') {
+      offline.error ??= e;
+      return null;
+    }
     throw e;
   }
 }
 
+export interface ResolvedWeights {
+  /** Folder holding the weights (or the shards). */
+  dir: string;
+  /** The weights file, or the index of a sharded checkpoint. */
+  file: string;
+  sharded: boolean;
+  format: 'safetensors' | 'pytorch';
+  /** Set when the weights come from another revision: the Hub's safetensors conversion PR (`refs/pr/N`). */
+  revision?: string;
+}
+
+async function resolveSharded(idOrPath: string, index: string, o: FileOptions, format: ResolvedWeights['format'], indexName: string): Promise<ResolvedWeights> {
+  const dir = dirname(index);
+  if (!isDir(idOrPath)) {
+    for (const shard of readShardedIndex(dir, indexName).files) await resolveModelFile(idOrPath, shard, o);
+  }
+  return { dir, file: index, sharded: true, format, revision: o.revision };
+}
+
 /**
- * The safetensors weights of a model: `model.safetensors`, or the index and its shards. Returns the
- * folder holding them and, for sharded checkpoints, the index name.
+ * The weights of a model, in transformers' order: `model.safetensors`, its sharded index, then (a Hub
+ * repo on `main`, online) the safetensors of the Hub's open conversion pull request, then
+ * `pytorch_model.bin` and its sharded index (read by a restricted unpickler, never executed).
  */
-export async function resolveWeights(idOrPath: string, o: FileOptions = {}): Promise<{ dir: string; file: string; sharded: boolean }> {
-  const single = await tryResolve(idOrPath, SAFE_WEIGHTS_NAME, o);
-  if (single) return { dir: dirname(single), file: single, sharded: false };
-  const index = await tryResolve(idOrPath, SAFE_WEIGHTS_INDEX_NAME, o);
-  if (index) {
-    const dir = dirname(index);
-    if (!isDir(idOrPath)) {
-      for (const shard of readShardedIndex(dir).files) await resolveModelFile(idOrPath, shard, o);
+export async function resolveWeights(idOrPath: string, o: FileOptions = {}): Promise<ResolvedWeights> {
+  const offline: { error?: unknown } = {};
+  const single = await tryResolve(idOrPath, SAFE_WEIGHTS_NAME, o, offline);
+  if (single) return { dir: dirname(single), file: single, sharded: false, format: 'safetensors' };
+  const index = await tryResolve(idOrPath, SAFE_WEIGHTS_INDEX_NAME, o, offline);
+  if (index) return resolveSharded(idOrPath, index, o, 'safetensors', SAFE_WEIGHTS_INDEX_NAME);
+  const local = isDir(idOrPath);
+  if (!local && !o.localFilesOnly && (o.revision ?? 'main') === 'main') {
+    const h = await hub();
+    if (!h.isOffline()) {
+      const pr = await h.findConversionPr({ repoId: idOrPath, token: o.token, endpoint: o.endpoint });
+      if (pr) {
+        const at = { ...o, revision: pr.revision };
+        const prIndex = await tryResolve(idOrPath, SAFE_WEIGHTS_INDEX_NAME, at);
+        const found = prIndex ? await resolveSharded(idOrPath, prIndex, at, 'safetensors', SAFE_WEIGHTS_INDEX_NAME) : await tryResolve(idOrPath, SAFE_WEIGHTS_NAME, at);
+        if (found) {
+          console.warn(`hubtune: ${idOrPath} has no safetensors weights on main; loading model.safetensors from its conversion pull request ${pr.revision} (opened by ${pr.author}) instead of pytorch_model.bin`);
+          return typeof found === 'string' ? { dir: dirname(found), file: found, sharded: false, format: 'safetensors', revision: pr.revision } : found;
+        }
+      }
     }
-    return { dir, file: index, sharded: true };
   }
-  const where = isDir(idOrPath) ? `the folder ${idOrPath}` : `the Hub repo ${idOrPath}${o.revision ? ` (revision ${o.revision})` : ''}`;
-  const legacy = ['pytorch_model.bin', 'pytorch_model.bin.index.json', 'tf_model.h5', 'flax_model.msgpack'];
-  let found: string | null = null;
-  if (isDir(idOrPath)) found = legacy.find((f) => existsSync(join(idOrPath, f))) ?? null;
-  else {
-    for (const f of legacy.slice(0, 2)) {
-      // a HEAD-like probe: only the small index would be fetched; the .bin itself is never downloaded
-      if (f.endsWith('.json') && (await tryResolve(idOrPath, f, o))) { found = f; break; }
-    }
+  const bin = await tryResolve(idOrPath, WEIGHTS_NAME, o, offline);
+  if (bin) return { dir: dirname(bin), file: bin, sharded: false, format: 'pytorch' };
+  const binIndex = await tryResolve(idOrPath, WEIGHTS_INDEX_NAME, o, offline);
+  if (binIndex) return resolveSharded(idOrPath, binIndex, o, 'pytorch', WEIGHTS_INDEX_NAME);
+  if (offline.error) throw offline.error;
+  const where = local ? `the folder ${idOrPath}` : `the Hub repo ${idOrPath}${o.revision ? ` (revision ${o.revision})` : ''}`;
+  const other = local ? ['tf_model.h5', 'flax_model.msgpack', 'model.ckpt.index'].find((f) => existsSync(join(idOrPath, f))) : undefined;
+  if (other) {
+    throw new ModelFileNotFoundError(`${where} has only ${other} (TensorFlow/Flax weights), which hubtune does not load: save it with PyTorch transformers (model.save_pretrained(dir)) to get model.safetensors`);
   }
-  if (found) {
-    throw new ModelFileNotFoundError(`${where} has only non-safetensors weights (${found}): hubtune loads safetensors weights (model.safetensors); convert it with transformers (model.save_pretrained(dir, safe_serialization=True)) or use a repo revision that has model.safetensors`);
-  }
-  throw new ModelFileNotFoundError(`no weights in ${where}: looked for ${SAFE_WEIGHTS_NAME} and ${SAFE_WEIGHTS_INDEX_NAME} (hubtune needs safetensors weights; pytorch_model.bin is not supported)`);
+  throw new ModelFileNotFoundError(`no weights in ${where}: looked for ${SAFE_WEIGHTS_NAME}, ${SAFE_WEIGHTS_INDEX_NAME}, ${WEIGHTS_NAME} and ${WEIGHTS_INDEX_NAME}`);
 }

@@ -7,6 +7,7 @@ import {
 } from '../torch/index';
 import { Module } from '../torch/nn/module';
 import { writeSharded, writeFileAtomic, SAFE_WEIGHTS_NAME } from '../torch/safetensors';
+import { loadTorchBin, loadShardedTorchBin } from '../torch/torch-bin';
 import { PretrainedConfig, TRANSFORMERS_VERSION, ConfigError, readConfigJson, type ConfigOverrides } from './config';
 import { resolveModelFile, resolveWeights, type FileOptions } from './files';
 import type { ModelInputs, AnyModelOutput } from './blocks/inputs';
@@ -227,7 +228,9 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
       config.update(overrides);
     }
     const weights = await resolveWeights(idOrPath, fileOpts);
-    const sd = weights.sharded ? loadShardedSafetensors(weights.dir) : loadSafetensors(weights.file).tensors;
+    const sd = weights.format === 'pytorch'
+      ? (weights.sharded ? loadShardedTorchBin(weights.dir) : loadTorchBin(weights.file))
+      : weights.sharded ? loadShardedSafetensors(weights.dir) : loadSafetensors(weights.file).tensors;
     const model = (this as any).fromConfig(config) as M;
     let info: LoadingInfo;
     try {

@@ -279,9 +279,12 @@ describe('save and load', () => {
     const empty = join(dir, 'empty');
     mkdirSync(empty, { recursive: true });
     writeFileSync(join(empty, 'config.json'), JSON.stringify(tinyBert));
-    await assert.rejects(BertModel.fromPretrained(empty), /no weights in the folder .*looked for model\.safetensors and model\.safetensors\.index\.json/);
+    await assert.rejects(BertModel.fromPretrained(empty), /no weights in the folder .*looked for model\.safetensors, model\.safetensors\.index\.json, pytorch_model\.bin and pytorch_model\.bin\.index\.json/);
     writeFileSync(join(empty, 'pytorch_model.bin'), 'x');
-    await assert.rejects(BertModel.fromPretrained(empty), /has only non-safetensors weights \(pytorch_model\.bin\): hubtune loads safetensors weights/);
+    await assert.rejects(BertModel.fromPretrained(empty), /pytorch_model\.bin is not a PyTorch checkpoint/);
+    rmSync(join(empty, 'pytorch_model.bin'));
+    writeFileSync(join(empty, 'tf_model.h5'), 'x');
+    await assert.rejects(BertModel.fromPretrained(empty), /has only tf_model\.h5 \(TensorFlow\/Flax weights\), which hubtune does not load/);
     assert.throws(() => head.savePretrained(join(dir, 'bin'), { safeSerialization: false }), /safetensors only/);
     [head, base.model, again.model].forEach((x) => x.dispose());
   });

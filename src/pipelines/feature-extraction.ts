@@ -52,7 +52,7 @@ export class FeatureExtractionPipeline extends Pipeline<TextInputItem | TextInpu
 
 export const featureExtractionTask: TaskDefinition = {
   task: 'feature-extraction', inputs: 'text', autoClass: 'AutoModel',
-  defaultModel: ['distilbert-base-cased', '935ac13'],
+  defaultModel: ['distilbert/distilbert-base-cased', '6ea8117'],
   description: 'hidden states of a text encoder (token vectors, or pooled: mean / cls)',
   create: (init) => new FeatureExtractionPipeline(init),
 };

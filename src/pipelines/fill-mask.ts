@@ -60,7 +60,7 @@ export class FillMaskPipeline extends Pipeline<string | string[], FillMaskOutput
 
 export const fillMaskTask: TaskDefinition = {
   task: 'fill-mask', inputs: 'text', autoClass: 'AutoModelForMaskedLM',
-  defaultModel: ['distilroberta-base', 'ec58a5b'], inferFrom: /ForMaskedLM$/,
+  defaultModel: ['distilbert/distilroberta-base', 'fb53ab8'], inferFrom: /ForMaskedLM$/,
   description: 'the most likely tokens for the mask token of a text',
   create: (init) => new FillMaskPipeline(init),
 };

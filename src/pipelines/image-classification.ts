@@ -42,7 +42,7 @@ export class ImageClassificationPipeline extends Pipeline<ImageClassificationInp
 
 export const imageClassificationTask: TaskDefinition = {
   task: 'image-classification', inputs: 'image', autoClass: 'AutoModelForImageClassification',
-  defaultModel: ['google/vit-base-patch16-224', '5dca96d'], inferFrom: /ForImageClassification$/,
+  defaultModel: ['google/vit-base-patch16-224', '3f49326'], inferFrom: /ForImageClassification$/,
   description: 'labels and scores for images (paths, URLs, Buffers, decoded images)',
   create: (init) => new ImageClassificationPipeline(init),
 };

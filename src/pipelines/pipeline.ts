@@ -104,7 +104,8 @@ export async function pipeline(task: string, given: object = {}): Promise<Pipeli
       modelId = id;
       hub.revision = options.revision ?? rev;
       defaulted = true;
-      warn(`No model was supplied, defaulted to ${id} and revision ${rev} (https://huggingface.co/${id}).\nUsing a pipeline without specifying a model name and revision in production is not recommended.`);
+      // transformers' notice, word for word (it names the revision actually used).
+      warn(`No model was supplied, defaulted to ${id} and revision ${hub.revision}.\nUsing a pipeline without specifying a model name and revision in production is not recommended.`);
     } else {
       modelId = options.model;
     }

@@ -35,7 +35,7 @@ export interface TaskDefinition {
   inputs: 'text' | 'image' | 'multimodal';
   /** The Auto class that loads the model; the models registry says which model_types it takes. */
   autoClass: AutoTask;
-  /** transformers' default model for the task: [repo id, revision]. */
+  /** transformers' default model for the task: [repo id, revision], as on transformers' main (namespaced ids, 7-character commits that have model.safetensors). */
   defaultModel: readonly [id: string, revision: string];
   /** The task is inferred for models whose config.json `architectures[0]` matches. */
   inferFrom?: RegExp;

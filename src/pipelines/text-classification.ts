@@ -52,7 +52,7 @@ export class TextClassificationPipeline extends Pipeline<TextClassificationInput
 
 export const textClassificationTask: TaskDefinition = {
   task: 'text-classification', aliases: ['sentiment-analysis'], inputs: 'text', autoClass: 'AutoModelForSequenceClassification',
-  defaultModel: ['distilbert-base-uncased-finetuned-sst-2-english', 'af0f99b'], inferFrom: /ForSequenceClassification$/,
+  defaultModel: ['distilbert/distilbert-base-uncased-finetuned-sst-2-english', '714eb0f'], inferFrom: /ForSequenceClassification$/,
   description: 'labels and scores for texts or sentence pairs ({text, text_pair})',
   create: (init) => new TextClassificationPipeline(init),
 };

@@ -15,3 +15,4 @@ export * as optim from './optim/index';
 export { functional as F } from './nn/index';
 export { loadSafetensors, loadShardedSafetensors, saveSafetensors, tensorsFromSafetensors, tensorToWrite } from './serialization';
 export * as safetensors from './safetensors';
+export { loadTorchBin, loadShardedTorchBin, TorchCheckpointError } from './torch-bin';

@@ -134,5 +134,5 @@ test('no model: transformers notice, and offline a clear error saying how to pas
   } finally {
     process.env = saved;
   }
-  assert.equal(notes[0], 'No model was supplied, defaulted to google/vit-base-patch16-224 and revision 5dca96d (https://huggingface.co/google/vit-base-patch16-224).\nUsing a pipeline without specifying a model name and revision in production is not recommended.');
+  assert.equal(notes[0], 'No model was supplied, defaulted to google/vit-base-patch16-224 and revision 3f49326.\nUsing a pipeline without specifying a model name and revision in production is not recommended.');
 });

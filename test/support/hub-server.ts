@@ -38,6 +38,17 @@ export interface StoredRepo {
   tags: Map<string, string>;
   commits: Map<string, StoredCommit>;
   prCount: number;
+  /** Discussions and pull requests (PR n's commit is the branch `refs/pr/n`). */
+  discussions: StoredDiscussion[];
+}
+
+export interface StoredDiscussion {
+  num: number;
+  title: string;
+  author: string;
+  status: 'open' | 'closed' | 'merged' | 'draft';
+  isPullRequest: boolean;
+  createdAt: string;
 }
 
 export interface AddRepoOptions {
@@ -121,6 +132,8 @@ export interface HubServer {
   close(): Promise<void>;
   /** Creates a repo with its first commit; returns the `main` commit and every branch's. */
   addRepo(opts: AddRepoOptions): { sha: string; shas: Record<string, string> };
+  /** Opens a pull request (a commit on top of main as `refs/pr/N`, and its discussion) as `author`. */
+  openPullRequest(opts: { type?: RepoType; id: string; title: string; author: string; files?: Record<string, FileContent>; delete?: string[]; status?: StoredDiscussion['status'] }): { num: number; ref: string; oid: string };
   /** Commits files to an existing repo's branch (as an upload would); returns the commit oid. */
   commitFiles(opts: { type?: RepoType; id: string; branch?: string; files?: Record<string, FileContent>; delete?: string[]; title?: string }): string;
   getRepo(type: RepoType, id: string): StoredRepo | undefined;
@@ -235,6 +248,7 @@ export async function startHubServer(opts: StartHubServerOptions = {}): Promise<
       tags: new Map(),
       commits: new Map(),
       prCount: 0,
+      discussions: [],
     };
     repos.set(key(type, o.id), repo);
     const mainFiles = { '.gitattributes': DEFAULT_GITATTRIBUTES, ...(o.files ?? {}) };
@@ -248,6 +262,20 @@ export async function startHubServer(opts: StartHubServerOptions = {}): Promise<
     }
     for (const [t, target] of Object.entries(o.tags ?? {})) repo.tags.set(t, repo.branches.get(target) ?? target);
     return { sha: main.oid, shas };
+  }
+
+  function openPullRequest(o: { type?: RepoType; id: string; title: string; author: string; files?: Record<string, FileContent>; delete?: string[]; status?: StoredDiscussion['status'] }) {
+    const repo = repos.get(key(o.type ?? 'model', o.id));
+    if (!repo) throw new Error(`no repo ${o.id}`);
+    const num = ++repo.prCount;
+    const ref = `refs/pr/${num}`;
+    const c = makeCommit(repo, repo.branches.get('main'), o.title, '', (files, oid) => {
+      putFiles(files, oid, o.files ?? {});
+      for (const d of o.delete ?? []) files.delete(d);
+    });
+    repo.branches.set(ref, c.oid);
+    repo.discussions.push({ num, title: o.title, author: o.author, status: o.status ?? 'open', isPullRequest: true, createdAt: c.date });
+    return { num, ref, oid: c.oid };
   }
 
   function commitFiles(o: { type?: RepoType; id: string; branch?: string; files?: Record<string, FileContent>; delete?: string[]; title?: string }): string {
@@ -328,7 +356,7 @@ export async function startHubServer(opts: StartHubServerOptions = {}): Promise<
     if (segs.length >= 2 && repos.has(key(type, `${segs[0]}/${segs[1]}`))) return { id: `${segs[0]}/${segs[1]}`, rest: segs.slice(2), repo: repos.get(key(type, `${segs[0]}/${segs[1]}`)) };
     if (segs.length >= 1 && repos.has(key(type, segs[0]))) return { id: segs[0], rest: segs.slice(1), repo: repos.get(key(type, segs[0])) };
     // Unknown: assume org/name when the path has room for it.
-    const keywords = new Set(['revision', 'tree', 'paths-info', 'preupload', 'commit', 'resolve']);
+    const keywords = new Set(['revision', 'tree', 'paths-info', 'preupload', 'commit', 'resolve', 'commits', 'discussions']);
     const two = segs.length >= 2 && !keywords.has(segs[1]);
     return { id: two ? `${segs[0]}/${segs[1]}` : segs[0], rest: segs.slice(two ? 2 : 1) };
   }
@@ -479,6 +507,25 @@ export async function startHubServer(opts: StartHubServerOptions = {}): Promise<
         return handleCommit(req, res, repo, rev, u.searchParams.get('create_pr') === '1' || u.searchParams.get('create_pr') === 'true');
       }
       if (!canRead(req, res, repo, type, id)) return;
+      if (action === 'discussions' && method === 'GET' && rest.length === 1) {
+        // The Hub's page size is 50; `start`/`count` let clients know when to stop.
+        const want = (d: StoredDiscussion) =>
+          (!u.searchParams.get('author') || d.author === u.searchParams.get('author')) &&
+          (!u.searchParams.get('type') || u.searchParams.get('type') === 'all' || (u.searchParams.get('type') === 'pull_request') === d.isPullRequest) &&
+          (!u.searchParams.get('status') || u.searchParams.get('status') === 'all' || d.status === u.searchParams.get('status'));
+        const all = [...repo.discussions].reverse().filter(want);
+        const page = Number(u.searchParams.get('p') ?? '0');
+        const start = page * pageSize;
+        return send(res, 200, {
+          discussions: all.slice(start, start + pageSize).map((d) => ({
+            num: d.num, title: d.title, status: d.status, isPullRequest: d.isPullRequest, createdAt: d.createdAt,
+            author: { name: d.author, type: 'user' }, repo: { name: repo.id, type: repo.type }, pinned: false, numComments: 1, topReactions: [],
+          })),
+          count: all.length,
+          start,
+          numClosedDiscussions: repo.discussions.filter((d) => d.status !== 'open').length,
+        });
+      }
       const commitOid = resolveRev(repo, rev);
       if (!commitOid) return error(res, 404, 'RevisionNotFound', `Invalid rev id: ${rev}`);
       const c = repo.commits.get(commitOid)!;
@@ -499,6 +546,20 @@ export async function startHubServer(opts: StartHubServerOptions = {}): Promise<
           createdAt: '2024-01-01T00:00:00.000Z',
           siblings: [...c.files.keys()].sort().map((rfilename) => ({ rfilename })),
         });
+      }
+      if (action === 'commits' && method === 'GET') {
+        const chain: StoredCommit[] = [];
+        for (let at: StoredCommit | undefined = c; at; at = at.parent ? repo.commits.get(at.parent) : undefined) chain.push(at);
+        const p = Number(u.searchParams.get('p') ?? '0');
+        const headers: Record<string, string> = {};
+        if ((p + 1) * pageSize < chain.length) {
+          const next = new URL(u.href);
+          next.searchParams.set('p', String(p + 1));
+          headers.link = `<${next.href}>; rel="next"`;
+        }
+        return send(res, 200, chain.slice(p * pageSize, (p + 1) * pageSize).map((k) => ({
+          id: k.oid, title: k.title, message: k.description, date: k.date, authors: [{ user: 'hubtune-test', avatar: '' }],
+        })), headers);
       }
       if (action === 'tree' && method === 'GET') {
         const prefix = rest.slice(2).join('/');
@@ -628,6 +689,7 @@ export async function startHubServer(opts: StartHubServerOptions = {}): Promise<
     if (createPr) {
       repo.prCount++;
       target = `refs/pr/${repo.prCount}`;
+      repo.discussions.push({ num: repo.prCount, title, author: userOf(req)?.name ?? 'deleted', status: 'open', isPullRequest: true, createdAt: c.date });
       pullRequestUrl = `${url}/${repo.type === 'dataset' ? 'datasets/' : ''}${repo.id}/discussions/${repo.prCount}`;
     }
     repo.branches.set(target, c.oid);
@@ -712,6 +774,7 @@ export async function startHubServer(opts: StartHubServerOptions = {}): Promise<
       await Promise.all([hub, cdn].map((s) => new Promise<void>((r) => s.close(() => r()))));
     },
     addRepo,
+    openPullRequest,
     commitFiles,
     getRepo: (type, id) => repos.get(key(type, id)),
     commits,
