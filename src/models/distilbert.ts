@@ -182,7 +182,7 @@ export class Transformer extends Module {
     this.layer = this.registerModule('layer', new ModuleList(Array.from({ length: c.nLayers }, () => new TransformerBlock(c))));
   }
   forward(h: Tensor, mask: Tensor | null, outputHiddenStates: boolean, outputAttentions: boolean): BaseModelOutput {
-    return runLayers([...this.layer].map((l) => ({ forward: (x: Tensor, w: boolean) => l.forward(x, mask, w) })), h, outputHiddenStates, outputAttentions);
+    return runLayers(this.layer, h, { outputHiddenStates, outputAttentions, args: [mask] });
   }
 }
 

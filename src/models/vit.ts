@@ -188,7 +188,7 @@ export class ViTEncoder extends Module {
     this.layer = this.registerModule('layer', new ModuleList(Array.from({ length: c.numHiddenLayers }, () => new ViTLayer(c))));
   }
   forward(h: Tensor, outputHiddenStates: boolean, outputAttentions: boolean): BaseModelOutput {
-    return runLayers(this.layer, h, outputHiddenStates, outputAttentions);
+    return runLayers(this.layer, h, { outputHiddenStates, outputAttentions });
   }
 }
 

@@ -17,20 +17,70 @@ export function initBertStyle(m: Module, std: number): void {
   }
 }
 
-/** Runs a stack of layers, collecting every hidden state and attention map when asked (transformers' encoder loop). */
-export function runLayers(
-  layers: Iterable<{ forward(h: Tensor, needWeights: boolean): { hidden: Tensor; probs: Tensor | null } }>,
-  h: Tensor, outputHiddenStates: boolean, outputAttentions: boolean,
-): BaseModelOutput {
+/**
+ * What one layer returns: the new hidden state, its attention probabilities when asked, and any
+ * other outputs (cross-attentions, a position bias for the next layers...). Tensor fields (and
+ * arrays of tensors) go through gradient checkpointing; other values are passed on as they are.
+ */
+export interface LayerOutput {
+  hidden: Tensor;
+  probs?: Tensor | null;
+  [extra: string]: unknown;
+}
+
+/** Calls one layer: `args` are runLayers' `args` for this layer (tensors arrive as the checkpoint's copies). */
+export type LayerCall<L> = (layer: L, hidden: Tensor, args: readonly unknown[], needWeights: boolean, index: number) => LayerOutput;
+
+export interface RunLayersOptions<L> {
+  outputHiddenStates?: boolean;
+  outputAttentions?: boolean;
+  /**
+   * What every layer reads besides the hidden state (attention masks, position biases, encoder
+   * states...), or a function giving them per layer from the previous layer's output. Pass tensors
+   * here rather than capturing them in a closure: gradient checkpointing keeps them alive for the
+   * recomputation in the backward pass (a captured tensor would be disposed by then).
+   */
+  args?: readonly unknown[] | ((index: number, previous: LayerOutput | null) => readonly unknown[]);
+  /** How to call a layer; the default is `layer.forward(hidden, ...args, needWeights)`. */
+  call?: LayerCall<L>;
+  /** Sees every layer's output (e.g. to collect cross-attentions or cache entries). */
+  onOutput?: (out: LayerOutput, index: number) => void;
+}
+
+type ForwardLayer = { forward(hidden: Tensor, ...rest: any[]): LayerOutput };
+const defaultCall: LayerCall<ForwardLayer> = (layer, hidden, args, needWeights) => layer.forward(hidden, ...args, needWeights);
+
+/**
+ * Runs a stack of layers (transformers' encoder/decoder loop), collecting every hidden state and
+ * attention map when asked. Every family's layer stack goes through here.
+ *
+ *   runLayers(this.layer, h, { outputHiddenStates, outputAttentions, args: [mask] })
+ *
+ * calls `layer.forward(h, mask, needWeights)` for each layer. The older form
+ * `runLayers(layers, h, outputHiddenStates, outputAttentions)` calls `layer.forward(h, needWeights)`.
+ */
+export function runLayers<L>(layers: Iterable<L>, h: Tensor, o: RunLayersOptions<L>): BaseModelOutput;
+export function runLayers(layers: Iterable<{ forward(h: Tensor, needWeights: boolean): LayerOutput }>, h: Tensor, outputHiddenStates: boolean, outputAttentions: boolean): BaseModelOutput;
+export function runLayers<L>(layers: Iterable<L>, h: Tensor, a: RunLayersOptions<L> | boolean, b?: boolean): BaseModelOutput {
+  const o: RunLayersOptions<L> = typeof a === 'boolean' ? { outputHiddenStates: a, outputAttentions: !!b } : a;
+  const outputHiddenStates = !!o.outputHiddenStates;
+  const outputAttentions = !!o.outputAttentions;
+  const call = (o.call ?? defaultCall) as LayerCall<L>;
   const hiddenStates: Tensor[] = [];
   const attentions: Tensor[] = [];
   let cur = h;
+  let previous: LayerOutput | null = null;
+  let index = 0;
   for (const layer of layers) {
     if (outputHiddenStates) hiddenStates.push(cur);
-    const { hidden, probs } = layer.forward(cur, outputAttentions);
-    if (probs) attentions.push(probs);
+    const args = typeof o.args === 'function' ? o.args(index, previous) : (o.args ?? []);
+    const out = call(layer, cur, args, outputAttentions, index);
+    if (out.probs) attentions.push(out.probs);
+    o.onOutput?.(out, index);
     if (!outputHiddenStates && cur !== h) cur.dispose();
-    cur = hidden;
+    cur = out.hidden;
+    previous = out;
+    index++;
   }
   if (outputHiddenStates) hiddenStates.push(cur);
   return { lastHiddenState: cur, hiddenStates: outputHiddenStates ? hiddenStates : undefined, attentions: outputAttentions ? attentions : undefined };
