@@ -1,6 +1,7 @@
 // The `hubtune` command line. Each file in ./commands registers its sub-commands.
 import { Command } from 'commander';
 import { registerAll } from './commands/index';
+import { redactSecrets } from '../hub/redact';
 
 const program = new Command();
 program
@@ -14,7 +15,8 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   const e = err as Error;
-  if (program.opts().verbose) console.error(e?.stack ?? e);
-  else console.error(`error: ${e?.message ?? e}`);
+  // Messages may quote server text: never print a token, whatever the server echoed.
+  if (program.opts().verbose) console.error(redactSecrets(String(e?.stack ?? e), [], 20000).replace(/ {4}at /g, '\n    at '));
+  else console.error(`error: ${redactSecrets(String(e?.message ?? e), [], 2000)}`);
   process.exitCode = 1;
 }

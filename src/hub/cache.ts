@@ -1,10 +1,11 @@
 // Python huggingface_hub's cache layout:
 //   <cache>/models--org--name/{blobs/<etag>, snapshots/<commit>/<path> -> ../../blobs/<etag>,
 //   refs/<revision> (a commit hash, no newline), .no_exist/<commit>/<path> (empty markers)}
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { writeFileAtomicSync } from '../util/atomic-file';
 import { dirname, join, resolve } from 'node:path';
 import { UnsafePathError, type RepoType } from './errors';
+import { ensureDirInside, prepareFile } from './cache-jail';
 
 export const COMMIT_HASH_RE = /^[0-9a-f]{40}$/;
 
@@ -55,17 +56,17 @@ export function cachedCommit(storage: string, revision: string): string | undefi
   }
 }
 
-/** Writes `refs/<revision>` = commit (Python writes it for every non-hash revision). */
-export function writeRef(storage: string, revision: string, commit: string): void {
+/** Writes `refs/<revision>` = commit (Python writes it for every non-hash revision), inside the cache `root`. */
+export function writeRef(root: string, storage: string, revision: string, commit: string): void {
   if (revision === commit || COMMIT_HASH_RE.test(revision)) return;
   checkRepoPath(revision, 'revision');
   const p = join(storage, 'refs', revision);
+  prepareFile(root, p);
   try {
     if (readFileSync(p, 'utf8').trim() === commit) return;
   } catch {
     /* absent */
   }
-  mkdirSync(dirname(p), { recursive: true });
   writeFileAtomicSync(p, commit);
 }
 
@@ -85,14 +86,14 @@ export function noExistPath(storage: string, commit: string, filename: string): 
   return join(storage, '.no_exist', commit, ...filename.split('/'));
 }
 
-/** Records that `filename` does not exist at `commit` (Python's `.no_exist` marker). */
-export function markNoExist(storage: string, commit: string, filename: string): void {
+/** Records that `filename` does not exist at `commit` (Python's `.no_exist` marker), inside the cache `root`. */
+export function markNoExist(root: string, storage: string, commit: string, filename: string): void {
   try {
     const p = noExistPath(storage, commit, filename);
-    mkdirSync(dirname(p), { recursive: true });
-    if (!existsSync(p)) writeFileSync(p, '');
+    ensureDirInside(root, dirname(p));
+    writeFileSync(p, '', { flag: 'wx' }); // O_EXCL: never through a link
   } catch {
-    /* a marker is an optimisation only */
+    /* a marker is an optimisation only; it may exist already */
   }
 }
 

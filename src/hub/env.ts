@@ -99,3 +99,8 @@ export function maxRetries(): number {
 export function retryBaseMs(): number {
   return numberEnv('HUBTUNE_HUB_RETRY_BASE_MS', 1000);
 }
+
+/** Most bytes an API answer (JSON: repo info, tree pages) may have: `HUBTUNE_HUB_MAX_API_BYTES`, default 64 MB. */
+export function maxApiBytes(): number {
+  return numberEnv('HUBTUNE_HUB_MAX_API_BYTES', 64 * 1024 * 1024) || 64 * 1024 * 1024;
+}

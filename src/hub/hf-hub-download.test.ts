@@ -2,6 +2,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync, truncateSync, unlinkSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHubServer, READ_TOKEN, type HubServer } from '../../test/support/hub-server';
@@ -163,19 +164,27 @@ describe('hfHubDownload: interrupted and corrupt downloads', () => {
   });
 
   test('a full disk keeps the partial download and leaves nothing in snapshots/', async () => {
+    // A file-size limit (ulimit -f, in a child process) stands for a full disk: writes past it fail.
+    // (A link to /dev/full in the cache no longer works: the cache never writes through links.)
     const storage = join(cacheDir, 'models--hubtune-test--tiny-bert');
-    mkdirSync(join(storage, 'blobs'), { recursive: true });
-    const inc = join(storage, 'blobs', `${sha256(big)}.incomplete`);
-    symlinkSync('/dev/full', inc); // every write fails with ENOSPC
-    await assert.rejects(dl({ filename: 'weights/big.safetensors' }), (e: Error) => /no space left on device.*run again/.test(e.message));
+    const script = `import { hfHubDownload } from ${JSON.stringify(join(process.cwd(), 'src/hub/index.ts'))};
+      hfHubDownload({ repoId: ${JSON.stringify(MODEL_REPO)}, filename: 'weights/big.safetensors', cacheDir: ${JSON.stringify(cacheDir)}, endpoint: ${JSON.stringify(server.url)} })
+        .then(() => console.log('downloaded'), (e) => console.log(e.message));`;
+    const out = await new Promise<string>((res) => {
+      const child = spawn('bash', ['-c', `ulimit -f 100 && exec "${process.execPath}" --import tsx --input-type=module -e "$0"`, script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let text = '';
+      child.stdout.on('data', (d) => (text += d));
+      child.on('close', () => res(text));
+    });
+    assert.match(out, /file size limit reached while writing .*\.incomplete: free some space .* run again; the \d+ bytes kept are resumed/);
     assert.ok(!existsSync(join(storage, 'snapshots', mainSha, 'weights', 'big.safetensors')));
     assert.ok(!existsSync(join(storage, 'blobs', sha256(big))));
-    unlinkSync(inc);
-    writeFileSync(inc, big.subarray(0, 1000)); // what a real disk would have kept
+    const kept = statSync(join(storage, 'blobs', `${sha256(big)}.incomplete`)).size;
+    assert.ok(kept > 0 && kept <= 100 * 1024, `kept ${kept}`); // bash counts 1 KiB blocks
     server.reset();
     const p = await dl({ filename: 'weights/big.safetensors' });
     assert.deepEqual(readFileSync(p), big);
-    assert.equal(server.requests.find((r) => r.server === 'cdn')?.range, 'bytes=1000-');
+    assert.equal(server.requests.find((r) => r.server === 'cdn')?.range, `bytes=${kept}-`);
   });
 
   test('a corrupt cache entry is detected and fetched again when online', async () => {

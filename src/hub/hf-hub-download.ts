@@ -14,14 +14,16 @@ import {
   storageFolder,
   writeRef,
 } from './cache';
-import { blobMatches, fetchBlob, linkPointer, removeIfPresent } from './download';
-import { etagTimeoutMs, hubCacheDir, hubEndpoint, isOffline, resolveToken } from './env';
+import { blobMatches, fetchBlob, linkPointer, pointerMatches } from './download';
+import { checkBlobName, pointerInside, realFoldersUpTo, removeFileInside } from './cache-jail';
+import { hubCacheDir, hubEndpoint, isOffline, resolveToken } from './env';
 import {
   EntryNotFoundError,
   HubError,
   HubHttpError,
   OfflineModeError,
   RevisionNotFoundError,
+  UnsafePathError,
   type RepoType,
 } from './errors';
 import { hubFetch, raiseForStatus, type HubRequestContext } from './http';
@@ -64,7 +66,10 @@ export function resolveUrl(endpoint: string, repoId: string, repoType: RepoType,
 }
 
 /** Python's get_hf_file_metadata: a HEAD on the resolve URL, following same-origin redirects only. */
-export async function getFileMetadata(ctx: HubRequestContext & { repoId: string; repoType: RepoType; revision: string; filename: string }, storage?: string): Promise<FileMetadata> {
+export async function getFileMetadata(
+  ctx: HubRequestContext & { repoId: string; repoType: RepoType; revision: string; filename: string },
+  cache?: { root: string; storage: string },
+): Promise<FileMetadata> {
   const f = hubFetch(ctx, { throwOnError: false });
   let url = resolveUrl(ctx.endpoint, ctx.repoId, ctx.repoType, ctx.revision, ctx.filename);
   for (let hop = 0; ; hop++) {
@@ -72,7 +77,6 @@ export async function getFileMetadata(ctx: HubRequestContext & { repoId: string;
       method: 'HEAD',
       redirect: 'manual',
       headers: { 'accept-encoding': 'identity' },
-      signal: AbortSignal.timeout(etagTimeoutMs()),
     });
     const loc = res.headers.get('location');
     const commit = res.headers.get('x-repo-commit') ?? undefined;
@@ -84,8 +88,8 @@ export async function getFileMetadata(ctx: HubRequestContext & { repoId: string;
         continue;
       }
     } else if (res.status >= 400) {
-      if (res.status === 404 && res.headers.get('x-error-code') === 'EntryNotFound' && commit && storage && COMMIT_HASH_RE.test(commit)) {
-        markNoExist(storage, commit, ctx.filename);
+      if (res.status === 404 && res.headers.get('x-error-code') === 'EntryNotFound' && commit && cache && COMMIT_HASH_RE.test(commit)) {
+        markNoExist(cache.root, cache.storage, commit, ctx.filename);
       }
       await raiseForStatus(res, ctx);
     }
@@ -97,16 +101,26 @@ export async function getFileMetadata(ctx: HubRequestContext & { repoId: string;
     if (!etag) {
       throw new HubHttpError(`${ctx.endpoint} did not send an ETag for ${ctx.repoId}/${ctx.filename}: check that HF_ENDPOINT points at a Hugging Face Hub`);
     }
-    const size = sizeHeader !== null && /^\d+$/.test(sizeHeader) ? Number(sizeHeader) : undefined;
+    // The ETag becomes a file name in the cache: only a hash is acceptable.
+    checkBlobName(etag, ctx.repoId, ctx.filename);
+    const size = sizeHeader !== null && /^\d{1,15}$/.test(sizeHeader) ? Number(sizeHeader) : undefined;
+    if (size === undefined) {
+      throw new HubHttpError(`${ctx.endpoint} did not announce the size of ${ctx.repoId}/${ctx.filename}: check that HF_ENDPOINT points at a Hugging Face Hub`);
+    }
     return { commit, etag, size, location: res.status >= 300 && res.status < 400 && loc ? new URL(loc, url).href : url };
   }
 }
 
-function fromCache(storage: string, repoId: string, filename: string, revision: string, offline: boolean, cause?: unknown): string {
+/** A cached snapshot entry that may be returned: reached through real folders, resolving inside the repo folder. */
+function usablePointer(root: string, storage: string, pointer: string): boolean {
+  return realFoldersUpTo(root, pointer) && pointerInside(storage, pointer);
+}
+
+function fromCache(root: string, storage: string, repoId: string, filename: string, revision: string, offline: boolean, cause?: unknown): string {
   const commit = cachedCommit(storage, revision);
   if (commit) {
     const pointer = pointerPath(storage, commit, filename);
-    if (existsSync(pointer)) return pointer;
+    if (usablePointer(root, storage, pointer)) return pointer;
     if (existsSync(noExistPath(storage, commit, filename))) {
       throw new EntryNotFoundError(`file not found: ${repoId}/${filename} at revision "${revision}" (known from the cache): check the file name`);
     }
@@ -129,48 +143,49 @@ export async function hfHubDownload(params: HfHubDownloadParams): Promise<string
   const repoId = checkRepoId(params.repoId);
   const filename = checkRepoPath(params.subfolder ? `${params.subfolder.replace(/\/+$/, '')}/${params.filename}` : params.filename, repoId);
   const revision = params.revision ?? 'main';
-  const storage = storageFolder(resolve(params.cacheDir ?? hubCacheDir()), repoId, repoType);
+  const root = resolve(params.cacheDir ?? hubCacheDir());
+  const storage = storageFolder(root, repoId, repoType);
   const offline = isOffline();
 
   if (!params.forceDownload && COMMIT_HASH_RE.test(revision)) {
     const pointer = pointerPath(storage, revision, filename);
-    if (existsSync(pointer)) return pointer;
+    if (usablePointer(root, storage, pointer)) return pointer;
   }
-  if (offline || params.localFilesOnly) return fromCache(storage, repoId, filename, revision, offline);
+  if (offline || params.localFilesOnly) return fromCache(root, storage, repoId, filename, revision, offline);
 
   const endpoint = (params.endpoint ?? hubEndpoint()).replace(/\/+$/, '');
   const ctx = { endpoint, token: resolveToken(params.token), repoId, repoType, revision, filename };
   let meta: FileMetadata;
   try {
-    meta = await getFileMetadata(ctx, storage);
+    meta = await getFileMetadata(ctx, { root, storage });
   } catch (err) {
-    // Like Python: any failure but a missing revision or file falls back to the cache.
-    if (err instanceof RevisionNotFoundError || err instanceof EntryNotFoundError || params.forceDownload || !(err instanceof HubError)) throw err;
-    return fromCache(storage, repoId, filename, revision, false, err);
+    // Like Python: any failure but a missing revision or file falls back to the cache (never a refused server answer).
+    if (err instanceof RevisionNotFoundError || err instanceof EntryNotFoundError || err instanceof UnsafePathError || params.forceDownload || !(err instanceof HubError)) throw err;
+    return fromCache(root, storage, repoId, filename, revision, false, err);
   }
-  writeRef(storage, revision, meta.commit);
+  writeRef(root, storage, revision, meta.commit);
   const pointer = pointerPath(storage, meta.commit, filename);
   const blob = blobPath(storage, meta.etag);
   if (!params.forceDownload) {
-    if (existsSync(pointer) && (await blobMatches(pointer, meta.etag, meta.size))) {
+    if (await pointerMatches(root, storage, pointer, meta.etag, meta.size)) {
       // The entry may link to a blob under another name (e.g. copied caches); keep it if it matches.
       return pointer;
     }
-    if (await blobMatches(blob, meta.etag, meta.size)) {
-      linkPointer(blob, pointer);
+    if (realFoldersUpTo(root, blob) && (await blobMatches(blob, meta.etag, meta.size))) {
+      linkPointer(root, storage, blob, pointer);
       return pointer;
     }
   }
   // Missing, corrupt or forced: nothing broken stays visible while we fetch.
-  removeIfPresent(pointer);
-  removeIfPresent(blob);
+  removeFileInside(root, pointer);
+  removeFileInside(root, blob);
   const progress = createProgress(filename.split('/').pop() ?? filename, meta.size ?? 0, 1);
   try {
-    await fetchBlob({ storage, etag: meta.etag, size: meta.size, url: meta.location, fetchImpl: hubFetch(ctx, { throwOnError: false }), ctx, onBytes: (n) => progress.add(n) });
+    await fetchBlob({ root, storage, etag: meta.etag, size: meta.size, url: meta.location, fetchImpl: hubFetch(ctx, { throwOnError: false, maxBodyBytes: Infinity }), ctx, onBytes: (n) => progress.add(n) });
     progress.fileDone();
   } finally {
     progress.stop();
   }
-  linkPointer(blob, pointer);
+  linkPointer(root, storage, blob, pointer);
   return pointer;
 }

@@ -1,7 +1,7 @@
 // The one fetch every Hub call goes through: adds the token for the configured endpoint only
 // (and strips it everywhere else), retries server errors and dropped connections with
 // exponential backoff, and turns Hub error answers (X-Error-Code) into typed errors.
-import { maxRetries, retryBaseMs } from './env';
+import { downloadTimeoutMs, etagTimeoutMs, maxApiBytes, maxRetries, retryBaseMs } from './env';
 import {
   EntryNotFoundError,
   GatedRepoError,
@@ -11,6 +11,7 @@ import {
   RevisionNotFoundError,
   type RepoType,
 } from './errors';
+import { redactSecrets } from './redact';
 
 export interface HubRequestContext {
   /** Hub URL without trailing slash; the only origin that receives the token. */
@@ -54,6 +55,9 @@ export function isNetworkError(err: unknown): boolean {
 }
 
 export function networkError(ctx: HubRequestContext, err: unknown): HubHttpError {
+  if (err instanceof StallError) {
+    return new HubHttpError(`the Hub at ${ctx.endpoint} gave ${err.message}: try again later, or set HF_HUB_OFFLINE=1 to use the cache`, { cause: err });
+  }
   const e = err as { cause?: { code?: string; message?: string }; code?: string; message?: string; name?: string };
   const why = e?.cause?.code ?? e?.code ?? e?.cause?.message ?? e?.name ?? 'network error';
   return new HubHttpError(
@@ -65,7 +69,8 @@ export function networkError(ctx: HubRequestContext, err: unknown): HubHttpError
 /** Throws the typed error for a non-OK Hub answer (reads the body for the server's message). */
 export async function raiseForStatus(res: Response, ctx: HubRequestContext): Promise<never> {
   const code = res.headers.get('x-error-code') ?? '';
-  const serverMessage = (res.headers.get('x-error-message') ?? '').slice(0, 200);
+  // Server text is untrusted: it may echo the Authorization header or carry escape sequences.
+  const serverMessage = redactSecrets(res.headers.get('x-error-message') ?? '', [ctx.token], 200);
   try {
     await res.body?.cancel();
   } catch {
@@ -118,7 +123,7 @@ export async function raiseForStatus(res: Response, ctx: HubRequestContext): Pro
     throw new RepositoryNotFoundError(`not found (404) on ${ctx.endpoint} for ${what}: check the repo id and repo type`, { status });
   }
   throw new HubHttpError(
-    `the Hub at ${ctx.endpoint} answered ${status} ${res.statusText}${serverMessage ? ` (${serverMessage})` : ''} for ${what}: try again later`,
+    `the Hub at ${ctx.endpoint} answered ${status} ${redactSecrets(res.statusText, [ctx.token], 60)}${serverMessage ? ` (${serverMessage})` : ''} for ${what}: try again later`,
     { status },
   );
 }
@@ -126,12 +131,98 @@ export async function raiseForStatus(res: Response, ctx: HubRequestContext): Pro
 export interface HubFetchOptions {
   /** Throw typed errors for non-OK answers (default true). 206/304/3xx are passed through. */
   throwOnError?: boolean;
+  /**
+   * Most bytes a response body may have (default `HUBTUNE_HUB_MAX_API_BYTES`, 64 MB: API JSON);
+   * `Infinity` for file downloads, which their caller caps at the announced size.
+   */
+  maxBodyBytes?: number;
+  /** Wait for the answer's headers of a GET/HEAD, per attempt (default: HF_HUB_ETAG_TIMEOUT for HEAD, HF_HUB_DOWNLOAD_TIMEOUT for GET). */
+  timeoutMs?: number;
 }
+
+/** Raised (as an abort reason) when a request or its body stalls; turned into a one-line HubHttpError. */
+class StallError extends Error {
+  override name = 'TimeoutError';
+}
+
+function pathOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * Wraps a response body so that it fails with a one-line HubHttpError when no byte comes for
+ * `idleMs` (HF_HUB_DOWNLOAD_TIMEOUT) or when it grows past `maxBytes`.
+ */
+function boundedResponse(res: Response, url: string, ctx: HubRequestContext, idleMs: number, maxBytes: number, abort: AbortController): Response {
+  if (!res.body) return res;
+  const declared = Number(res.headers.get('content-length'));
+  const tooBig = () =>
+    new HubHttpError(
+      `the answer of ${pathOf(url)} exceeds ${maxBytes} bytes: check that HF_ENDPOINT points at a Hugging Face Hub (HUBTUNE_HUB_MAX_API_BYTES raises the limit)`,
+    );
+  if (Number.isFinite(maxBytes) && Number.isFinite(declared) && declared > maxBytes) {
+    abort.abort(tooBig());
+    res.body.cancel().catch(() => {});
+    throw tooBig();
+  }
+  const reader = res.body.getReader();
+  let seen = 0;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const next = await Promise.race([
+          reader.read(),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+              const err = new HubHttpError(
+                `the server sent no data for ${idleMs / 1000} s while answering ${pathOf(url)} (HF_HUB_DOWNLOAD_TIMEOUT): try again later, or raise HF_HUB_DOWNLOAD_TIMEOUT on a slow connection`,
+              );
+              abort.abort(err);
+              reject(err);
+            }, idleMs);
+          }),
+        ]);
+        if (next.done) {
+          controller.close();
+          return;
+        }
+        seen += next.value.byteLength;
+        if (seen > maxBytes) {
+          const err = tooBig();
+          abort.abort(err);
+          throw err;
+        }
+        controller.enqueue(next.value);
+      } catch (err) {
+        reader.cancel().catch(() => {});
+        controller.error(err instanceof HubError ? err : networkError(ctx, err));
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason).catch(() => {});
+    },
+  });
+  const wrapped = new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+  Object.defineProperty(wrapped, 'url', { value: res.url || url });
+  return wrapped;
+}
+
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
 /**
  * A `fetch` bound to a context: sets `Authorization: Bearer <token>` for the endpoint's origin and
  * removes any Authorization header for other origins; retries 429/5xx and network failures
  * (`HUBTUNE_HUB_MAX_RETRIES`, backoff from `HUBTUNE_HUB_RETRY_BASE_MS` doubling to 8 s).
+ * Every answer is bounded: headers of a GET/HEAD within the timeout, then no pause in the body
+ * longer than HF_HUB_DOWNLOAD_TIMEOUT, and at most `maxBodyBytes`.
  */
 export function hubFetch(ctx: HubRequestContext, options: HubFetchOptions = {}): typeof fetch {
   const throwOnError = options.throwOnError ?? true;
@@ -141,17 +232,35 @@ export function hubFetch(ctx: HubRequestContext, options: HubFetchOptions = {}):
     headers.delete('authorization');
     if (ctx.token && sameOrigin(url, ctx.endpoint)) headers.set('authorization', `Bearer ${ctx.token}`);
     if (!headers.has('user-agent')) headers.set('user-agent', 'hubtune/0.1; hf_hub-compatible');
+    const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
+    const timed = method === 'GET' || method === 'HEAD';
+    const headerTimeoutMs = options.timeoutMs ?? (method === 'HEAD' ? etagTimeoutMs() : downloadTimeoutMs());
+    const idleMs = downloadTimeoutMs();
+    const maxBytes = options.maxBodyBytes ?? maxApiBytes();
     const retries = maxRetries();
     for (let attempt = 0; ; attempt++) {
       let res: Response;
+      const abort = new AbortController();
+      const signal = init?.signal ? AbortSignal.any([init.signal, abort.signal]) : abort.signal;
+      const timer = timed
+        ? setTimeout(
+            () =>
+              abort.abort(
+                new StallError(`no answer within ${headerTimeoutMs / 1000} s (${method === 'HEAD' ? 'HF_HUB_ETAG_TIMEOUT' : 'HF_HUB_DOWNLOAD_TIMEOUT'})`),
+              ),
+            headerTimeoutMs,
+          )
+        : undefined;
       try {
-        res = await fetch(url, { ...init, headers });
+        res = await fetch(url, { ...init, headers, signal });
       } catch (err) {
-        if (attempt < retries && !(init?.signal?.aborted)) {
+        if (attempt < retries && !init?.signal?.aborted) {
           await sleep(backoffMs(attempt));
           continue;
         }
-        throw networkError(ctx, err);
+        throw networkError(ctx, abort.signal.aborted ? abort.signal.reason : err);
+      } finally {
+        clearTimeout(timer);
       }
       if (RETRY_STATUS.has(res.status) && attempt < retries) {
         try {
@@ -171,7 +280,8 @@ export function hubFetch(ctx: HubRequestContext, options: HubFetchOptions = {}):
         }
         await raiseForStatus(res, ctx);
       }
-      return res;
+      if (NULL_BODY_STATUS.has(res.status) || method === 'HEAD') return res;
+      return boundedResponse(res, url, ctx, idleMs, maxBytes, abort);
     }
   };
   return f as typeof fetch;

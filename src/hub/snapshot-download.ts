@@ -1,6 +1,6 @@
 // snapshotDownload: a whole repo (or the files matching patterns) at one commit into the
 // Python-compatible cache; returns `.../snapshots/<commit>`.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { datasetInfo, listFiles, modelInfo } from '@huggingface/hub';
 import {
@@ -14,9 +14,10 @@ import {
   storageFolder,
   writeRef,
 } from './cache';
-import { blobMatches, fetchBlob, linkPointer, removeIfPresent } from './download';
+import { blobMatches, fetchBlob, linkPointer, pointerMatches } from './download';
+import { checkBlobName, ensureDirInside, realFoldersUpTo, removeFileInside } from './cache-jail';
 import { hubCacheDir, hubEndpoint, isOffline, resolveToken } from './env';
-import { HubError, HubHttpError, OfflineModeError, RevisionNotFoundError, type RepoType } from './errors';
+import { HubError, HubHttpError, OfflineModeError, RevisionNotFoundError, UnsafePathError, type RepoType } from './errors';
 import { filterRepoPaths } from './fnmatch';
 import { hubFetch, type HubRequestContext } from './http';
 import { resolveUrl } from './hf-hub-download';
@@ -53,9 +54,10 @@ interface RepoFileEntry {
   size: number;
 }
 
-function fromCache(storage: string, repoId: string, revision: string, offline: boolean, cause?: unknown): string {
+function fromCache(root: string, storage: string, repoId: string, revision: string, offline: boolean, cause?: unknown): string {
   const commit = cachedCommit(storage, revision);
-  if (commit && existsSync(snapshotFolder(storage, commit))) return snapshotFolder(storage, commit);
+  const folder = commit && snapshotFolder(storage, commit);
+  if (folder && existsSync(folder) && realFoldersUpTo(root, `${folder}/.`)) return folder;
   if (cause) throw cause;
   const rev = revision !== 'main' ? ` (revision ${revision})` : '';
   throw new OfflineModeError(
@@ -81,7 +83,14 @@ async function listRepo(ctx: HubRequestContext & { repoId: string; repoType: Rep
     if (e.type !== 'file') continue;
     const etag = e.lfs?.oid ?? e.oid;
     if (!etag) throw new HubHttpError(`${ctx.endpoint} listed ${e.path} without an oid: check HF_ENDPOINT`);
-    files.push({ path: e.path, etag, size: e.lfs?.size ?? e.size });
+    checkRepoPath(e.path, ctx.repoId);
+    // The oid becomes a file name in the cache, the size the most bytes accepted for it.
+    checkBlobName(etag, ctx.repoId, e.path);
+    const size = e.lfs?.size ?? e.size;
+    if (!Number.isSafeInteger(size) || size < 0) {
+      throw new HubHttpError(`${ctx.endpoint} listed ${ctx.repoId}/${e.path} with an invalid size: check that HF_ENDPOINT points at a Hugging Face Hub`);
+    }
+    files.push({ path: e.path, etag, size });
   }
   return { commit, files };
 }
@@ -95,9 +104,10 @@ export async function snapshotDownload(params: SnapshotDownloadParams): Promise<
   const repoType = params.repoType ?? 'model';
   const repoId = checkRepoId(params.repoId);
   const revision = params.revision ?? 'main';
-  const storage = storageFolder(resolve(params.cacheDir ?? hubCacheDir()), repoId, repoType);
+  const root = resolve(params.cacheDir ?? hubCacheDir());
+  const storage = storageFolder(root, repoId, repoType);
   const offline = isOffline();
-  if (offline || params.localFilesOnly) return fromCache(storage, repoId, revision, offline);
+  if (offline || params.localFilesOnly) return fromCache(root, storage, repoId, revision, offline);
 
   const endpoint = (params.endpoint ?? hubEndpoint()).replace(/\/+$/, '');
   const ctx = { endpoint, token: resolveToken(params.token), repoId, repoType, revision };
@@ -105,35 +115,33 @@ export async function snapshotDownload(params: SnapshotDownloadParams): Promise<
   try {
     listing = await listRepo(ctx);
   } catch (err) {
-    // Like Python: any failure but a missing revision falls back to a cached snapshot.
-    if (err instanceof RevisionNotFoundError || params.forceDownload || !(err instanceof HubError)) throw err;
-    return fromCache(storage, repoId, revision, false, err);
+    // Like Python: any failure but a missing revision falls back to a cached snapshot (never a refused server answer).
+    if (err instanceof RevisionNotFoundError || err instanceof UnsafePathError || params.forceDownload || !(err instanceof HubError)) throw err;
+    return fromCache(root, storage, repoId, revision, false, err);
   }
   const { commit } = listing;
-  // Refuse unsafe names before anything is written.
-  for (const f of listing.files) checkRepoPath(f.path, repoId);
   const wanted = new Set(filterRepoPaths(listing.files.map((f) => f.path), params.allowPatterns, params.ignorePatterns));
   const files = listing.files.filter((f) => wanted.has(f.path));
-  writeRef(storage, revision, commit);
+  writeRef(root, storage, revision, commit);
 
   // Decide which files need bytes.
   const todo: RepoFileEntry[] = [];
   for (const f of files) {
     const pointer = pointerPath(storage, commit, f.path);
     if (!params.forceDownload) {
-      if (existsSync(pointer) && (await blobMatches(pointer, f.etag, f.size))) continue;
+      if (await pointerMatches(root, storage, pointer, f.etag, f.size)) continue;
       const blob = blobPath(storage, f.etag);
-      if (await blobMatches(blob, f.etag, f.size)) {
-        linkPointer(blob, pointer);
+      if (realFoldersUpTo(root, blob) && (await blobMatches(blob, f.etag, f.size))) {
+        linkPointer(root, storage, blob, pointer);
         continue;
       }
     }
-    removeIfPresent(pointer);
-    removeIfPresent(blobPath(storage, f.etag));
+    removeFileInside(root, pointer);
+    removeFileInside(root, blobPath(storage, f.etag));
     todo.push(f);
   }
   const folder = snapshotFolder(storage, commit);
-  mkdirSync(folder, { recursive: true });
+  ensureDirInside(root, folder);
   const progress = createProgress(`Fetching ${todo.length} files`, todo.reduce((s, f) => s + f.size, 0), todo.length);
   try {
     // Same blob under two paths: fetch it once.
@@ -148,11 +156,12 @@ export async function snapshotDownload(params: SnapshotDownloadParams): Promise<
         const first = group[0];
         const fctx = { ...ctx, revision: commit, filename: first.path };
         const blob = await fetchBlob({
+          root,
           storage,
           etag: first.etag,
           size: first.size,
           url: resolveUrl(endpoint, repoId, repoType, commit, first.path),
-          fetchImpl: hubFetch(fctx, { throwOnError: false }),
+          fetchImpl: hubFetch(fctx, { throwOnError: false, maxBodyBytes: Infinity }),
           ctx: fctx,
           onBytes: (n) => progress.add(n),
         }).catch((err) => {
@@ -160,7 +169,7 @@ export async function snapshotDownload(params: SnapshotDownloadParams): Promise<
           throw err;
         });
         for (const f of group) {
-          linkPointer(blob, pointerPath(storage, commit, f.path));
+          linkPointer(root, storage, blob, pointerPath(storage, commit, f.path));
           progress.fileDone();
         }
       }

@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { interceptHostile, type HostileBehaviour } from './hub-hostile';
 
 export type RepoType = 'model' | 'dataset';
 export type FileContent = Buffer | Uint8Array | string;
@@ -108,6 +109,8 @@ export interface Fault {
   times?: number;
   /** Which server it applies to (default both). */
   server?: 'hub' | 'cdn';
+  /** Hostile mode: lie in or abuse the answer (crafted ETags/oids, endless or stalled bodies, echoed tokens). */
+  hostile?: HostileBehaviour;
 }
 
 export interface HubUser {
@@ -741,6 +744,7 @@ export async function startHubServer(opts: StartHubServerOptions = {}): Promise<
       }
       void (async () => {
         if (fault?.delayMs) await sleep(fault.delayMs);
+        if (fault?.hostile && interceptHostile(fault.hostile, req, res)) return;
         if (fault?.status) {
           entry.status = fault.status;
           await readBody(req).catch(() => {});
