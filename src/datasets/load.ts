@@ -13,6 +13,9 @@ import { openArrow } from './arrow';
 import { openParquet, type OpenedTable } from './parquet';
 import { pyRepr } from './pyrepr';
 import { readCsv, readJson } from './text-formats';
+import { isArchiveFile } from './archives';
+import { IMAGE_EXTENSIONS, imagefolderColumns, imagefolderTables, type Table } from './imagefolder';
+import { PARQUET_EXPORT_REVISION, parquetExportLayout, pickExportConfig } from './parquet-export';
 
 export type DataFiles = string | string[] | Record<string, string | string[]>;
 
@@ -43,12 +46,13 @@ export interface LoadDatasetOptions {
 type Builder = 'parquet' | 'csv' | 'json' | 'arrow' | 'imagefolder';
 const PACKAGED: Record<string, Builder> = { parquet: 'parquet', csv: 'csv', json: 'json', arrow: 'arrow', imagefolder: 'imagefolder' };
 
-export const IMAGE_EXTENSIONS = new Set(['.bmp', '.dib', '.gif', '.png', '.apng', '.jpg', '.jpeg', '.jpe', '.jfif', '.tif', '.tiff', '.webp', '.ppm', '.pgm', '.pbm', '.pnm', '.ico', '.jp2', '.avif', '.heic']);
+export { IMAGE_EXTENSIONS };
 const EXT_BUILDER: Record<string, Builder> = { '.parquet': 'parquet', '.csv': 'csv', '.tsv': 'csv', '.json': 'json', '.jsonl': 'json', '.ndjson': 'json', '.arrow': 'arrow' };
 
 function builderOfFile(f: string): Builder | null {
   const ext = extname(f).toLowerCase();
-  return EXT_BUILDER[ext] ?? (IMAGE_EXTENSIONS.has(ext) ? 'imagefolder' : null);
+  // Archives (zip, tar, tar.gz) are read as image folders, as `datasets` infers from their contents.
+  return EXT_BUILDER[ext] ?? (IMAGE_EXTENSIONS.has(ext) || isArchiveFile(f) ? 'imagefolder' : null);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -335,11 +339,12 @@ async function buildSplits(builder: Builder, splits: Record<string, string[]>, c
   const cacheDir = join(ctx.cacheDir ?? defaultCacheRoot(), ctx.datasetName.replace(/[^\w.-]+/g, '___'), ctx.config, fp);
   const info: DatasetInfo = { builderName: builder, configName: ctx.config, datasetName: ctx.datasetName };
   const dd = new DatasetDict();
-  let imageLabels: ClassLabel | null = null;
-  if (builder === 'imagefolder' && !ctx.features) imageLabels = imagefolderLabels(splits, ctx.options.dropLabels);
+  const images = builder === 'imagefolder'
+    ? await imagefolderTables(splits, { features: ctx.features, dropLabels: ctx.options.dropLabels, extractDir: join(ctx.cacheDir ?? defaultCacheRoot(), 'downloads', 'extracted') })
+    : null;
   for (const [split, files] of Object.entries(splits)) {
-    const useFiles = files.filter((f) => builder === 'imagefolder' ? IMAGE_EXTENSIONS.has(extname(f).toLowerCase()) : builderOfFile(f) === builder);
-    let table: { numRows: number; features: Features; columns: Map<string, Column> };
+    const useFiles = files.filter((f) => builderOfFile(f) === builder);
+    let table: Table;
     if (builder === 'parquet' || builder === 'arrow') {
       const opened: OpenedTable[] = [];
       for (const f of useFiles) opened.push(builder === 'parquet' ? await openParquet(f) : openArrow(f));
@@ -347,9 +352,9 @@ async function buildSplits(builder: Builder, splits: Record<string, string[]>, c
     } else if (builder === 'csv' || builder === 'json') {
       table = textTable(builder, useFiles, ctx);
     } else {
-      table = imagefolderTable(useFiles, imageLabels);
+      table = images!.tables[split];
     }
-    if (ctx.features) table = applyFeatures(table, ctx.features, `${ctx.datasetName} (${split})`);
+    if (ctx.features && !images?.usedFeatures) table = applyFeatures(table, ctx.features, `${ctx.datasetName} (${split})`);
     dd.set(split, new Dataset({ ...table, info, split, fingerprint: `${fp}-${split}`, cacheDir }));
   }
   return dd;
@@ -389,30 +394,6 @@ function textTable(builder: 'csv' | 'json', files: string[], ctx: BuildContext):
     columns.set(n, new ArrayColumn(ctx.features?.get(n) ? vals : vals.map((v, i) => encodeValue(f, v, `${rowLabel(i)}, column '${n}'`))));
   }
   return { numRows, features, columns };
-}
-
-function imagefolderLabels(splits: Record<string, string[]>, dropLabels?: boolean): ClassLabel | null {
-  if (dropLabels) return null;
-  const labels = new Set<string>(); const depths = new Set<number>();
-  for (const files of Object.values(splits)) {
-    for (const f of files) {
-      if (!IMAGE_EXTENSIONS.has(extname(f).toLowerCase())) continue;
-      labels.add(basename(dirname(f)));
-      depths.add(f.split(/[\\/]/).length);
-    }
-  }
-  if (dropLabels === false || (labels.size > 1 && depths.size === 1)) return new ClassLabel({ names: [...labels].sort() });
-  return null;
-}
-
-function imagefolderTable(files: string[], labels: ClassLabel | null): { numRows: number; features: Features; columns: Map<string, Column> } {
-  const features = new Features({ image: new Image() });
-  const columns = new Map<string, Column>([['image', new ArrayColumn(files.map((f) => ({ bytes: null, path: f })))]]);
-  if (labels) {
-    features.set('label', labels);
-    columns.set('label', new ArrayColumn(files.map((f) => labels.str2int(basename(dirname(f))))));
-  }
-  return { numRows: files.length, features, columns };
 }
 
 function applyFeatures(table: { numRows: number; features: Features; columns: Map<string, Column> }, features: Features, where: string): { numRows: number; features: Features; columns: Map<string, Column> } {
@@ -456,7 +437,7 @@ async function hubSnapshot(hub: HubModule, repoId: string, opts: LoadDatasetOpti
       throw new Error(`Dataset '${repoId}' doesn't exist on the Hub or cannot be accessed; check the name (or pass a token for a private or gated dataset)`, { cause: e });
     }
     if (is(hub.RevisionNotFoundError, 'RevisionNotFoundError')) {
-      throw new Error(`Revision '${opts.revision}' doesn't exist for dataset '${repoId}' on the Hub; check the branch, tag or commit`, { cause: e });
+      throw new Error(`Revision '${opts.revision ?? 'main'}' doesn't exist for dataset '${repoId}' on the Hub; check the branch, tag or commit`, { cause: e });
     }
     if (is(hub.OfflineModeError, 'OfflineModeError')) {
       throw new Error(`Couldn't reach the Hub for dataset '${repoId}' (offline) and it is not in the local cache; connect to the network once to download it, or unset HF_HUB_OFFLINE`, { cause: e });
@@ -465,13 +446,25 @@ async function hubSnapshot(hub: HubModule, repoId: string, opts: LoadDatasetOpti
   }
 }
 
-const DATA_PATTERNS = ['*.parquet', '**/*.parquet', '*.csv', '**/*.csv', '*.tsv', '**/*.tsv', '*.json', '**/*.json', '*.jsonl', '**/*.jsonl', '*.arrow', '**/*.arrow',
+const ARCHIVE_PATTERNS = ['*.zip', '**/*.zip', '*.tar', '**/*.tar', '*.tar.gz', '**/*.tar.gz', '*.tgz', '**/*.tgz'];
+const DATA_PATTERNS = [...ARCHIVE_PATTERNS, '*.parquet', '**/*.parquet', '*.csv', '**/*.csv', '*.tsv', '**/*.tsv', '*.json', '**/*.json', '*.jsonl', '**/*.jsonl', '*.arrow', '**/*.arrow',
   ...[...IMAGE_EXTENSIONS].flatMap((e) => [`*${e}`, `**/*${e}`])];
 
 async function loadFromHub(repoId: string, name: string | undefined, opts: LoadDatasetOptions): Promise<DatasetDict> {
   const hub = await loadHubModule();
-  const readmeDir = await hubSnapshot(hub, repoId, opts, ['README.md']);
+  // A loading script is fetched only to notice it (it is never run).
+  const script = `${repoId.split('/').pop()}.py`;
+  const readmeDir = await hubSnapshot(hub, repoId, opts, ['README.md', script]);
   const readme = readReadme(readmeDir);
+  // The Parquet export stands in when main cannot be read as stored: a loading script, no supported
+  // files, or images whose card features an imagefolder cannot fill (like `datasets`, main only).
+  const hasScript = existsSync(join(readmeDir, script));
+  const mayUseExport = !opts.dataFiles && !opts.dataDir && (!opts.revision || opts.revision === 'main');
+  if (hasScript && mayUseExport) {
+    const exported = await loadParquetExport(hub, repoId, name, opts);
+    if (exported) return exported;
+    throw new Error(`Dataset '${repoId}' is defined by a loading script (${script}), which hubtune does not run (nor does datasets >= 4), and it has no Parquet export (${PARQUET_EXPORT_REVISION}); load its data files with dataFiles instead`);
+  }
   let patterns = DATA_PATTERNS;
   if (opts.dataFiles) {
     patterns = Object.values(normalizeDataFiles(opts.dataFiles)).flat();
@@ -484,12 +477,47 @@ async function loadFromHub(repoId: string, name: string | undefined, opts: LoadD
   } else if (name || opts.dataDir) {
     patterns = [`${opts.dataDir ?? name}/**`];
   }
-  const root = await hubSnapshot(hub, repoId, opts, ['README.md', ...patterns]);
+  const root = await hubSnapshot(hub, repoId, opts, ['README.md', script, ...patterns]);
   if (opts.dataFiles) {
     const splits = resolveDataFiles(opts.dataFiles, root);
     return buildSplits(chooseBuilder(Object.values(splits).flat(), repoId), splits, { features: opts.features ?? readme.infos.get(name ?? 'default') ?? null, cacheDir: opts.cacheDir, datasetName: repoId, config: name ?? 'default', options: opts });
   }
+  if (mayUseExport && !mainReadable(root, name, repoId, opts)) {
+    const exported = await loadParquetExport(hub, repoId, name, opts);
+    if (exported) return exported;
+  }
   return loadFolder(root, name, opts, repoId);
+}
+
+/** True when main's files can be loaded as stored (some supported files, and card features that fit them). */
+function mainReadable(root: string, name: string | undefined, repoId: string, opts: LoadDatasetOptions): boolean {
+  let resolved: ReturnType<typeof resolveConfig>;
+  try {
+    resolved = resolveConfig(root, name, repoId, opts.dataDir);
+  } catch {
+    return true; // the error (unknown config...) is reported by the normal path
+  }
+  const files = Object.values(resolved.splits).flat();
+  if (!files.length) return false;
+  if (chooseBuilder(files, repoId) !== 'imagefolder') return true;
+  const features = opts.features ?? resolved.features;
+  return !features || imagefolderColumns(features) !== null;
+}
+
+/** Loads the `refs/convert/parquet` export, or returns null when the dataset has none. */
+async function loadParquetExport(hub: HubModule, repoId: string, name: string | undefined, opts: LoadDatasetOptions): Promise<DatasetDict | null> {
+  let root: string;
+  try {
+    root = await hubSnapshot(hub, repoId, { ...opts, revision: PARQUET_EXPORT_REVISION }, ['*.parquet']);
+  } catch (e) {
+    if (/Revision '.*' doesn't exist/.test((e as Error).message)) return null;
+    throw e;
+  }
+  const layout = parquetExportLayout(listFiles(root));
+  if (!layout.size) return null;
+  const config = pickExportConfig(layout, name, repoId);
+  const splits = Object.fromEntries(Object.entries(layout.get(config)!).sort(([a], [b]) => splitOrder(a, b)).map(([s, fs]) => [s, fs.map((f) => join(root, f))]));
+  return buildSplits('parquet', splits, { features: opts.features ?? null, cacheDir: opts.cacheDir, datasetName: repoId, config, options: opts });
 }
 
 async function loadFolder(root: string, name: string | undefined, opts: LoadDatasetOptions, what: string): Promise<DatasetDict> {

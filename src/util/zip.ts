@@ -168,6 +168,11 @@ export class ZipArchive {
     return new ZipArchive(source, entries);
   }
 
+  /** The same directory over a fresh source (the file reopened): no re-parsing. */
+  reopen(source: ByteSource): ZipArchive {
+    return new ZipArchive(source, this.entries);
+  }
+
   get(name: string): ZipEntry | undefined {
     return this.byName.get(name);
   }

@@ -259,7 +259,9 @@ export async function startHubServer(opts: StartHubServerOptions = {}): Promise<
     repo.branches.set('main', main.oid);
     const shas: Record<string, string> = { main: main.oid };
     for (const [b, files] of Object.entries(o.branches ?? {})) {
-      const c = makeCommit(repo, main.oid, `branch ${b}`, '', (fs, oid) => putFiles(fs, oid, files));
+      // The Hub's conversion branches (refs/convert/parquet) are orphans holding only their own files.
+      const orphan = b.startsWith('refs/convert/');
+      const c = makeCommit(repo, orphan ? undefined : main.oid, `branch ${b}`, '', (fs, oid) => putFiles(fs, oid, orphan ? { '.gitattributes': DEFAULT_GITATTRIBUTES, ...files } : files));
       repo.branches.set(b, c.oid);
       shas[b] = c.oid;
     }
