@@ -4,10 +4,16 @@ import { vitFamily } from './vit';
 import { bertFamily } from './bert';
 import { robertaFamily } from './roberta';
 import { distilbertFamily } from './distilbert';
+import { gpt2Family } from './gpt2';
+import { llamaFamily, mistralFamily, qwen2Family } from './llama';
 
 export const FAMILIES: ModelFamily[] = [
   vitFamily,
   bertFamily,
   robertaFamily,
   distilbertFamily,
+  gpt2Family,
+  llamaFamily,
+  mistralFamily,
+  qwen2Family,
 ];

@@ -11,6 +11,7 @@ import { loadTorchBin, loadShardedTorchBin } from '../torch/torch-bin';
 import { PretrainedConfig, TRANSFORMERS_VERSION, ConfigError, readConfigJson, type ConfigOverrides } from './config';
 import { resolveModelFile, resolveWeights, type FileOptions } from './files';
 import type { ModelInputs, AnyModelOutput } from './blocks/inputs';
+import { GenerationConfig, GENERATION_CONFIG_NAME } from '../generation/generation-config';
 
 // ---- loading ----------------------------------------------------------------------------------
 
@@ -108,10 +109,19 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
   /** The inputs forward takes (snake_case), for the Trainer's removeUnusedColumns. */
   abstract readonly forwardArgNames: readonly string[];
 
+  /** How generate() decodes (models that can generate; from generation_config.json or the config). */
+  generationConfig: GenerationConfig | null;
+
   constructor(config: C) {
     super();
     config.validate();
     this.config = config;
+    this.generationConfig = this.canGenerate() ? GenerationConfig.fromModelConfig(config) : null;
+  }
+
+  /** Whether the model has a language-modelling head that generate() can drive (transformers' can_generate). */
+  canGenerate(): boolean {
+    return typeof (this as { prepareInputsForGeneration?: unknown }).prepareInputsForGeneration === 'function';
   }
 
   /** One batch through the model: heads return {loss?, logits, ...}, backbones {lastHiddenState, ...}. */
@@ -189,7 +199,8 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
     });
     const { files, index } = writeSharded(dir, toWrite, { maxShardSize: o.maxShardSize ?? '5GB', metadata: { format: 'pt' } });
     writeFileAtomic(join(dir, 'config.json'), [Buffer.from(cfg.toJsonString(), 'utf8')]);
-    return { files: ['config.json', ...files, ...(index ? ['model.safetensors.index.json'] : [])] };
+    if (this.generationConfig) this.generationConfig.savePretrained(dir);
+    return { files: ['config.json', ...(this.generationConfig ? [GENERATION_CONFIG_NAME] : []), ...files, ...(index ? ['model.safetensors.index.json'] : [])] };
   }
 
   // -- loading --
@@ -240,6 +251,15 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
       throw e;
     } finally {
       for (const t of sd.values()) t.dispose();
+    }
+    if (model.canGenerate()) {
+      // generation_config.json when the checkpoint has one; otherwise the one derived from config.json stays
+      try {
+        model.generationConfig = await GenerationConfig.fromPretrained(idOrPath, fileOpts);
+      } catch (e) {
+        const name = (e as Error).name;
+        if (!['ModelFileNotFoundError', 'EntryNotFoundError', 'OfflineModeError'].includes(name)) throw e;
+      }
     }
     if (dtype && dtype !== 'float32') model.to(dtype);
     if (device && device !== 'cpu') model.to(device);

@@ -67,7 +67,7 @@ describe('configs', () => {
     assert.throws(() => BertConfig.fromDict({ hidden_act: 'swishy' }), /hidden_act.*swishy/);
     assert.throws(() => BertConfig.fromDict({ problem_type: 'ranking' }), /problem_type 'ranking'/);
     assert.throws(() => BertConfig.fromDict({ vocab_size: 'big' }), /vocab_size/);
-    assert.throws(() => AutoConfig.fromDict({ model_type: 'gpt2' }), /model_type 'gpt2'.*supports vit, bert, roberta, distilbert/);
+    assert.throws(() => AutoConfig.fromDict({ model_type: 'mamba' }), /model_type 'mamba'.*supports vit, bert, roberta, distilbert/);
     assert.throws(() => AutoConfig.fromDict({}), /no "model_type"/);
   });
 

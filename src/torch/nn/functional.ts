@@ -38,12 +38,38 @@ export function adaptiveAvgPool2d(x: Tensor, size: number | number[]): Tensor {
   return new Tensor(N.adaptiveAvgPool2d(x._h, pair(size, 1)));
 }
 
+/** Runs `fn` and frees the intermediates it lists (the result survives). */
+function composed(fn: (tmp: <T extends Tensor>(t: T) => T) => Tensor): Tensor {
+  const tmps: Tensor[] = [];
+  try {
+    return fn((t) => { tmps.push(t); return t; });
+  } finally {
+    for (const t of tmps) t.dispose();
+  }
+}
+/** transformers' NewGELUActivation, op for op: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+export function geluNew(x: Tensor): Tensor {
+  return composed((tmp) => {
+    const inner = tmp(tmp(tmp(x.pow(3.0)).mul(0.044715)).add(x));
+    const t = tmp(tmp(inner.mul(Math.sqrt(2.0 / Math.PI))).tanh()).add(1.0);
+    return tmp(x.mul(0.5)).mul(tmp(t));
+  });
+}
+/** transformers' FastGELUActivation: 0.5·x·(1 + tanh(x·0.7978845608·(1 + 0.044715·x·x))). */
+export function geluFast(x: Tensor): Tensor {
+  return composed((tmp) => {
+    const poly = tmp(tmp(tmp(x.mul(0.044715)).mul(x)).add(1.0));
+    const t = tmp(tmp(tmp(x.mul(0.7978845608)).mul(poly)).tanh()).add(1.0);
+    return tmp(x.mul(0.5)).mul(tmp(t));
+  });
+}
+
 /** Activation functions by the names transformers' configs use (`hidden_act`). */
 export const ACT2FN: Record<string, (x: Tensor) => Tensor> = {
   gelu: (x) => x.gelu(),
-  gelu_new: (x) => x.gelu('tanh'),
+  gelu_new: geluNew,
   gelu_pytorch_tanh: (x) => x.gelu('tanh'),
-  gelu_fast: (x) => x.gelu('tanh'),
+  gelu_fast: geluFast,
   relu: (x) => x.relu(),
   silu: (x) => x.silu(),
   swish: (x) => x.silu(),

@@ -1,0 +1,49 @@
+// Language-modelling pieces shared by the decoder and encoder-decoder families: the shifted
+// causal-LM loss, the seq2seq loss and the decoder-input shift.
+import { Tensor, tidy, F, full, cat } from '../../torch/index';
+import { asLong, type BaseModelOutput, type ModelOutput } from './inputs';
+import type { DynamicCache } from './kv-cache';
+
+/** A decoder backbone's output: the hidden states, and the cache when useCache was set. */
+export interface DecoderBaseOutput extends BaseModelOutput { pastKeyValues?: DynamicCache }
+/** A causal LM's output (transformers' CausalLMOutputWithPast). */
+export interface CausalLMOutput extends ModelOutput { pastKeyValues?: DynamicCache }
+/** An encoder-decoder LM's output (transformers' Seq2SeqLMOutput). */
+export interface Seq2SeqLMOutput extends ModelOutput {
+  pastKeyValues?: DynamicCache;
+  decoderHiddenStates?: Tensor[];
+  decoderAttentions?: Tensor[];
+  crossAttentions?: Tensor[];
+  encoderLastHiddenState?: Tensor;
+  encoderHiddenStates?: Tensor[];
+  encoderAttentions?: Tensor[];
+}
+
+/** Causal-LM loss: position t predicts label t+1 (labels are the input ids; -100 is ignored). */
+export function causalLmLoss(logits: Tensor, labels: Tensor): Tensor {
+  return tidy(() => {
+    const [, l, v] = logits.shape as [number, number, number];
+    const shiftLogits = logits.narrow(1, 0, l - 1).contiguous();
+    const shiftLabels = asLong(labels).narrow(1, 1, l - 1).contiguous();
+    return F.crossEntropy(shiftLogits.view(-1, v), shiftLabels.view(-1));
+  });
+}
+
+/** Seq2seq loss: cross-entropy of the decoder logits against the labels (-100 ignored). */
+export function seq2seqLmLoss(logits: Tensor, labels: Tensor): Tensor {
+  return tidy(() => F.crossEntropy(logits.view(-1, logits.shape[logits.ndim - 1]!), asLong(labels).view(-1)));
+}
+
+/** transformers' shift_tokens_right / T5's _shift_right: [start, ids[:-1]] with -100 replaced by pad. */
+export function shiftTokensRight(ids: Tensor, padTokenId: number | null, decoderStartTokenId: number | null, model = 'the model'): Tensor {
+  if (decoderStartTokenId === null || decoderStartTokenId === undefined) {
+    throw new Error(`config.decoder_start_token_id is not set for ${model}: set it (usually the pad token id for T5, eos for BART) to train with labels`);
+  }
+  if (padTokenId === null || padTokenId === undefined) throw new Error(`config.pad_token_id is not set for ${model}: set it to shift the labels into decoder inputs`);
+  return tidy(() => {
+    const x = asLong(ids);
+    const [b, l] = x.shape as [number, number];
+    const shifted = cat([full([b, 1], decoderStartTokenId, { dtype: 'int64' }), x.narrow(1, 0, l - 1)], 1);
+    return shifted.maskedFill(shifted.eq(-100), padTokenId);
+  });
+}
