@@ -321,6 +321,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("isGradEnabled", Napi::Function::New(env, IsGradEnabled));
   exports.Set("isTensor", Napi::Function::New(env, IsTensor));
   RegisterOps(env, exports);
+  RegisterVisionOps(env, exports);
   return exports;
 }
 

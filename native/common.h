@@ -69,6 +69,7 @@ std::string ShortMessage(const char* what);
   catch (const std::exception& e) { ::hubtune::ThrowJs(info.Env(), ::hubtune::ShortMessage(e.what())); }
 
 void RegisterOps(Napi::Env env, Napi::Object exports);
+void RegisterVisionOps(Napi::Env env, Napi::Object exports);
 void InstallAllocator();
 int64_t AllocatorLiveBytes();
 int64_t AllocatorPeakBytes();

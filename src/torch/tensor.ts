@@ -305,6 +305,10 @@ export class Tensor {
   chunk(chunks: number, dim = 0): Tensor[] { return (N.chunk(this._h, chunks, dim) as NativeTensor[]).map((h) => new Tensor(h)); }
   repeat(...times: number[] | [number[]]): Tensor { return new Tensor(N.repeat(this._h, flatShape(times))); }
   flip(dims: number[]): Tensor { return new Tensor(N.flip(this._h, dims)); }
+  /** torch.roll: shifts elements along dims, wrapping around. */
+  roll(shifts: number | number[], dims: number | number[]): Tensor {
+    return new Tensor(N.roll(this._h, typeof shifts === 'number' ? [shifts] : shifts, typeof dims === 'number' ? [dims] : dims));
+  }
   tril(diagonal = 0): Tensor { return new Tensor(N.tril(this._h, diagonal)); }
   triu(diagonal = 0): Tensor { return new Tensor(N.triu(this._h, diagonal)); }
 

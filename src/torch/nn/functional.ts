@@ -31,8 +31,30 @@ export const logSoftmax = (x: Tensor, dim: number) => x.logSoftmax(dim);
 export function avgPool2d(x: Tensor, kernel: number | number[], stride?: number | number[]): Tensor {
   return new Tensor(N.avgPool2d(x._h, pair(kernel, 1), pair(stride ?? kernel, 1)));
 }
-export function maxPool2d(x: Tensor, kernel: number | number[], stride?: number | number[]): Tensor {
-  return new Tensor(N.maxPool2d(x._h, pair(kernel, 1), pair(stride ?? kernel, 1)));
+export interface Pool2dOptions { padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }
+export function maxPool2d(x: Tensor, kernel: number | number[], stride?: number | number[], o: Pool2dOptions = {}): Tensor {
+  if (o.padding === undefined && o.dilation === undefined && !o.ceilMode) return new Tensor(N.maxPool2d(x._h, pair(kernel, 1), pair(stride ?? kernel, 1)));
+  return new Tensor(N.maxPool2dPadded(x._h, pair(kernel, 1), pair(stride ?? kernel, 1), pair(o.padding, 0), pair(o.dilation, 1), !!o.ceilMode));
+}
+/**
+ * torch.nn.functional.batch_norm: normalises over every dim but 1 (channels). In training mode it
+ * uses the batch statistics and updates runningMean/runningVar in place with `momentum`; in eval
+ * mode it uses the running statistics.
+ */
+export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, o: { weight?: Tensor | null; bias?: Tensor | null; training?: boolean; momentum?: number; eps?: number } = {}): Tensor {
+  const training = o.training ?? false;
+  if (training) {
+    // PyTorch's _verify_batch_size: one value per channel has no variance
+    const perChannel = x.shape.reduce((a, b, i) => (i === 1 ? a : a * b), 1);
+    if (perChannel === 1) throw new Error(`Expected more than 1 value per channel when training, got input size torch.Size([${x.shape.join(', ')}]): use a batch size above 1, or put the model (or its BatchNorm layers) in eval mode`);
+  }
+  return new Tensor(N.batchNorm(x._h, o.weight ? o.weight._h : null, o.bias ? o.bias._h : null, runningMean ? runningMean._h : null, runningVar ? runningVar._h : null,
+    training, o.momentum ?? 0.1, o.eps ?? 1e-5));
+}
+/** torch.nn.functional.pad, constant mode: `pad` lists (before, after) pairs from the last dim backwards. */
+export function pad(x: Tensor, padding: number[], value = 0): Tensor {
+  if (padding.length % 2 !== 0 || padding.length / 2 > x.ndim) throw new Error(`pad: padding must have an even length of at most 2 * ${x.ndim} values, got [${padding.join(', ')}]`);
+  return new Tensor(N.constantPad(x._h, padding, value));
 }
 export function adaptiveAvgPool2d(x: Tensor, size: number | number[]): Tensor {
   return new Tensor(N.adaptiveAvgPool2d(x._h, pair(size, 1)));
