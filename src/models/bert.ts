@@ -6,6 +6,7 @@ import { normalizeInputs, asLong, type ModelInputs, type ModelOutput, type BaseM
 import { extendedAttentionMask, multiHeadAttention } from './blocks/attention';
 import { sequenceClassificationLoss, maskedLmLoss } from './blocks/losses';
 import { initBertStyle, runLayers } from './blocks/layers';
+import { tokenClassificationModel, questionAnsweringModel, pooledMultipleChoiceModel } from './blocks/heads';
 import { PretrainedConfig, ConfigError, checkActivation, type FieldSpec } from './config';
 import type { ModelFamily } from './registry';
 
@@ -345,7 +346,23 @@ export class BertForMaskedLM extends BertPreTrainedModel {
   }
 }
 
+const bertHead = {
+  backbone: (c: BertConfig) => new BertModel(c, { addPoolingLayer: false }),
+  hiddenSize: (c: BertConfig) => c.hiddenSize,
+  dropout: (c: BertConfig) => c.classifierDropout ?? c.hiddenDropoutProb,
+  args: TEXT_ARGS,
+};
+export const BertForTokenClassification = tokenClassificationModel('BertForTokenClassification', BertPreTrainedModel, bertHead);
+export type BertForTokenClassification = InstanceType<typeof BertForTokenClassification>;
+export const BertForQuestionAnswering = questionAnsweringModel('BertForQuestionAnswering', BertPreTrainedModel, bertHead);
+export type BertForQuestionAnswering = InstanceType<typeof BertForQuestionAnswering>;
+export const BertForMultipleChoice = pooledMultipleChoiceModel('BertForMultipleChoice', BertPreTrainedModel, { ...bertHead, backbone: (c: BertConfig) => new BertModel(c) });
+export type BertForMultipleChoice = InstanceType<typeof BertForMultipleChoice>;
+
 export const bertFamily: ModelFamily = {
   modelType: 'bert', modality: 'text', configClass: BertConfig,
-  auto: { AutoModel: BertModel, AutoModelForSequenceClassification: BertForSequenceClassification, AutoModelForMaskedLM: BertForMaskedLM },
+  auto: {
+    AutoModel: BertModel, AutoModelForSequenceClassification: BertForSequenceClassification, AutoModelForMaskedLM: BertForMaskedLM,
+    AutoModelForTokenClassification: BertForTokenClassification, AutoModelForQuestionAnswering: BertForQuestionAnswering, AutoModelForMultipleChoice: BertForMultipleChoice,
+  },
 };

@@ -8,6 +8,7 @@ import { normalizeInputs, asLong, type ModelInputs, type ModelOutput, type BaseM
 import { extendedAttentionMask, multiHeadAttention, finfoMin } from './blocks/attention';
 import { sequenceClassificationLoss, maskedLmLoss } from './blocks/losses';
 import { initBertStyle, runLayers } from './blocks/layers';
+import { tokenClassificationModel, questionAnsweringModel, flattenChoices, multipleChoiceLogits, type MultipleChoiceModelOutput } from './blocks/heads';
 import { PretrainedConfig, checkActivation, type FieldSpec } from './config';
 import type { ModelFamily } from './registry';
 
@@ -280,7 +281,48 @@ export class DistilBertForMaskedLM extends DistilBertPreTrainedModel {
   }
 }
 
+const distilbertHead = {
+  backbone: (c: DistilBertConfig) => new DistilBertModel(c),
+  hiddenSize: (c: DistilBertConfig) => c.dim,
+  dropout: (c: DistilBertConfig) => c.dropout,
+  qaDropout: (c: DistilBertConfig) => c.qaDropout,
+  args: TEXT_ARGS,
+};
+export const DistilBertForTokenClassification = tokenClassificationModel('DistilBertForTokenClassification', DistilBertPreTrainedModel, distilbertHead);
+export type DistilBertForTokenClassification = InstanceType<typeof DistilBertForTokenClassification>;
+export const DistilBertForQuestionAnswering = questionAnsweringModel('DistilBertForQuestionAnswering', DistilBertPreTrainedModel, distilbertHead);
+export type DistilBertForQuestionAnswering = InstanceType<typeof DistilBertForQuestionAnswering>;
+
+/** The first token of each (prompt, choice) pair through pre_classifier + ReLU, then a score. */
+export class DistilBertForMultipleChoice extends DistilBertPreTrainedModel {
+  readonly forwardArgNames: readonly string[] = [...TEXT_ARGS, 'labels'];
+  readonly distilbert: DistilBertModel;
+  readonly preClassifier: nn.Linear;
+  readonly classifier: nn.Linear;
+  readonly dropout: nn.Dropout;
+  constructor(config: DistilBertConfig) {
+    super(config);
+    this.distilbert = this.registerModule('distilbert', new DistilBertModel(config));
+    this.preClassifier = this.registerModule('pre_classifier', new nn.Linear(config.dim, config.dim));
+    this.classifier = this.registerModule('classifier', new nn.Linear(config.dim, 1));
+    this.dropout = this.registerModule('dropout', new nn.Dropout(config.seqClassifDropout));
+  }
+  forward(batch: ModelInputs): MultipleChoiceModelOutput {
+    const x = normalizeInputs(batch, this.forwardArgNames, this.constructor.name, this.config);
+    return tidy(() => {
+      const { flat, numChoices } = flattenChoices(x, this.constructor.name);
+      const out = this.distilbert.run(flat);
+      const pooled = this.dropout.forward(this.preClassifier.forward(out.lastHiddenState.select(1, 0)).relu());
+      return { ...multipleChoiceLogits(this.classifier.forward(pooled), numChoices, x.labels), hiddenStates: out.hiddenStates, attentions: out.attentions };
+    });
+  }
+}
+
 export const distilbertFamily: ModelFamily = {
   modelType: 'distilbert', modality: 'text', configClass: DistilBertConfig,
-  auto: { AutoModel: DistilBertModel, AutoModelForSequenceClassification: DistilBertForSequenceClassification, AutoModelForMaskedLM: DistilBertForMaskedLM },
+  auto: {
+    AutoModel: DistilBertModel, AutoModelForSequenceClassification: DistilBertForSequenceClassification, AutoModelForMaskedLM: DistilBertForMaskedLM,
+    AutoModelForTokenClassification: DistilBertForTokenClassification, AutoModelForQuestionAnswering: DistilBertForQuestionAnswering,
+    AutoModelForMultipleChoice: DistilBertForMultipleChoice,
+  },
 };

@@ -6,6 +6,8 @@ import { robertaFamily } from './roberta';
 import { distilbertFamily } from './distilbert';
 import { gpt2Family } from './gpt2';
 import { llamaFamily, mistralFamily, qwen2Family } from './llama';
+import { xlmRobertaFamily } from './xlm-roberta';
+import { camembertFamily } from './camembert';
 
 export const FAMILIES: ModelFamily[] = [
   vitFamily,
@@ -16,4 +18,6 @@ export const FAMILIES: ModelFamily[] = [
   llamaFamily,
   mistralFamily,
   qwen2Family,
+  xlmRobertaFamily,
+  camembertFamily,
 ];

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { Tensor, tidy, loadSafetensors, optim, disposeAll, setNumThreads } from '../torch/index';
+import { Tensor, tidy, loadSafetensors, optim, disposeAll, setNumThreads, onesLike } from '../torch/index';
 import { native } from '../torch/native';
 import { getScheduler } from '../torch/lr-scheduler';
 import { MODEL_CLASSES, decayParameterGroups, PreTrainedModel, type ModelOutput } from './index';
@@ -124,6 +124,8 @@ export interface StepCheckOptions {
   inputs?: Record<string, unknown>;
   /** The `<main>_after_<N>_steps` key (default logits_after_3_steps) and the inputs of that forward. */
   afterKey?: string;
+  /** Several such keys (e.g. start_logits_after_3_steps and end_logits_after_3_steps); outputs found by outputTensor. */
+  afterKeys?: string[];
   afterInputs?: Record<string, unknown>;
   /** Compare the loss with Python's bits (default true with the fixture arithmetic). */
   bitwiseLoss?: boolean;
@@ -189,13 +191,91 @@ export function checkTrainingSteps(t: TestContext, f: Fixture, m: PreTrainedMode
     if (REFERENCE_ARITHMETIC) assert.equal(off, 0, `step ${step}: ${off} of ${elements} parameter elements differ by more than ${TRAIN_TOL}`);
     else if (off) t.diagnostic(`step ${step}: ${off} of ${elements} parameter elements differ by more than ${TRAIN_TOL} (float noise turned into updates)`);
   }
-  const afterKey = o.afterKey ?? `logits_after_${nSteps}_steps`;
-  const want = f.tensors.get(afterKey);
-  assert.ok(want, `the fixture has no ${afterKey}`);
-  const after = tidy(() => forwardOf(m, o.afterInputs ?? inputsOf(f)).logits);
-  const d = relDiff(after, want);
-  record(f.name, afterKey, d);
-  if (REFERENCE_ARITHMETIC) assert.ok(d <= 1e-5, `${afterKey} differs by ${d}`);
-  else t.diagnostic(`${NOT_REFERENCE}; ${afterKey} differs by ${d}`);
-  after.dispose();
+  const afterKeys = o.afterKeys ?? [o.afterKey ?? `logits_after_${nSteps}_steps`];
+  const afterOut = forwardOf(m, o.afterInputs ?? inputsOf(f)) as unknown as Record<string, unknown>;
+  for (const afterKey of afterKeys) {
+    const want = f.tensors.get(afterKey);
+    assert.ok(want, `the fixture has no ${afterKey}`);
+    const after = outputTensor(afterOut, afterKey.replace(/_after_\d+_steps$/, ''));
+    assert.ok(after, `the model output has no ${afterKey.replace(/_after_\d+_steps$/, '')}`);
+    const d = relDiff(after, want);
+    record(f.name, afterKey, d);
+    if (REFERENCE_ARITHMETIC) assert.ok(d <= 1e-5, `${afterKey} differs by ${d}`);
+    else t.diagnostic(`${NOT_REFERENCE}; ${afterKey} differs by ${d}`);
+  }
+  disposeAll(afterOut);
+}
+
+const camelOf = (k: string) => k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+/**
+ * An output tensor by a fixture key: `logits`, `start_logits`, `hidden_states.2` (the third of
+ * hiddenStates), `vision_model_output.pooler_output` (nested); snake_case fields map to camelCase.
+ */
+export function outputTensor(out: Record<string, unknown>, key: string): Tensor | undefined {
+  let cur: unknown = out;
+  for (const part of key.split('.')) {
+    if (cur === null || cur === undefined) return undefined;
+    cur = /^\d+$/.test(part) ? (cur as unknown[])[Number(part)] : (cur as Record<string, unknown>)[camelOf(part)];
+  }
+  return cur instanceof Tensor ? cur : undefined;
+}
+
+/** The inputs without the targets (expected.json:targets). */
+export function nonTargetInputs(f: Fixture): Record<string, Tensor> {
+  const targets = new Set(Object.keys(f.exp.targets ?? { labels: 1 }));
+  return Object.fromEntries(Object.entries(inputsOf(f)).filter(([k]) => !targets.has(k)));
+}
+
+/** Every tensor of expected.json:output_keys and the loss, from one eval-mode forward with the targets. */
+export function checkOutputs(f: Fixture, m: PreTrainedModel, tol = 1e-5): void {
+  const keys = Object.keys(f.exp.output_keys as Record<string, number[]>);
+  const out = m.forward({
+    ...inputsOf(f),
+    outputHiddenStates: keys.some((k) => k.startsWith('hidden_states')) || undefined,
+    outputAttentions: keys.some((k) => k.startsWith('attentions')) || undefined,
+  }) as unknown as Record<string, unknown>;
+  try {
+    for (const k of keys) {
+      const got = outputTensor(out, k);
+      assert.ok(got, `the output has no ${k}`);
+      expectClose(f.name, k.replace(/\.\d+$/, ''), got, f.tensors.get(k), tol, k);
+    }
+    if (typeof f.exp.loss === 'number') {
+      const loss = (out.loss as Tensor).item();
+      const dl = Math.abs(loss - f.exp.loss) / Math.max(1, Math.abs(f.exp.loss));
+      record(f.name, 'loss', dl);
+      assert.ok(dl <= tol, `loss ${loss} vs ${f.exp.loss}`);
+    }
+  } finally {
+    disposeAll(out);
+  }
+}
+
+/**
+ * expected.json:attention_mask_checks: each sequence alone, unpadded, matches Python's
+ * `<main>_single.<i>` and row i of the padded batch; an all-ones mask gives Python's recorded (wrong)
+ * outputs. `main` is the output compared (logits, start_logits, ...).
+ */
+export function checkPadding(f: Fixture, m: PreTrainedModel, main: string, inputs: Record<string, Tensor> = nonTargetInputs(f)): void {
+  const checks = f.exp.attention_mask_checks;
+  const run = (b: Record<string, unknown>) => tidy(() => outputTensor(m.forward(b) as unknown as Record<string, unknown>, main)!);
+  const padded = run(inputs);
+  for (const c of checks.per_sequence_unpadded) {
+    const single = run(Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.narrow(0, c.index, 1).narrow(1, 0, c.unpadded_length)])));
+    expectClose(f.name, `${main}_single`, single, f.tensors.get(`${main}_single.${c.index}`), 1e-5, `sequence ${c.index} alone`);
+    // per-token outputs ([B, L] spans, [B, L, C] tags) are cut to the sequence; per-sequence ones are not
+    const perToken = padded.ndim === 3 || (padded.ndim === 2 && single.shape[1] === c.unpadded_length && main !== 'logits');
+    const row = tidy(() => (perToken ? padded.narrow(0, c.index, 1).narrow(1, 0, c.unpadded_length) : padded.narrow(0, c.index, 1)));
+    const dr = maxDiff(single, row);
+    record(f.name, 'unpadded_vs_padded_row', dr);
+    assert.ok(dr <= 1e-5 * Math.max(1, maxAbs(row)), `sequence ${c.index}: unpadded vs padded row differ by ${dr}`);
+    disposeAll([single, row]);
+  }
+  const ones = onesLike(inputs.attention_mask!);
+  const wrong = run({ ...inputs, attention_mask: ones });
+  const key = checks.all_ones_mask_key ?? checks.logits_all_ones_mask_key;
+  expectClose(f.name, key, wrong, f.tensors.get(key), 1e-5);
+  const gap = maxDiff(wrong, padded);
+  assert.ok(Math.abs(gap - checks.max_abs_diff_all_ones_mask_vs_correct) < 1e-4, `all-ones vs correct gap ${gap}`);
+  disposeAll([padded, wrong, ones]);
 }

@@ -7,6 +7,7 @@ import { PreTrainedModel } from './modeling-utils';
 import { normalizeInputs, type ModelInputs, type ModelOutput, type BaseModelOutput, type NormalizedInputs } from './blocks/inputs';
 import { sequenceClassificationLoss, maskedLmLoss } from './blocks/losses';
 import { initBertStyle } from './blocks/layers';
+import { tokenClassificationModel, questionAnsweringModel, pooledMultipleChoiceModel } from './blocks/heads';
 import { ConfigError, type FieldSpec } from './config';
 import type { ModelFamily } from './registry';
 
@@ -176,7 +177,27 @@ export class RobertaForMaskedLM extends RobertaPreTrainedModel {
   }
 }
 
+/** How the RoBERTa-style heads (RoBERTa, XLM-R, CamemBERT) build their backbone. */
+export const robertaHead = {
+  backbone: (c: RobertaConfig) => new RobertaModel(c, { addPoolingLayer: false }),
+  hiddenSize: (c: RobertaConfig) => c.hiddenSize,
+  dropout: (c: RobertaConfig) => c.classifierDropout ?? c.hiddenDropoutProb,
+  args: TEXT_ARGS,
+};
+/** Multiple choice reads the pooled output, with hidden_dropout_prob (not classifier_dropout), as in transformers. */
+export const robertaChoiceHead = { ...robertaHead, backbone: (c: RobertaConfig) => new RobertaModel(c), dropout: (c: RobertaConfig) => c.hiddenDropoutProb };
+
+export const RobertaForTokenClassification = tokenClassificationModel('RobertaForTokenClassification', RobertaPreTrainedModel, robertaHead);
+export type RobertaForTokenClassification = InstanceType<typeof RobertaForTokenClassification>;
+export const RobertaForQuestionAnswering = questionAnsweringModel('RobertaForQuestionAnswering', RobertaPreTrainedModel, robertaHead);
+export type RobertaForQuestionAnswering = InstanceType<typeof RobertaForQuestionAnswering>;
+export const RobertaForMultipleChoice = pooledMultipleChoiceModel('RobertaForMultipleChoice', RobertaPreTrainedModel, robertaChoiceHead);
+export type RobertaForMultipleChoice = InstanceType<typeof RobertaForMultipleChoice>;
+
 export const robertaFamily: ModelFamily = {
   modelType: 'roberta', modality: 'text', configClass: RobertaConfig,
-  auto: { AutoModel: RobertaModel, AutoModelForSequenceClassification: RobertaForSequenceClassification, AutoModelForMaskedLM: RobertaForMaskedLM },
+  auto: {
+    AutoModel: RobertaModel, AutoModelForSequenceClassification: RobertaForSequenceClassification, AutoModelForMaskedLM: RobertaForMaskedLM,
+    AutoModelForTokenClassification: RobertaForTokenClassification, AutoModelForQuestionAnswering: RobertaForQuestionAnswering, AutoModelForMultipleChoice: RobertaForMultipleChoice,
+  },
 };

@@ -27,8 +27,16 @@ export interface ModelOutput {
   hiddenStates?: Tensor[];
   attentions?: Tensor[];
 }
-/** What any model's forward returns (heads fill logits, backbones lastHiddenState). */
-export type AnyModelOutput = ModelOutput | BaseModelOutput;
+/** What an extractive question-answering head returns: span start and end logits [B, L]. */
+export interface QuestionAnsweringModelOutput {
+  loss?: Tensor;
+  startLogits: Tensor;
+  endLogits: Tensor;
+  hiddenStates?: Tensor[];
+  attentions?: Tensor[];
+}
+/** What any model's forward returns (heads fill logits or span logits, backbones lastHiddenState). */
+export type AnyModelOutput = ModelOutput | BaseModelOutput | QuestionAnsweringModelOutput;
 /** A model with a task head: forward gives logits (and a loss when labels are passed). */
 export type PreTrainedModelWithHead = PreTrainedModel & { forward(batch: ModelInputs): ModelOutput };
 /** forward's inputs after normalizeInputs: camelCase keys, arrays turned into tensors, flags resolved. */
