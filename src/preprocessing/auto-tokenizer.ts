@@ -11,6 +11,10 @@ import {
   buildByteLevelBpeTokenizerJson, buildWordPieceTokenizerJson, parseMergesTxt, parseVocabTxt,
   type AddedTokenJson, type TokenizerFamily,
 } from './tokenizers/build';
+import { SentencePieceModel, SentencePieceError } from './tokenizers/sentencepiece';
+import {
+  sentencePieceSpecFor, vocabularyOf, t5ExtraIds, SentencePieceTextModel, sentencePieceTokenizerJson, type SentencePieceTokenizerSpec,
+} from './tokenizers/sentencepiece-tokenizers';
 
 export interface AutoTokenizerOptions {
   /** Hub branch, tag or commit (default main). */
@@ -166,18 +170,29 @@ export class AutoTokenizer {
     const addedTokensFile: Record<string, number> = addedPath ? readJson(addedPath, 'added_tokens.json') : {};
 
     let family = familyFromClass(config.tokenizer_class);
-    if (!family) {
+    let spSpec = sentencePieceSpecFor(config.tokenizer_class, null);
+    if (!family && !spSpec) {
       const modelConfigPath = await get('config.json');
       if (modelConfigPath) {
         const mc = readJson(modelConfigPath, 'config.json');
         family = familyFromClass(mc.tokenizer_class) ?? MODEL_TYPE_FAMILIES[mc.model_type] ?? null;
+        if (!family) spSpec = sentencePieceSpecFor(mc.tokenizer_class, mc.model_type);
       }
     }
+    if (family) spSpec = null;
 
     const useFast = options.useFast ?? true;
     const tokenizerJsonPath = useFast ? await get('tokenizer.json') : null;
     let vocabTxt: string | null = null, vocabJson: string | null = null, mergesTxt: string | null = null;
-    if (!tokenizerJsonPath) {
+    let spModel: { path: string; name: string } | null = null;
+    if (!tokenizerJsonPath && spSpec) {
+      for (const name of spSpec.files) {
+        const path = await get(name);
+        if (path) { spModel = { path, name }; break; }
+      }
+      if (!spModel) throw new Error(`no tokenizer files in ${where}: ${spSpec.className} needs tokenizer.json or ${spSpec.files.join(' / ')}; pass a folder or repo that has them`);
+    }
+    if (!tokenizerJsonPath && !spModel) {
       if (family !== 'roberta' && family !== 'gpt2') vocabTxt = await get('vocab.txt');
       if (!vocabTxt) {
         vocabJson = await get('vocab.json');
@@ -191,7 +206,7 @@ export class AutoTokenizer {
     }
 
     // Special tokens: class defaults < tokenizer_config.json < special_tokens_map.json < options.
-    const defaults = family ? FAMILY_DEFAULTS[family].tokens : {};
+    const defaults: Partial<Record<SpecialTokenKey, AddedToken>> = spSpec ? spSpec.specials : family ? FAMILY_DEFAULTS[family].tokens : {};
     const specialTokens: Partial<Record<SpecialTokenKey, AddedToken>> = {};
     const camel: Record<SpecialTokenKey, keyof AutoTokenizerOptions> = {
       bos_token: 'bosToken', eos_token: 'eosToken', unk_token: 'unkToken', sep_token: 'sepToken',
@@ -205,7 +220,8 @@ export class AutoTokenizer {
       if (o !== undefined) t = parseToken(o, `option ${camel[key]}`);
       if (t) specialTokens[key] = t;
     }
-    const additionalRaw: unknown[] = options.additionalSpecialTokens ?? specialMap.additional_special_tokens ?? config.additional_special_tokens ?? [];
+    const additionalRaw: unknown[] = options.additionalSpecialTokens ?? specialMap.additional_special_tokens ?? config.additional_special_tokens
+      ?? (spSpec?.className === 'T5Tokenizer' ? t5ExtraIds(config) : spSpec?.className === 'CamembertTokenizer' ? ['<s>NOTUSED', '</s>NOTUSED'] : []);
     const additional = additionalRaw.map((v, i) => parseToken(v, `additional_special_tokens[${i}]`)!).filter(Boolean);
 
     const mergedConfig: Record<string, any> = { ...config };
@@ -213,7 +229,12 @@ export class AutoTokenizer {
     if (options.addPrefixSpace !== undefined) mergedConfig.add_prefix_space = options.addPrefixSpace;
 
     let tokenizerJson: Record<string, any>;
-    if (tokenizerJsonPath) {
+    let sentencePiece: { textModel: SentencePieceTextModel; files: Record<string, Uint8Array> } | null = null;
+    if (spModel) {
+      const built = buildSentencePiece(spSpec!, spModel, mergedConfig, specialTokens, additional, addedTokensFile);
+      tokenizerJson = built.tokenizerJson;
+      sentencePiece = built;
+    } else if (tokenizerJsonPath) {
       tokenizerJson = readJson(tokenizerJsonPath, 'tokenizer.json');
       if (!tokenizerJson.model) throw new Error(`tokenizer.json (${tokenizerJsonPath}) has no model: re-download or re-save the tokenizer`);
       tokenizerJson = ensureSpecialTokensAdded(tokenizerJson, specialTokens, additional, addedTokensFile);
@@ -248,9 +269,10 @@ export class AutoTokenizer {
       }
     }
 
-    const fam = family ? FAMILY_DEFAULTS[family] : null;
+    const fam = spSpec ? { inputNames: spSpec.inputNames, className: spSpec.className } : family ? FAMILY_DEFAULTS[family] : null;
     const mml = options.modelMaxLength ?? mergedConfig.model_max_length ?? mergedConfig.max_len;
     return new PreTrainedTokenizer({
+      ...(sentencePiece ? { textModel: sentencePiece.textModel, modelFiles: sentencePiece.files, saveTokenizerJson: false } : {}),
       tokenizerJson,
       config: mergedConfig,
       specialTokens,
@@ -266,11 +288,33 @@ export class AutoTokenizer {
   }
 }
 
+/** A slow SentencePiece tokenizer from its .model file: the text model and the equivalent tokenizer.json. */
+function buildSentencePiece(spec: SentencePieceTokenizerSpec, file: { path: string; name: string }, config: Record<string, any>,
+  specialTokens: Partial<Record<SpecialTokenKey, AddedToken>>, additional: AddedToken[], addedFile: Record<string, number>) {
+  const bytes = new Uint8Array(readFileSync(file.path));
+  let sp: SentencePieceModel;
+  try {
+    sp = SentencePieceModel.fromBuffer(bytes, file.name);
+  } catch (e) {
+    if (e instanceof SentencePieceError) throw new Error(`${file.path}: ${e.message}`);
+    throw e;
+  }
+  const { vocab, unkId, fromSpm } = vocabularyOf(spec, sp, config);
+  const ids: Record<string, number> = Object.create(null);
+  vocab.forEach(([t], i) => { if (!(t in ids)) ids[t] = i; });
+  const specials = [...SPECIAL_TOKEN_KEYS.map((k) => specialTokens[k]).filter((t): t is AddedToken => !!t), ...additional];
+  const added = slowAddedTokens(ids, specials, addedFile, false);
+  const textModel = new SentencePieceTextModel(spec, sp, vocab, unkId, fromSpm, config);
+  const tokenizerJson = sentencePieceTokenizerJson(spec, sp, vocab, unkId, specialTokens as Record<string, AddedToken>, added);
+  return { tokenizerJson, textModel, files: { [file.name]: bytes } };
+}
+
 /** Added tokens of a slow tokenizer: special tokens (never split) and added_tokens.json entries. */
 function slowAddedTokens(vocab: Record<string, number>, specials: AddedToken[], addedFile: Record<string, number>, byteLevel: boolean): AddedTokenJson[] {
   const out: AddedTokenJson[] = [];
   const seen = new Set<string>();
-  let nextId = Math.max(-1, ...Object.values(vocab), ...Object.values(addedFile)) + 1;
+  let nextId = 0;
+  for (const id of [...Object.values(vocab), ...Object.values(addedFile)]) if (id >= nextId) nextId = id + 1;
   for (const t of specials) {
     if (seen.has(t.content)) continue;
     seen.add(t.content);

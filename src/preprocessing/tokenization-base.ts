@@ -9,6 +9,8 @@ import { Tokenizer as BackendTokenizer } from '@huggingface/tokenizers';
 import { byteLevelTokensToString, byteToUnicodeTable } from './tokenizers/byte-level';
 import { vocabularyFilesFromModel, type AddedTokenJson } from './tokenizers/build';
 import { CallableBase } from './tokenizers/callable';
+import { AddedTokenSplitter } from './tokenizers/added-tokens';
+import type { TextModel, EncodedText } from './tokenizers/text-model';
 import { isTensor, stackToTensor, type Tensor } from './tokenization-tensors';
 
 /** Characters that BertNormalizer(clean_text) turns into a space (JS \\s minus control characters). */
@@ -94,6 +96,12 @@ export interface TokenizerInit {
   cleanUpTokenizationSpaces?: boolean;
   tokenizerClass?: string;
   nameOrPath?: string;
+  /** The model stage when @huggingface/tokenizers cannot do it (SentencePiece models). */
+  textModel?: TextModel;
+  /** Files savePretrained writes besides the configs (the SentencePiece .model of a slow tokenizer). */
+  modelFiles?: Record<string, Uint8Array>;
+  /** Whether savePretrained writes tokenizer.json (default true; a slow SentencePiece tokenizer writes its .model instead). */
+  saveTokenizerJson?: boolean;
 }
 
 type Piece = { special: number[]; typeId: number } | { seq: 0 | 1; typeId: number };
@@ -189,6 +197,11 @@ export class PreTrainedTokenizer extends CallableBase {
   private addedFirstChars: RegExp | null = null;
   private readonly pieceCache = new Map<string, number[]>();
   private warnedImplicitTruncation = false;
+  /** The model stage that replaces the backend's (SentencePiece), or null. */
+  readonly textModel: TextModel | null;
+  private readonly modelFiles: Record<string, Uint8Array>;
+  private readonly saveTokenizerJson: boolean;
+  private addedSplitter: AddedTokenSplitter | null = null;
 
   constructor(init: TokenizerInit) {
     super();
@@ -203,6 +216,9 @@ export class PreTrainedTokenizer extends CallableBase {
     this.cleanUpTokenizationSpaces = init.cleanUpTokenizationSpaces ?? true;
     this.specialTokens = { ...init.specialTokens };
     this.additional = [...(init.additionalSpecialTokens ?? [])];
+    this.textModel = init.textModel ?? null;
+    this.modelFiles = init.modelFiles ?? {};
+    this.saveTokenizerJson = init.saveTokenizerJson ?? true;
 
     const model = init.tokenizerJson.model ?? {};
     this.baseVocab = new Map();
@@ -373,6 +389,10 @@ export class PreTrainedTokenizer extends CallableBase {
   convertTokensToString(tokens: readonly string[]): string {
     if (this.decoderKind === 'wordpiece') return tokens.join(' ').replaceAll(` ${this.wordpiecePrefix}`, '').trim();
     if (this.decoderKind === 'bytelevel') return byteLevelTokensToString(tokens);
+    if (this.textModel) {
+      const special = new Set(this.allSpecialTokens);
+      return this.textModel.tokensToString(tokens, (t) => special.has(t));
+    }
     const decoder = (this.backend as any).decoder;
     return decoder ? decoder(tokens as string[]) : tokens.join(' ');
   }
@@ -382,10 +402,36 @@ export class PreTrainedTokenizer extends CallableBase {
   /** Splits text into tokens (no special tokens added): transformers' tokenize(). */
   tokenize(text: string): string[] {
     if (typeof text !== 'string') throw new TypeError(`tokenize() needs a string, got ${describe(text)}`);
+    if (this.textModel) return this.encodeText(text).tokens;
     return (this.backend as any).encode_text(text) as string[];
   }
 
+  /**
+   * Text -> tokens, ids and offsets in `text` through the model stage of `textModel`: the text is split
+   * on added tokens first (their lstrip/rstrip taken into account), each other section encoded alone.
+   */
+  protected encodeText(text: string): EncodedText {
+    this.addedSplitter ??= new AddedTokenSplitter((this.tokenizerJson.added_tokens ?? []) as AddedTokenJson[]);
+    const out: EncodedText = { tokens: [], ids: [], offsets: [] };
+    for (const sec of this.addedSplitter.split(text)) {
+      if (sec.token) {
+        out.tokens.push(sec.token.content);
+        out.ids.push(this.tokenToId(sec.token.content));
+        out.offsets.push([sec.start, sec.end]);
+        continue;
+      }
+      const enc = this.textModel!.encode(sec.text);
+      for (let i = 0; i < enc.ids.length; i++) {
+        out.tokens.push(enc.tokens[i]!);
+        out.ids.push(enc.ids[i]!);
+        out.offsets.push([enc.offsets[i]![0] + sec.start, enc.offsets[i]![1] + sec.start]);
+      }
+    }
+    return out;
+  }
+
   private slowTextToIds(text: string): number[] {
+    if (this.textModel) return this.encodeText(text).ids;
     const tokens: string[] = (this.backend as any).encode_text(text);
     const ids = new Array<number>(tokens.length);
     for (let i = 0; i < tokens.length; i++) ids[i] = this.tokenToId(tokens[i]);
@@ -880,8 +926,13 @@ export class PreTrainedTokenizer extends CallableBase {
     if (this.additional.length) map.additional_special_tokens = this.additionalSpecialTokens;
     put('special_tokens_map.json', JSON.stringify(map, null, 2) + '\n');
 
-    put('tokenizer.json', JSON.stringify(this.tokenizerJson, null, 2) + '\n');
+    if (this.saveTokenizerJson) put('tokenizer.json', JSON.stringify(this.tokenizerJson, null, 2) + '\n');
     for (const [name, text] of Object.entries(vocabularyFilesFromModel(this.tokenizerJson.model))) put(name, text);
+    for (const [name, bytes] of Object.entries(this.modelFiles)) {
+      const p = join(dir, name);
+      writeFileAtomicSync(p, bytes);
+      written.push(p);
+    }
     const added: Record<string, number> = {};
     for (const [t, id] of this.addedEncoder) if (id >= this.baseVocab.size) added[t] = id;
     if (Object.keys(added).length) put('added_tokens.json', JSON.stringify(added, null, 2) + '\n');
