@@ -40,13 +40,16 @@ function makeAuto<M extends PreTrainedModel = PreTrainedModelWithHead>(task: Aut
     static async fromPretrained(idOrPath: string, o: FromPretrainedOptions & { outputLoadingInfo: true }): Promise<{ model: M; loadingInfo: LoadingInfo }>;
     static async fromPretrained(idOrPath: string, o: FromPretrainedOptions = {}): Promise<any> {
       let modelType: string;
+      let architectures: string[] | null | undefined;
       let where: string = task;
-      if (o.config) modelType = o.config.modelType;
+      if (o.config) ({ modelType, architectures } = o.config);
       else {
         where = await resolveModelFile(idOrPath, 'config.json', o);
-        modelType = readConfigJson(where).model_type as string;
+        const json = readConfigJson(where);
+        modelType = json.model_type as string;
+        architectures = Array.isArray(json.architectures) ? json.architectures as string[] : null;
       }
-      return (modelClassFor(task, modelType, where) as any).fromPretrained(idOrPath, o);
+      return (modelClassFor(task, modelType, where, architectures) as any).fromPretrained(idOrPath, o);
     }
   };
 }

@@ -109,6 +109,9 @@ export class PretrainedConfig {
     this.setLabels({ numLabels, id2label, label2id });
   }
 
+  /** Whether config.json files of this model_type build this config (CLIP's towers also read a composite 'clip' file). */
+  static readsModelType(modelType: unknown): boolean { return modelType === this.modelType; }
+
   /** The architecture name used by AutoConfig and written as `model_type`. */
   get modelType(): string { return (this.constructor as typeof PretrainedConfig).modelType; }
 

@@ -8,6 +8,12 @@ import { gpt2Family } from './gpt2';
 import { llamaFamily, mistralFamily, qwen2Family } from './llama';
 import { xlmRobertaFamily } from './xlm-roberta';
 import { camembertFamily } from './camembert';
+import { deitFamily } from './deit';
+import { beitFamily } from './beit';
+import { swinFamily } from './swin';
+import { convnextFamily } from './convnext';
+import { resnetFamily } from './resnet';
+import { clipFamily, clipTextFamily, clipVisionFamily } from './clip/index';
 
 export const FAMILIES: ModelFamily[] = [
   vitFamily,
@@ -20,4 +26,12 @@ export const FAMILIES: ModelFamily[] = [
   qwen2Family,
   xlmRobertaFamily,
   camembertFamily,
+  deitFamily,
+  beitFamily,
+  swinFamily,
+  convnextFamily,
+  resnetFamily,
+  clipFamily,
+  clipTextFamily,
+  clipVisionFamily,
 ];

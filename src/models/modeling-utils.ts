@@ -231,7 +231,7 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
     else {
       const path = await resolveModelFile(idOrPath, 'config.json', fileOpts);
       const json = readConfigJson(path);
-      if (json.model_type !== undefined && json.model_type !== this.configClass.modelType) {
+      if (json.model_type !== undefined && !this.configClass.readsModelType(json.model_type)) {
         throw new ConfigError(`${path} is a '${String(json.model_type)}' model but ${this.name} is for '${this.configClass.modelType}': use the Auto classes (AutoModel...) or the matching class`);
       }
       config = this.configClass.fromDict(json);
@@ -295,6 +295,8 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
       for (const [k, t] of own) {
         const ck = toCkpt(k);
         const s = ck === null ? undefined : sd.get(ck);
+        // integer buffers the model computes itself (PyTorch fills a missing num_batches_tracked too)
+        if (!s && /(^|\.)(num_batches_tracked|relative_position_index)$/.test(k)) continue;
         if (!s) { missingKeys.push(ck ?? (k.startsWith(prefix + '.') ? k.slice(prefix.length + 1) : k)); continue; }
         used.add(ck!);
         if (s.shape.join(',') !== t.shape.join(',')) {

@@ -151,7 +151,8 @@ export function checkTrainingSteps(t: TestContext, f: Fixture, m: PreTrainedMode
   const inputs = o.inputs ?? inputsOf(f);
   const byName = new Map(m.namedParameters());
   const paramFor = o.paramFor ?? ((k: string) => byName.get(k));
-  const trainable = groups.flatMap((g) => g.params);
+  // the Trainer clips model.parameters() in model order (the order of the summed norms shows in the last bit)
+  const trainable = m.parameters().filter((p) => p.requiresGrad);
   for (let step = 1; step <= nSteps; step++) {
     const rec = opt0.steps[step - 1];
     const lr = sched.lrAt(step - 1);

@@ -33,6 +33,13 @@ export interface ModelFamily {
   auto: Partial<Record<AutoTask, ModelClass>>;
   /** Further classes loadable by name from config.json's `architectures` (not picked by an Auto class). */
   others?: ModelClass[];
+  /**
+   * Classes an Auto class picks instead of `auto[task]` when config.json's `architectures` names
+   * them (transformers' tuple entries, e.g. DeiTForImageClassificationWithTeacher).
+   */
+  alsoPicks?: Partial<Record<AutoTask, ModelClass[]>>;
+  /** A multimodal family's single-modality towers, for text-only or image-only tasks (CLIP's text and vision models). */
+  towers?: { text?: ModelClass; vision?: ModelClass };
 }
 
 const byType = new Map<string, ModelFamily>();
@@ -62,12 +69,23 @@ export function modelTypesFor(task: AutoTask): string[] {
   return FAMILIES.filter((f) => f.auto[task]).map((f) => f.modelType);
 }
 
-/** The class an Auto class picks for a model_type (a ConfigError listing the alternatives otherwise). */
-export function modelClassFor(task: AutoTask, modelType: string, where: string = task): ModelClass {
+/**
+ * The class an Auto class picks for a model_type (a ConfigError listing the alternatives otherwise);
+ * with config.json's `architectures`, one of the family's `alsoPicks` classes named there wins.
+ */
+export function modelClassFor(task: AutoTask, modelType: string, where: string = task, architectures?: readonly string[] | null): ModelClass {
   configClassFor(modelType, where);
-  const C = byType.get(modelType)!.auto[task];
+  const f = byType.get(modelType)!;
+  const C = f.auto[task];
   if (!C) throw new ConfigError(`${task} does not support model_type '${modelType}' (${where}): it supports ${modelTypesFor(task).join(', ') || 'no model type yet'}`);
-  return C;
+  const named = (f.alsoPicks?.[task] ?? []).find((A) => architectures?.includes(A.name));
+  return named ?? C;
+}
+
+/** The tower of a multimodal model_type that reads one modality (CLIP's text or vision model), if it has one. */
+export function towerFor(modelType: string, modality: 'text' | 'vision'): ModelClass | undefined {
+  configClassFor(modelType);
+  return byType.get(modelType)!.towers?.[modality];
 }
 
 /** What a model_type reads (see ModelFamily.modality). */
@@ -78,5 +96,5 @@ export function modalityOf(modelType: string): ModelFamily['modality'] {
 
 /** Every model class by name (config.json's `architectures` entries). */
 export const MODEL_CLASSES: Readonly<Record<string, ModelClass>> = Object.fromEntries(
-  FAMILIES.flatMap((f) => [...Object.values(f.auto), ...(f.others ?? [])]).map((C) => [C!.name, C!]),
+  FAMILIES.flatMap((f) => [...Object.values(f.auto), ...(f.others ?? []), ...Object.values(f.alsoPicks ?? {}).flat(), ...Object.values(f.towers ?? {})]).map((C) => [C!.name, C!]),
 );

@@ -35,8 +35,14 @@ export interface QuestionAnsweringModelOutput {
   hiddenStates?: Tensor[];
   attentions?: Tensor[];
 }
-/** What any model's forward returns (heads fill logits or span logits, backbones lastHiddenState). */
-export type AnyModelOutput = ModelOutput | BaseModelOutput | QuestionAnsweringModelOutput;
+/** Outputs of two-tower (contrastive) models like CLIP: similarity logits both ways, the loss with returnLoss. */
+export interface ContrastiveModelOutput {
+  loss?: Tensor;
+  logitsPerImage: Tensor;
+  logitsPerText: Tensor;
+}
+/** What any model's forward returns (heads fill logits or span logits, backbones lastHiddenState, CLIP logitsPerImage). */
+export type AnyModelOutput = ModelOutput | BaseModelOutput | QuestionAnsweringModelOutput | ContrastiveModelOutput;
 /** A model with a task head: forward gives logits (and a loss when labels are passed). */
 export type PreTrainedModelWithHead = PreTrainedModel & { forward(batch: ModelInputs): ModelOutput };
 /** forward's inputs after normalizeInputs: camelCase keys, arrays turned into tensors, flags resolved. */
