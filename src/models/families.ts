@@ -14,6 +14,8 @@ import { swinFamily } from './swin';
 import { convnextFamily } from './convnext';
 import { resnetFamily } from './resnet';
 import { clipFamily, clipTextFamily, clipVisionFamily } from './clip/index';
+import { t5Family } from './t5';
+import { bartFamily } from './bart';
 
 export const FAMILIES: ModelFamily[] = [
   vitFamily,
@@ -34,4 +36,6 @@ export const FAMILIES: ModelFamily[] = [
   clipFamily,
   clipTextFamily,
   clipVisionFamily,
+  t5Family,
+  bartFamily,
 ];

@@ -180,9 +180,9 @@ export class GPT2Block extends Module {
     this.ln2 = this.registerModule('ln_2', new nn.LayerNorm(c.nEmbd, c.layerNormEpsilon));
     this.mlp = this.registerModule('mlp', new GPT2MLP(c));
   }
-  forward(h: Tensor, m: GPT2Masks, cache: DynamicCache | null, needWeights: boolean): { hidden: Tensor; probs: Tensor | null } {
+  forward(h: Tensor, causal: Tensor, padding: Tensor | null, combined: Tensor | null, cache: DynamicCache | null, needWeights: boolean): { hidden: Tensor; probs: Tensor | null } {
     return tidy(() => {
-      const a = this.attn.forward(this.ln1.forward(h), m, cache, needWeights);
+      const a = this.attn.forward(this.ln1.forward(h), { causal, padding, combined }, cache, needWeights);
       const h1 = a.output.add(h);
       return { hidden: h1.add(this.mlp.forward(this.ln2.forward(h1))), probs: a.probs };
     });
@@ -265,7 +265,9 @@ export class GPT2Model extends GPT2PreTrainedModel {
       padding,
       combined: sdpa ? decoderAttentionMask(x.attentionMask ? x.attentionMask.view(b, -1) : null, b, l, past, dtype) : null,
     };
-    const out = runLayers([...this.h].map((blk) => ({ forward: (h: Tensor, w: boolean) => blk.forward(h, masks, cache, w) })), hidden, x.outputHiddenStates, x.outputAttentions);
+    const out = runLayers(this.h, hidden, {
+      outputHiddenStates: x.outputHiddenStates, outputAttentions: x.outputAttentions, args: [masks.causal, masks.padding, masks.combined, cache],
+    });
     const last = this.lnF.forward(out.lastHiddenState);
     if (out.hiddenStates) out.hiddenStates[out.hiddenStates.length - 1] = last;
     return { lastHiddenState: last, hiddenStates: out.hiddenStates, attentions: out.attentions, pastKeyValues: cache ?? undefined };

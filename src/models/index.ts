@@ -13,6 +13,8 @@ export * from './roberta';
 export * from './distilbert';
 export * from './gpt2';
 export * from './llama';
+export * from './t5';
+export * from './bart';
 export * from './blocks/lm';
 export * from './blocks/kv-cache';
 export * from './blocks/rotary';

@@ -106,8 +106,6 @@ export class LlamaMLP extends Module {
   }
 }
 
-/** What every layer of one forward shares: rotary cos/sin, the masks (full and windowed), the cache. */
-interface LlamaStep { cos: Tensor; sin: Tensor; mask: (layer: number) => Tensor | null; cache: DynamicCache | null }
 
 /** [B, KV, L, D] -> [B, KV·rep, L, D] (transformers' repeat_kv). */
 function repeatKv(x: Tensor, rep: number): Tensor {
@@ -130,7 +128,7 @@ export class LlamaAttention extends Module {
     this.vProj = this.registerModule('v_proj', new nn.Linear(c.hiddenSize, c.numKeyValueHeads * hd, { bias: c.qkvBias }));
     this.oProj = this.registerModule('o_proj', new nn.Linear(c.numAttentionHeads * hd, c.hiddenSize, { bias: c.oBias }));
   }
-  forward(h: Tensor, s: LlamaStep, needWeights: boolean): { output: Tensor; probs: Tensor | null } {
+  forward(h: Tensor, cos: Tensor, sin: Tensor, mask: Tensor | null, cache: DynamicCache | null, needWeights: boolean): { output: Tensor; probs: Tensor | null } {
     return tidy(() => {
       const c = this.c;
       const [b, l] = h.shape as [number, number];
@@ -138,12 +136,11 @@ export class LlamaAttention extends Module {
       const q0 = heads(this.qProj.forward(h), c.numAttentionHeads);
       const k0 = heads(this.kProj.forward(h), c.numKeyValueHeads);
       let v = heads(this.vProj.forward(h), c.numKeyValueHeads);
-      let [q, k] = applyRotary(q0, k0, s.cos, s.sin);
-      if (s.cache) [k, v] = s.cache.update(k, v, this.layerIdx);
+      let [q, k] = applyRotary(q0, k0, cos, sin);
+      if (cache) [k, v] = cache.update(k, v, this.layerIdx);
       const rep = c.numAttentionHeads / c.numKeyValueHeads;
       k = repeatKv(k, rep);
       v = repeatKv(v, rep);
-      const mask = s.mask(this.layerIdx);
       const dropoutP = this.training ? c.attentionDropout : 0;
       let context: Tensor;
       let probs: Tensor | null = null;
@@ -174,9 +171,9 @@ export class LlamaDecoderLayer extends Module {
     this.inputLayernorm = this.registerModule('input_layernorm', new RMSNorm(c.hiddenSize, c.rmsNormEps));
     this.postAttentionLayernorm = this.registerModule('post_attention_layernorm', new RMSNorm(c.hiddenSize, c.rmsNormEps));
   }
-  forward(h: Tensor, s: LlamaStep, needWeights: boolean): { hidden: Tensor; probs: Tensor | null } {
+  forward(h: Tensor, cos: Tensor, sin: Tensor, mask: Tensor | null, cache: DynamicCache | null, needWeights: boolean): { hidden: Tensor; probs: Tensor | null } {
     return tidy(() => {
-      const a = this.selfAttn.forward(this.inputLayernorm.forward(h), s, needWeights);
+      const a = this.selfAttn.forward(this.inputLayernorm.forward(h), cos, sin, mask, cache, needWeights);
       const h1 = h.add(a.output);
       return { hidden: h1.add(this.mlp.forward(this.postAttentionLayernorm.forward(h1))), probs: a.probs };
     });
@@ -240,8 +237,9 @@ export class LlamaModel extends LlamaPreTrainedModel {
       if (!windowed.has(w)) windowed.set(w, decoderAttentionMask(attn, b, l, past, dtype, w));
       return windowed.get(w)!;
     };
-    const step: LlamaStep = { cos, sin, mask, cache };
-    const out = runLayers([...this.layers].map((layer) => ({ forward: (h: Tensor, w: boolean) => layer.forward(h, step, w) })), hidden, x.outputHiddenStates, x.outputAttentions);
+    const out = runLayers(this.layers, hidden, {
+      outputHiddenStates: x.outputHiddenStates, outputAttentions: x.outputAttentions, args: (i) => [cos, sin, mask(i), cache],
+    });
     const last = this.norm.forward(out.lastHiddenState);
     if (out.hiddenStates) out.hiddenStates[out.hiddenStates.length - 1] = last;
     return { lastHiddenState: last, hiddenStates: out.hiddenStates, attentions: out.attentions, pastKeyValues: cache ?? undefined };

@@ -12,6 +12,7 @@ import { PretrainedConfig, TRANSFORMERS_VERSION, ConfigError, readConfigJson, ty
 import { resolveModelFile, resolveWeights, type FileOptions } from './files';
 import type { ModelInputs, AnyModelOutput } from './blocks/inputs';
 import { GenerationConfig, GENERATION_CONFIG_NAME } from '../generation/generation-config';
+import { isLayerNormForDecay } from './blocks/norms';
 
 // ---- loading ----------------------------------------------------------------------------------
 
@@ -280,6 +281,13 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
     // non-persistent integer buffers of older checkpoints are never reported
     for (const k of [...sd.keys()]) if (/(^|\.)position_ids$/.test(k)) sd.delete(k);
     dropTiedAliases(sd);
+    // this model's own tied aliases (lm_head.weight, embed_tokens...): the canonical tensor is loaded once
+    for (const [alias, canon] of this.tiedWeights()) {
+      const a = sd.get(alias);
+      if (!a) continue;
+      if (!sd.has(canon)) sd.set(canon, a);
+      sd.delete(alias);
+    }
     const own = this.stateDictForSave();
     const expected = [...own.keys()];
     const hasPrefix = prefix !== '' && [...sd.keys()].some((k) => k.startsWith(prefix + '.'));
@@ -365,7 +373,7 @@ export function modelSummary(model: Module, o: { print?: boolean } = {}): ModelS
  */
 export function decayParameterGroups(model: Module, weightDecay: number): { decay: [string, Tensor][]; noDecay: [string, Tensor][]; groups: { params: Tensor[]; weightDecay: number }[] } {
   const lnParams = new Set<Tensor>();
-  for (const [, m] of model.namedModules()) if (m instanceof nn.LayerNorm) for (const p of m.parameters()) lnParams.add(p);
+  for (const [, m] of model.namedModules()) if (isLayerNormForDecay(m)) for (const p of (m as Module).parameters()) lnParams.add(p);
   const decay: [string, Tensor][] = [];
   const noDecay: [string, Tensor][] = [];
   for (const [n, p] of model.namedParameters()) {

@@ -8,6 +8,8 @@ import {
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { Tensor, tidy, disposeAll, stack, tensor } from '../torch/index';
 import { needsShared, sharedPath, hasShared } from '../../test/support/shared';
 import type { PreTrainedModel } from './index';
@@ -110,10 +112,101 @@ for (const name of ['gpt2', 'llama']) {
       const m = await loadFixtureModel(f);
       const out = m.forward({ inputIds: f.tensors.get('gen.input_ids')!, attentionMask: f.tensors.get('gen.attention_mask')!, useCache: true }) as { logits: Tensor; pastKeyValues?: { toLegacy(): [Tensor, Tensor][]; dispose(): void } };
       assert.deepEqual(out.pastKeyValues!.toLegacy().map(([k, v]) => [k.shape, v.shape]), f.exp.generation.past_key_values_shapes);
+      assert.deepEqual(m.loadingInfo, { missingKeys: [], unexpectedKeys: [], mismatchedKeys: [] });
       out.pastKeyValues!.dispose();
       out.logits.dispose();
       m.dispose();
       void tensor;
+    });
+  });
+}
+
+for (const name of ['t5', 'bart']) {
+  describe(`parity: ${name}`, needsShared, () => {
+    test('logits, loss, encoder and decoder hidden states and attentions, cross-attentions', async () => {
+      const f = fixture(name);
+      for (const impl of ['eager', 'sdpa'] as const) {
+        const m = await loadFixtureModel(f, impl);
+        const withWeights = impl === 'eager';
+        const out = m.forward({ ...inputsOf(f), outputHiddenStates: withWeights, outputAttentions: withWeights }) as unknown as Record<string, any>;
+        expectClose(name, `logits_${impl}`, out.logits, f.tensors.get('logits'), 1e-5);
+        const dl = Math.abs(out.loss.item() - f.exp.loss) / Math.max(1, Math.abs(f.exp.loss));
+        record(name, 'loss', dl);
+        assert.ok(dl <= 1e-5, `loss ${out.loss.item()} vs ${f.exp.loss}`);
+        expectClose(name, 'encoder_last_hidden_state', out.encoderLastHiddenState, f.tensors.get('encoder_last_hidden_state'), 1e-5);
+        if (withWeights) {
+          const lists: [string, Tensor[]][] = [['decoder_hidden_states', out.decoderHiddenStates], ['decoder_attentions', out.decoderAttentions], ['cross_attentions', out.crossAttentions],
+            ['encoder_hidden_states', out.encoderHiddenStates], ['encoder_attentions', out.encoderAttentions]];
+          for (const [key, list] of lists) {
+            const want = Object.keys(f.exp.output_keys).filter((k) => k.startsWith(`${key}.`)).length;
+            assert.equal(list?.length, want, `${key}: ${list?.length} tensors, want ${want}`);
+            list.forEach((t, i) => expectClose(name, key, t, f.tensors.get(`${key}.${i}`), 1e-5, `${key}.${i}`));
+          }
+        }
+        disposeAll(out);
+        m.dispose();
+      }
+    });
+
+    test('gradients after loss.backward() (eager attention)', async (t) => {
+      const f = fixture(name);
+      const m = await loadFixtureModel(f, 'eager');
+      const out = forwardOf(m, inputsOf(f));
+      out.loss!.backward();
+      const n = checkGradients(t, f, m.namedParameters());
+      assert.equal(n, f.exp.optimizer.param_groups.reduce((a: number, g: any) => a + g.params.length, 0));
+      disposeAll(out);
+      m.dispose();
+    });
+
+    test('3 training steps: AdamW with the Trainer groups, linear warmup, clip 1.0 (eager attention)', async (t) => {
+      const f = fixture(name);
+      const m = await loadFixtureModel(f, 'eager');
+      checkTrainingSteps(t, f, m);
+      m.dispose();
+    });
+
+    test('greedy generation: the same ids, and the same scores with and without the cache', async () => {
+      const f = fixture(name);
+      const m = await loadFixtureModel(f) as GenModel;
+      const g = f.exp.generation;
+      const input = { inputIds: f.tensors.get('input.input_ids')!, attentionMask: f.tensors.get('input.attention_mask')! };
+      for (const useCache of [true, false]) {
+        const out = await m.generate({ ...input, maxNewTokens: 12, outputScores: true, returnDictInGenerate: true, useCache });
+        assert.deepEqual(out.sequences.toArray(), g.sequences, `greedy ids (useCache ${useCache})`);
+        const scores = tidy(() => stack(out.scores!, 0));
+        const want = f.tensors.get(`gen.greedy.scores.use_cache_${useCache}`)!;
+        // -inf (ForcedEOS) where Python has -inf
+        const finite = tidy(() => want.isfinite());
+        assert.ok(tidy(() => scores.isfinite().eq(finite).all().item()), 'the -inf scores are where Python has them');
+        const d = tidy(() => scores.sub(want).maskedFill(finite.logicalNot(), 0).abs().max().item() / Math.max(1, want.maskedFill(finite.logicalNot(), 0).abs().max().item()));
+        record(name, `greedy_scores_cache_${useCache}`, d);
+        assert.ok(d <= 1e-5, `scores differ by ${d}`);
+        disposeAll([out, scores, finite]);
+      }
+      m.dispose();
+    });
+
+    test('loading reports no missing or unexpected keys; save and reload keep the outputs and generation_config.json', async () => {
+      const f = fixture(name);
+      const m = await loadFixtureModel(f);
+      assert.deepEqual(m.loadingInfo, { missingKeys: [], unexpectedKeys: [], mismatchedKeys: [] });
+      const dir = mkdtempSync(join(tmpdir(), `hubtune-${name}-`));
+      try {
+        const { files } = m.savePretrained(dir);
+        assert.ok(files.includes('generation_config.json'));
+        assert.deepEqual(JSON.parse(readFileSync(join(dir, 'generation_config.json'), 'utf8')), JSON.parse(readFileSync(join(f.dir, 'generation_config.json'), 'utf8')));
+        const again = await loadFixtureModel(f, 'sdpa', dir);
+        assert.deepEqual(again.loadingInfo, { missingKeys: [], unexpectedKeys: [], mismatchedKeys: [] });
+        const a = forwardOf(m, inputsOf(f)).logits;
+        const b = forwardOf(again, inputsOf(f)).logits;
+        assert.ok(a.equal(b), 'the reloaded model gives the same logits');
+        disposeAll([a, b]);
+        again.dispose();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      m.dispose();
     });
   });
 }

@@ -12,6 +12,7 @@ const enum U { NEG, EXP, LOG, SQRT, RSQRT, TANH, SIGMOID, ABS, RELU, SILU, GELU,
 const enum B { ADD, SUB, MUL, DIV, POW, EQ, NE, LT, LE, GT, GE, MAX, MIN, AND, OR, MATMUL, BMM, MM, REM, FLOORDIV, XOR, ATAN2 }
 
 export type { DType };
+const INTEGRAL: ReadonlySet<string> = new Set(['int64', 'int32', 'int16', 'int8', 'uint8']);
 export type Scalar = number | boolean;
 export type TensorLike = Tensor | Scalar;
 export type Reduction = 'none' | 'mean' | 'sum';
@@ -133,6 +134,15 @@ export class Tensor {
   // ---- elementwise ------------------------------------------------------------
   private bin(op: number, other: TensorLike, reversed = false): Tensor {
     if (other instanceof Tensor) return reversed ? new Tensor(N.binary(op, other._h, this._h)) : new Tensor(N.binary(op, this._h, other._h));
+    if (typeof other === 'number' && Number.isInteger(other) && INTEGRAL.has(this.dtype)) {
+      // an integer scalar keeps an integer tensor integral (int64 + 2 is int64), as Python's int does
+      const s = N.full([], other, dtypeCode('int64'), null);
+      try {
+        return new Tensor(reversed ? N.binary(op, s, this._h) : N.binary(op, this._h, s));
+      } finally {
+        N.dispose(s);
+      }
+    }
     return new Tensor(N.binaryScalar(op, this._h, other, reversed));
   }
   add(o: TensorLike, alpha?: number): Tensor {

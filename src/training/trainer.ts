@@ -16,6 +16,7 @@ import {
   Tensor, tidy, disposeAll, noGrad, manualSeed, yieldToEventLoop, resolveDevice, nn, optim, saveSafetensors,
 } from '../torch/index';
 import { LRScheduler } from '../torch/lr-scheduler';
+import { isLayerNormForDecay } from '../models/blocks/norms';
 import { TrainingArguments, type TrainingArgumentsInit } from './training-args';
 import { TrainerState, type LogEntry } from './trainer-state';
 import {
@@ -317,7 +318,7 @@ export class Trainer {
     if (!named.length) throw new Error('the model has no trainable parameters: unfreeze some (model.unfreeze() or freeze({ except: [...] }))');
     if (!this.optimizer) {
       const ln = new Set<Tensor>();
-      for (const [, m] of this.model.namedModules()) if (m instanceof nn.LayerNorm) for (const p of m.parameters()) ln.add(p);
+      for (const [, m] of this.model.namedModules()) if (isLayerNormForDecay(m)) for (const p of (m as nn.LayerNorm).parameters()) ln.add(p);
       const decay = named.filter(([n, p]) => !ln.has(p) && !n.includes('bias'));
       const noDecay = named.filter(([n, p]) => ln.has(p) || n.includes('bias'));
       this.optimizerParamNames = [...decay, ...noDecay].map(([n]) => n);

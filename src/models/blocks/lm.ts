@@ -47,3 +47,12 @@ export function shiftTokensRight(ids: Tensor, padTokenId: number | null, decoder
     return shifted.maskedFill(shifted.eq(-100), padTokenId);
   });
 }
+
+/** generate()'s per-step inputs of an encoder-decoder: the decoder ids (only the last once cached) and the encoder output. */
+export function seq2seqGenerationInputs(ids: Tensor, o: { pastKeyValues?: DynamicCache; attentionMask?: Tensor; encoderOutputs?: { lastHiddenState: Tensor }; useCache: boolean }): Record<string, unknown> {
+  const past = o.pastKeyValues?.getSeqLength() ?? 0;
+  return {
+    decoderInputIds: past > 0 ? ids.narrow(1, ids.shape[1]! - 1, 1) : ids,
+    encoderOutputs: o.encoderOutputs, attentionMask: o.attentionMask, pastKeyValues: o.pastKeyValues, useCache: o.useCache,
+  };
+}
