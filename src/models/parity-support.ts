@@ -67,7 +67,8 @@ export function loadFixture(dir: string, name = dir.split('/').pop()!): Fixture 
 /** The model inputs stored as `input.<arg>` (the targets too: labels, start_positions, ...). */
 export function inputsOf(f: Fixture): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
-  for (const k of f.exp.inputs_in_safetensors as string[]) out[k.slice('input.'.length)] = f.tensors.get(k)!;
+  const keys: string[] = f.exp.inputs_in_safetensors ?? [...f.tensors.keys()].filter((k) => k.startsWith('input.'));
+  for (const k of keys) out[k.slice('input.'.length)] = f.tensors.get(k)!;
   return out;
 }
 /** The fixture's model class (expected.json model_class) loaded from its folder, in eval mode. */
