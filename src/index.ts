@@ -14,6 +14,7 @@ export * from './datasets/index';
 export * from './preprocessing/tokenization';
 export * from './preprocessing/collators';
 export * from './preprocessing/image-processing';
+export * from './preprocessing/image-processors';
 export * from './models/index';
 export * from './training/index';
 export * from './metrics/index';

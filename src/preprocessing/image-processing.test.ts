@@ -165,7 +165,7 @@ describe('preprocessor_config.json loading', () => {
     [{ image_processor_type: 'ViTImageProcessor', image_mean: [0.5, 0.5] }, /"image_mean" must be a number or a list of 3/],
     [{ image_processor_type: 'ViTImageProcessor', do_resize: 'yes' }, /"do_resize" must be true or false/],
     [{ image_processor_type: 'ViTImageProcessor', rescale_factor: null }, /"rescale_factor" must be a finite number/],
-    [{ image_processor_type: 'CLIPImageProcessor' }, /"image_processor_type" "CLIPImageProcessor" is not supported/],
+    [{ image_processor_type: 'SamImageProcessor' }, /"image_processor_type" "SamImageProcessor" is not supported/],
     [{ do_resize: true }, /no "image_processor_type"/],
     ['{ not json', /not valid JSON/],
   ];

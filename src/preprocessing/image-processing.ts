@@ -157,6 +157,8 @@ function pickLoadOptions(opts: FromPretrainedOptions): ImageProcessorOptions {
 export class ViTImageProcessor {
   /** Written to `image_processor_type` by savePretrained. */
   static processorType = 'ViTImageProcessor';
+  /** transformers' defaults of this processor class. */
+  static defaults: ResolvedImageProcessorOptions = VIT_DEFAULTS;
 
   readonly config: ResolvedImageProcessorOptions;
   /** Keys of preprocessor_config.json that this class does not use; written back unchanged. */
@@ -167,7 +169,7 @@ export class ViTImageProcessor {
   /** Options in camelCase, or a preprocessor_config.json object (snake_case). */
   constructor(options: ImageProcessorOptions | Record<string, unknown> = {}, source = 'ViTImageProcessor options') {
     const { options: parsed, extra } = parseImageProcessorDict(options as Record<string, unknown>, source);
-    this.config = resolveOptions(VIT_DEFAULTS, parsed, source);
+    this.config = resolveOptions((this.constructor as typeof ViTImageProcessor).defaults, parsed, source);
     this.extra = extra;
     this.convertRgbGiven = parsed.doConvertRgb !== undefined;
   }
@@ -203,6 +205,9 @@ export class ViTImageProcessor {
       size: sizeToJSON(c.size),
     };
     if (this.convertRgbGiven) out.do_convert_rgb = c.doConvertRgb;
+    if (c.doCenterCrop !== undefined) out.do_center_crop = c.doCenterCrop;
+    if (c.cropSize !== undefined) out.crop_size = sizeToJSON(c.cropSize);
+    if (c.cropPct !== undefined) out.crop_pct = c.cropPct;
     return out;
   }
 
@@ -220,7 +225,7 @@ export class ViTImageProcessor {
   /** Uploads preprocessor_config.json to a Hub repo (transformers' push_to_hub; see src/sharing). */
   pushToHub(repoId: string, opts: import('../sharing/push').PushToHubOptions = {}) { return import('../sharing/push').then((m) => m.pushImageProcessorToHub(this, repoId, opts)); }
 
-  private resolved(opts: ImageProcessorOptions): ResolvedImageProcessorOptions {
+  protected resolved(opts: ImageProcessorOptions): ResolvedImageProcessorOptions {
     const { returnTensors: _rt, ...rest } = opts as PreprocessOptions;
     return Object.keys(rest).length ? resolveOptions(this.config, rest, 'preprocess options') : this.config;
   }
@@ -230,19 +235,28 @@ export class ViTImageProcessor {
     return this.processResolved(img, this.resolved(opts), what);
   }
 
-  private processResolved(img: DecodedImage, o: ResolvedImageProcessorOptions, what: string): PixelValues {
+  protected processResolved(img: DecodedImage, o: ResolvedImageProcessorOptions, what: string): PixelValues {
     checkImage(img, what);
     let rgb = img;
     if (img.mode !== 'RGB') {
-      if (!o.doConvertRgb) throw new Error(`${what}: mode '${img.mode}' is not RGB; convert it with convertToRGB() or leave doConvertRgb on`);
+      if (!o.doConvertRgb) throw new Error(this.notRgbMessage(img, what));
       rgb = convertToRGB(img);
     }
-    if (o.doResize) {
-      const [h, w] = outputSize(rgb.height, rgb.width, o.size);
-      rgb = resizePIL(rgb, [w, h], o.resample);
-    }
+    rgb = this.resizeAndCrop(rgb, o);
     const data = rescaleNormalizeToCHW(rgb.data as Uint8Array, rgb.height, rgb.width, o);
     return { data, shape: [3, rgb.height, rgb.width] };
+  }
+
+  /** The geometry steps on an RGB image: ViT resizes to `size`; processors that crop override this. */
+  protected resizeAndCrop(rgb: DecodedImage, o: ResolvedImageProcessorOptions): DecodedImage {
+    if (!o.doResize) return rgb;
+    const [h, w] = outputSize(rgb.height, rgb.width, o.size);
+    return resizePIL(rgb, [w, h], o.resample);
+  }
+
+  /** The error for a non-RGB image when doConvertRgb is off. */
+  protected notRgbMessage(img: DecodedImage, what: string): string {
+    return `${what}: mode '${img.mode}' is not RGB; convert it with convertToRGB() or leave doConvertRgb on`;
   }
 
   /** Decoded images to stacked pixel values, synchronously. */
@@ -290,15 +304,12 @@ export function stack(items: PixelValues[]): PixelValues {
   return { data, shape: [items.length, c, h, w] };
 }
 
-const PROCESSOR_TYPES: Record<string, typeof ViTImageProcessor> = {
-  ViTImageProcessor,
-  ViTFeatureExtractor: ViTImageProcessor,
-};
-
 export class AutoImageProcessor {
   /** Picks the processor class from `image_processor_type` / `feature_extractor_type` (or config.json's model_type). */
   static async fromPretrained(idOrPath: string, opts: FromPretrainedOptions = {}): Promise<ViTImageProcessor> {
     const { dict, path } = await loadConfigFile(idOrPath, opts);
+    // the classes live in image-processors.ts, which extends this module's ViTImageProcessor
+    const { IMAGE_PROCESSOR_CLASSES, imageProcessorTypeForModel } = await import('./image-processors');
     let type = (dict.image_processor_type ?? dict.feature_extractor_type) as unknown;
     const field = dict.image_processor_type !== undefined ? 'image_processor_type' : 'feature_extractor_type';
     if (type === undefined) {
@@ -307,14 +318,14 @@ export class AutoImageProcessor {
       if (existsSync(modelConfig)) {
         try { modelType = JSON.parse(await readFile(modelConfig, 'utf8')).model_type; } catch { /* reported below */ }
       }
-      if (modelType === 'vit') type = 'ViTImageProcessor';
-      else {
-        throw new ImageProcessorConfigError(`Invalid ${path}: no "image_processor_type" (or "feature_extractor_type"), and no config.json with model_type "vit" beside it; add "image_processor_type": "ViTImageProcessor"`);
+      type = imageProcessorTypeForModel(modelType);
+      if (type === undefined) {
+        throw new ImageProcessorConfigError(`Invalid ${path}: no "image_processor_type" (or "feature_extractor_type"), and no config.json with a known model_type beside it; add "image_processor_type": "ViTImageProcessor" (or the model's processor)`);
       }
     }
-    const cls = typeof type === 'string' ? PROCESSOR_TYPES[type] : undefined;
+    const cls = typeof type === 'string' ? IMAGE_PROCESSOR_CLASSES[type] : undefined;
     if (!cls) {
-      throw new ImageProcessorConfigError(`Invalid ${path}: "${field}" ${JSON.stringify(type)} is not supported; supported: ${Object.keys(PROCESSOR_TYPES).join(', ')}`);
+      throw new ImageProcessorConfigError(`Invalid ${path}: "${field}" ${JSON.stringify(type)} is not supported; supported: ${Object.keys(IMAGE_PROCESSOR_CLASSES).join(', ')}`);
     }
     return new cls({ ...dict, ...pickLoadOptions(opts) }, path);
   }

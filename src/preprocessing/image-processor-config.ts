@@ -19,6 +19,12 @@ export interface ImageProcessorOptions {
   imageStd?: number | number[];
   /** hubtune: convert non-RGB images like PIL's convert("RGB") first (default true; transformers 4.29 rejects them). */
   doConvertRgb?: boolean;
+  /** Processors that crop (DeiT, BEiT, CLIP): centre-crop to cropSize after resizing. */
+  doCenterCrop?: boolean;
+  /** `{height, width}` or an int (square). */
+  cropSize?: number | { height: number; width: number };
+  /** ConvNeXt: below 384, resize the shortest edge to int(shortest_edge / crop_pct), then centre-crop. */
+  cropPct?: number;
 }
 
 export interface ResolvedImageProcessorOptions {
@@ -31,6 +37,10 @@ export interface ResolvedImageProcessorOptions {
   imageMean: number[];
   imageStd: number[];
   doConvertRgb: boolean;
+  /** Set only for processors that crop (or when the file gives them). */
+  doCenterCrop?: boolean;
+  cropSize?: { height: number; width: number };
+  cropPct?: number;
 }
 
 /** transformers' ViTImageProcessor defaults (IMAGENET_STANDARD_MEAN/STD, 224x224, BILINEAR). */
@@ -49,7 +59,7 @@ export const VIT_DEFAULTS: ResolvedImageProcessorOptions = {
 const KNOWN: Record<string, keyof ImageProcessorOptions> = {
   do_resize: 'doResize', size: 'size', resample: 'resample', do_rescale: 'doRescale',
   rescale_factor: 'rescaleFactor', do_normalize: 'doNormalize', image_mean: 'imageMean',
-  image_std: 'imageStd', do_convert_rgb: 'doConvertRgb',
+  image_std: 'imageStd', do_convert_rgb: 'doConvertRgb', do_center_crop: 'doCenterCrop', crop_size: 'cropSize', crop_pct: 'cropPct',
 };
 const CAMEL_TO_SNAKE: Record<string, string> = Object.fromEntries(Object.entries(KNOWN).map(([s, c]) => [c, s]));
 
@@ -121,7 +131,7 @@ export function parseImageProcessorDict(
     if (value === undefined) continue;
     const field = CAMEL_TO_SNAKE[camel];
     switch (camel) {
-      case 'doResize': case 'doRescale': case 'doNormalize': case 'doConvertRgb':
+      case 'doResize': case 'doRescale': case 'doNormalize': case 'doConvertRgb': case 'doCenterCrop':
         options[camel] = bool(value, source, field);
         break;
       case 'size':
@@ -142,6 +152,17 @@ export function parseImageProcessorDict(
         break;
       case 'imageStd':
         options.imageStd = triple(value, source, field, true);
+        break;
+      case 'cropSize': {
+        const c = parseSize(value, source, field);
+        if (!('height' in c)) fail(source, field, `must be an integer or {"height": H, "width": W}, got ${JSON.stringify(value)}`);
+        options.cropSize = c;
+        break;
+      }
+      case 'cropPct':
+        if (value === null) break;
+        if (typeof value !== 'number' || !(value > 0 && value <= 1)) fail(source, field, `must be a fraction in (0, 1], got ${JSON.stringify(value)}`);
+        options.cropPct = value;
         break;
     }
   }

@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
 import { decodeImage } from './image-decode';
-import { ViTImageProcessor } from './image-processing';
+import { imageProcessorFromDict } from './image-processors';
 import { Rng, deriveSeed, imageClassificationTransforms, type ImageTensor } from './image-transforms';
 import type { WorkerInit, WorkerJob, WorkerReply } from './image-worker-pool';
 
@@ -12,7 +12,8 @@ const init = workerData as WorkerInit;
 sharp.concurrency(1);
 sharp.cache(false);
 
-const processor = new ViTImageProcessor(init.processor, 'ImagePreprocessPool processor');
+// the processor class named by image_processor_type (DeiT, CLIP, ConvNeXt, ... crop as their models expect)
+const processor = imageProcessorFromDict(init.processor, 'ImagePreprocessPool processor');
 const transforms = init.transform === 'processor' ? null : imageClassificationTransforms(processor)[init.transform];
 
 async function handle(job: WorkerJob): Promise<WorkerReply> {
