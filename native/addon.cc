@@ -322,6 +322,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("isTensor", Napi::Function::New(env, IsTensor));
   RegisterOps(env, exports);
   RegisterVisionOps(env, exports);
+  RegisterAutocast(env, exports);
+  RegisterCheckpoint(env, exports);
   return exports;
 }
 

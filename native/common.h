@@ -70,6 +70,8 @@ std::string ShortMessage(const char* what);
 
 void RegisterOps(Napi::Env env, Napi::Object exports);
 void RegisterVisionOps(Napi::Env env, Napi::Object exports);
+void RegisterAutocast(Napi::Env env, Napi::Object exports);
+void RegisterCheckpoint(Napi::Env env, Napi::Object exports);
 void InstallAllocator();
 int64_t AllocatorLiveBytes();
 int64_t AllocatorPeakBytes();

@@ -13,6 +13,7 @@ import { resolveModelFile, resolveWeights, type FileOptions } from './files';
 import type { ModelInputs, AnyModelOutput } from './blocks/inputs';
 import { GenerationConfig, GENERATION_CONFIG_NAME } from '../generation/generation-config';
 import { isLayerNormForDecay } from './blocks/norms';
+import { setGradientCheckpointing, gradientCheckpointingKwargs, gradientCheckpointingOf } from './blocks/layers';
 
 // ---- loading ----------------------------------------------------------------------------------
 
@@ -142,6 +143,28 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
     for (const [n, m] of this.children()) if (n === prefix) return m;
     return this;
   }
+
+  // -- gradient checkpointing --
+  /** transformers' supports_gradient_checkpointing: every family whose layers run through runLayers does. */
+  static supportsGradientCheckpointing = true;
+  /**
+   * Recomputes each layer's forward pass during backward instead of keeping its activations
+   * (transformers' gradient_checkpointing_enable): much less memory for about one more forward
+   * pass of compute. Applies in train mode; gradients are the same as without.
+   */
+  gradientCheckpointingEnable(o: { gradientCheckpointingKwargs?: Record<string, unknown> | null } = {}): this {
+    if (!(this.constructor as typeof PreTrainedModel).supportsGradientCheckpointing) {
+      throw new Error(`${this.constructor.name} does not support gradient checkpointing.`);
+    }
+    setGradientCheckpointing(this, gradientCheckpointingKwargs(o.gradientCheckpointingKwargs));
+    return this;
+  }
+  gradientCheckpointingDisable(): this {
+    setGradientCheckpointing(this, null);
+    return this;
+  }
+  /** transformers' is_gradient_checkpointing. */
+  get isGradientCheckpointing(): boolean { return gradientCheckpointingOf(this) !== null; }
 
   // -- freezing --
   /** Freezes the backbone: only the head trains (transfer learning). */
