@@ -3,6 +3,7 @@
 // the way PyTorch casts it. The scope object lives in JS (src/torch/amp/autocast.ts).
 #include "common.h"
 #include "autocast.h"
+#include <ATen/Context.h>
 
 namespace hubtune {
 namespace {
@@ -64,12 +65,25 @@ Napi::Value AutocastStateJs(const Napi::CallbackInfo& info) {
   HT_CATCH
 }
 
+// setAllowTf32(on): torch.backends.cuda.matmul.allow_tf32 (TF32 matrix products on Ampere+ GPUs).
+Napi::Value SetAllowTf32(const Napi::CallbackInfo& info) {
+  HT_TRY
+  at::globalContext().setAllowTF32CuBLAS(B(info[0]));
+  return info.Env().Undefined();
+  HT_CATCH
+}
+Napi::Value GetAllowTf32(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), at::globalContext().allowTF32CuBLAS());
+}
+
 }  // namespace
 
 void RegisterAutocast(Napi::Env env, Napi::Object exports) {
   exports.Set("autocastEnter", Napi::Function::New(env, AutocastEnter));
   exports.Set("autocastExit", Napi::Function::New(env, AutocastExit));
   exports.Set("autocastState", Napi::Function::New(env, AutocastStateJs));
+  exports.Set("setAllowTf32", Napi::Function::New(env, SetAllowTf32));
+  exports.Set("getAllowTf32", Napi::Function::New(env, GetAllowTf32));
 }
 
 }  // namespace hubtune

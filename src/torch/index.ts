@@ -16,5 +16,6 @@ export { functional as F } from './nn/index';
 export { loadSafetensors, loadShardedSafetensors, saveSafetensors, tensorsFromSafetensors, tensorToWrite } from './serialization';
 export * as safetensors from './safetensors';
 export { loadTorchBin, loadShardedTorchBin, TorchCheckpointError } from './torch-bin';
-export { autocast, isAutocastEnabled, getAutocastDtype, cpuHasNativeBf16, type AutocastDevice, type AutocastOptions } from './amp/autocast';
+export { autocast, isAutocastEnabled, getAutocastDtype, cpuHasNativeBf16, setAllowTf32, getAllowTf32, type AutocastDevice, type AutocastOptions } from './amp/autocast';
 export { checkpoint, type CheckpointOptions } from './checkpoint';
+export { GradScaler, type GradScalerOptions, type GradScalerState } from './amp/grad-scaler';

@@ -89,3 +89,7 @@ export function getAutocastDtype(deviceType: AutocastDevice): DType {
   const s = N.autocastState();
   return dtypeName(deviceType === 'cpu' ? s.cpuDtype : s.cudaDtype);
 }
+
+/** torch.backends.cuda.matmul.allow_tf32: TF32 matrix products on Ampere and newer GPUs (no effect on CPU). */
+export function setAllowTf32(on: boolean): void { N.setAllowTf32(on); }
+export function getAllowTf32(): boolean { return N.getAllowTf32(); }
