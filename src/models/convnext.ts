@@ -6,6 +6,7 @@ import { Module, ModuleList } from '../torch/nn/module';
 import { PreTrainedModel } from './modeling-utils';
 import { normalizeInputs, type ModelInputs, type ModelOutput, type BaseModelOutput, type NormalizedInputs } from './blocks/inputs';
 import { PIXEL_ARGS, DropPath, dropPathRates, checkPixelValues, imageClassifierOutput } from './blocks/vision';
+import { runLayers } from './blocks/layers';
 import { PretrainedConfig, ConfigError, checkActivation, type FieldSpec } from './config';
 import type { ModelFamily } from './registry';
 
@@ -153,16 +154,9 @@ export class ConvNextEncoder extends Module {
     this.stages = this.registerModule('stages', new ModuleList(stages));
   }
   forward(h: Tensor, outputHiddenStates: boolean): BaseModelOutput {
-    const hiddenStates: Tensor[] = [];
-    let cur = h;
-    for (const stage of this.stages) {
-      if (outputHiddenStates) hiddenStates.push(cur);
-      const next = stage.forward(cur);
-      if (!outputHiddenStates && cur !== h) cur.dispose();
-      cur = next;
-    }
-    if (outputHiddenStates) hiddenStates.push(cur);
-    return { lastHiddenState: cur, hiddenStates: outputHiddenStates ? hiddenStates : undefined };
+    // stage by stage, so that gradient checkpointing recomputes one stage at a time (transformers' ConvNextEncoder)
+    const out = runLayers(this.stages, h, { outputHiddenStates, call: (stage, x) => ({ hidden: stage.forward(x) }) });
+    return { lastHiddenState: out.lastHiddenState, hiddenStates: out.hiddenStates };
   }
 }
 

@@ -8,7 +8,7 @@ import { extendedAttentionMask, finfoMin } from './blocks/attention';
 import { decoderAttentionMask, positionIdsFromMask } from './blocks/decoder-masks';
 import { DynamicCache } from './blocks/kv-cache';
 import { causalLmLoss, type CausalLMOutput, type DecoderBaseOutput } from './blocks/lm';
-import { runLayers } from './blocks/layers';
+import { runLayers, cacheAllowed } from './blocks/layers';
 import { PretrainedConfig, ConfigError, checkActivation, type FieldSpec } from './config';
 import { generate, type GenerateFunction, type GenerateOptions } from '../generation/generate';
 import type { ModelFamily } from './registry';
@@ -248,7 +248,7 @@ export class GPT2Model extends GPT2PreTrainedModel {
     if (!x.inputIds && !embeds) throw new Error(`${this.constructor.name}.forward needs inputIds (input_ids) or inputsEmbeds`);
     const ids = x.inputIds ? asLong(x.inputIds) : null;
     const [b, l] = (ids ?? embeds!).shape as [number, number];
-    const cache = x.useCache || x.pastKeyValues ? ((x.pastKeyValues as DynamicCache | undefined) ?? new DynamicCache()) : null;
+    const cache = cacheAllowed(this.h, !!(x.useCache || x.pastKeyValues)) ? ((x.pastKeyValues as DynamicCache | undefined) ?? new DynamicCache()) : null;
     const past = cache?.getSeqLength() ?? 0;
     if (past + l > this.config.nPositions) {
       throw new Error(`sequence length ${past + l} is longer than GPT-2's n_positions (${this.config.nPositions}): truncate the inputs or lower max_new_tokens`);

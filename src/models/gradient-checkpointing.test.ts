@@ -12,6 +12,18 @@ import { hasShared, sharedPath, needsShared } from '../../test/support/shared';
 import { MODEL_CLASSES, AutoConfig, AutoModelForSequenceClassification, AutoModelForImageClassification, PreTrainedModel, type ModelOutput } from './index';
 import { relDiff, loadFixture, inputsOf } from './parity-support';
 
+/** Models whose layer stacks are deliberately not checkpointed (gradients must still be right). */
+const NOT_CHECKPOINTED: Record<string, string> = {
+  ResNetForImageClassification: "BatchNorm's running statistics would be updated again by the recomputation; transformers' ResNet encoder never checkpoints either",
+};
+
+/** Whether any tensor in a (nested) model output came out of a checkpointed segment. */
+function fromCheckpoint(v: unknown, depth = 0): boolean {
+  if (v instanceof Tensor) return v.gradFn === 'CheckpointBackward';
+  if (depth > 3 || !v || typeof v !== 'object') return false;
+  return Object.values(v as Record<string, unknown>).some((x) => fromCheckpoint(x, depth + 1));
+}
+
 interface Case { dir: string; name: string; modelClass: string }
 const cases: Case[] = [];
 if (hasShared) {
@@ -32,8 +44,7 @@ function step(m: PreTrainedModel, inputs: Record<string, unknown>, seed: number)
   manualSeed(seed);
   const r = tidy(() => {
     const out = m.forward({ ...inputs, outputHiddenStates: true }) as ModelOutput & { lastHiddenState?: Tensor; hiddenStates?: Tensor[] };
-    const hs = out.hiddenStates ?? (out as Record<string, any>).encoderHiddenStates ?? [];
-    const checkpointed = (hs as Tensor[]).some((h) => h?.gradFn === 'CheckpointBackward');
+    const checkpointed = fromCheckpoint(out);
     const main = out.loss ?? (out.logits ?? out.lastHiddenState)!.float().sum();
     main.backward();
     return { loss: main.item(), checkpointed };
@@ -57,7 +68,8 @@ for (const c of cases) {
     m.gradientCheckpointingEnable();
     assert.equal(m.isGradientCheckpointing, true);
     const ck = step(m, inputs, 7);
-    assert.ok(ck.checkpointed, `${c.modelClass}: no layer output came from a checkpointed segment: pass the layer modules to runLayers (blocks/layers.ts)`);
+    if (NOT_CHECKPOINTED[c.modelClass]) t.diagnostic(`not checkpointed: ${NOT_CHECKPOINTED[c.modelClass]}`);
+    else assert.ok(ck.checkpointed, `${c.modelClass}: no layer output came from a checkpointed segment: pass the layer modules to runLayers (blocks/layers.ts)`);
     assert.equal(ck.loss, plain.loss, 'same loss (same dropout masks)');
     assert.deepEqual([...ck.grads.keys()], [...plain.grads.keys()]);
     let worst = 0;

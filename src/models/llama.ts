@@ -11,7 +11,7 @@ import { DynamicCache } from './blocks/kv-cache';
 import { RotaryEmbedding, applyRotary, checkRopeScaling, type RopeScaling } from './blocks/rotary';
 import { RMSNorm } from './blocks/norms';
 import { causalLmLoss, type CausalLMOutput, type DecoderBaseOutput } from './blocks/lm';
-import { runLayers } from './blocks/layers';
+import { runLayers, cacheAllowed } from './blocks/layers';
 import { PretrainedConfig, ConfigError, checkActivation, type FieldSpec } from './config';
 import { generate, type GenerateFunction, type GenerateOptions } from '../generation/generate';
 import type { ModelFamily } from './registry';
@@ -222,7 +222,7 @@ export class LlamaModel extends LlamaPreTrainedModel {
     if (!x.inputIds && !embeds) throw new Error(`${this.constructor.name}.forward needs inputIds (input_ids) or inputsEmbeds`);
     const hidden = embeds ?? this.embedTokens.forward(asLong(x.inputIds!));
     const [b, l] = hidden.shape as [number, number];
-    const cache = x.useCache || x.pastKeyValues ? ((x.pastKeyValues as DynamicCache | undefined) ?? new DynamicCache()) : null;
+    const cache = cacheAllowed(this.layers, !!(x.useCache || x.pastKeyValues)) ? ((x.pastKeyValues as DynamicCache | undefined) ?? new DynamicCache()) : null;
     const past = cache?.getSeqLength() ?? 0;
     const dtype: DType = hidden.dtype;
     const pos = x.positionIds ? asLong(x.positionIds) : arange(past, past + l).unsqueeze(0).expand(b, l);

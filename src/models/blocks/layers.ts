@@ -86,6 +86,25 @@ export function gradientCheckpointingOf(m: Module): GradientCheckpointingKwargs 
   return checkpointed.get(m) ?? null;
 }
 
+/** Whether runLayers will checkpoint these layers now (checkpointing on, train mode, gradients recorded). */
+export function checkpointingActive(layers: Iterable<unknown>): boolean {
+  for (const l of layers) return l instanceof Module && l.training && gradientCheckpointingOf(l) !== null && isGradEnabled();
+  return false;
+}
+let warnedCache = false;
+/**
+ * transformers' rule for decoders: a KV cache is incompatible with gradient checkpointing (the
+ * recomputation would append to it again), so training with checkpointing turns it off, once warned.
+ */
+export function cacheAllowed(layers: Iterable<unknown>, useCache: boolean): boolean {
+  if (!useCache || !checkpointingActive(layers)) return useCache;
+  if (!warnedCache) {
+    warnedCache = true;
+    console.warn('`use_cache=True` is incompatible with gradient checkpointing. Setting `use_cache=False`...');
+  }
+  return false;
+}
+
 const isTensorList = (v: unknown): v is (Tensor | null)[] => Array.isArray(v) && v.length > 0 && v.every((x) => x === null || x instanceof Tensor);
 
 /**
