@@ -7,7 +7,7 @@ import { normalizeInputs, asLong, type ModelInputs, type BaseModelOutput, type N
 import { decoderAttentionMask, expandPaddingMask } from './blocks/decoder-masks';
 import { DynamicCache } from './blocks/kv-cache';
 import { seq2seqLmLoss, shiftTokensRight, seq2seqGenerationInputs, type Seq2SeqLMOutput } from './blocks/lm';
-import { runLayers, type LayerOutput } from './blocks/layers';
+import { runLayers, type LayerOutput, cacheAllowed } from './blocks/layers';
 import { PretrainedConfig, checkActivation, type FieldSpec } from './config';
 import { generate, type GenerateFunction, type GenerateOptions } from '../generation/generate';
 import type { ModelFamily } from './registry';
@@ -260,7 +260,7 @@ export class BartModel extends BartPreTrainedModel {
       if (!src) throw new Error(`${this.constructor.name}.forward needs decoderInputIds (decoder_input_ids), labels or inputIds`);
       decIds = shiftTokensRight(src, c.padTokenId, c.decoderStartTokenId, 'BART');
     }
-    const useCache = !labels && (!!x.useCache || !!x.pastKeyValues);
+    const useCache = !labels && cacheAllowed(this.decoder.layers, !!x.useCache || !!x.pastKeyValues);
     const cache = useCache ? ((x.pastKeyValues as DynamicCache | undefined) ?? new DynamicCache()) : null;
     const dec = this.decoder.forward(asLong(decIds), x.decoderAttentionMask as Tensor | undefined, enc.lastHiddenState, x.attentionMask, cache, x.outputHiddenStates, x.outputAttentions);
     return {

@@ -9,7 +9,7 @@ import { finfoMin } from './blocks/attention';
 import { DynamicCache } from './blocks/kv-cache';
 import { RMSNorm } from './blocks/norms';
 import { seq2seqLmLoss, shiftTokensRight, seq2seqGenerationInputs, type Seq2SeqLMOutput } from './blocks/lm';
-import { runLayers, type LayerOutput } from './blocks/layers';
+import { runLayers, type LayerOutput, cacheAllowed } from './blocks/layers';
 import { PretrainedConfig, ConfigError, checkActivation, type FieldSpec } from './config';
 import { generate, type GenerateFunction, type GenerateOptions } from '../generation/generate';
 import type { ModelFamily } from './registry';
@@ -369,7 +369,7 @@ export class T5ForConditionalGeneration extends T5PreTrainedModel {
       if (!x.labels) throw new Error(`${this.constructor.name}.forward needs decoderInputIds (decoder_input_ids) or labels`);
       decIds = shiftTokensRight(x.labels, c.padTokenId, c.decoderStartTokenId, 'T5');
     }
-    const useCache = !x.labels && (!!x.useCache || !!x.pastKeyValues);
+    const useCache = !x.labels && cacheAllowed(this.decoder.block, !!x.useCache || !!x.pastKeyValues);
     const cache = useCache ? ((x.pastKeyValues as DynamicCache | undefined) ?? new DynamicCache()) : null;
     const dec = this.decoder.forward(asLong(decIds), x.decoderAttentionMask as Tensor | undefined, enc.lastHiddenState, x.attentionMask as Tensor | undefined, cache, x.outputHiddenStates, x.outputAttentions);
     const seq = c.tieWordEmbeddings ? dec.lastHiddenState.mul(c.dModel ** -0.5) : dec.lastHiddenState;
