@@ -27,6 +27,7 @@ export { type DecodeOptions } from './preprocessing/tokenization';
 export { type DecodeOptions as ImageDecodeOptions, type FromPretrainedOptions as ImageProcessorFromPretrainedOptions } from './preprocessing/image-processing';
 export { type FromPretrainedOptions } from './models/index';
 export { type Feature } from './preprocessing/collators';
+export { type DatasetInfo } from './datasets/index'; // the Hub's listing type is hub.DatasetInfo
 
 export * as torch from './torch/index';
 export * as hub from './hub/index';

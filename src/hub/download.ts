@@ -89,12 +89,20 @@ export interface FetchBlobParams {
   fetchImpl: typeof fetch;
   ctx: HubRequestContext;
   onBytes?: (n: number) => void;
+  /**
+   * A fresh download URL (a new HEAD) for when a signed CDN URL answers 403, as it does once it has
+   * expired (a long or resumed download); the partial file is resumed from there.
+   */
+  refreshUrl?: () => Promise<string>;
 }
+
+/** Signed-URL refreshes per download before a 403 is final. */
+const MAX_URL_REFRESHES = 2;
 
 class StreamInterrupted extends Error {}
 
 /** GET following redirects by hand, so the token goes to the endpoint only (hubFetch decides per URL). */
-async function getFollowing(url: string, headers: Record<string, string>, fetchImpl: typeof fetch): Promise<Response> {
+async function getFollowing(url: string, headers: Record<string, string>, fetchImpl: typeof fetch): Promise<{ res: Response; url: string }> {
   for (let i = 0; i < 10; i++) {
     const res = await fetchImpl(url, { headers, redirect: 'manual' });
     const loc = res.headers.get('location');
@@ -103,7 +111,7 @@ async function getFollowing(url: string, headers: Record<string, string>, fetchI
       url = new URL(loc, url).href;
       continue;
     }
-    return res;
+    return { res, url };
   }
   throw new HubHttpError(`too many redirects while downloading ${url}: check HF_ENDPOINT`);
 }
@@ -161,6 +169,8 @@ export async function fetchBlob(p: FetchBlobParams): Promise<string> {
   const where = `${p.ctx.repoId}/${p.ctx.filename}`;
   let integrityRetried = false;
   let failures = 0;
+  let url = p.url;
+  let refreshes = 0;
   for (;;) {
     let resume = await partialSize(p.root, incomplete);
     if (p.size !== undefined && resume > p.size) {
@@ -171,7 +181,15 @@ export async function fetchBlob(p: FetchBlobParams): Promise<string> {
     if (!complete) {
       const headers: Record<string, string> = { 'accept-encoding': 'identity' };
       if (resume > 0) headers.range = `bytes=${resume}-`;
-      const res = await getFollowing(p.url, headers, p.fetchImpl);
+      const got = await getFollowing(url, headers, p.fetchImpl);
+      const res = got.res;
+      if (res.status === 403 && p.refreshUrl && refreshes < MAX_URL_REFRESHES && new URL(got.url).origin !== new URL(p.ctx.endpoint).origin) {
+        // An expired signed CDN URL: ask the Hub again (a fresh HEAD) and resume.
+        await res.body?.cancel().catch(() => {});
+        refreshes++;
+        url = await p.refreshUrl();
+        continue;
+      }
       if (res.status === 416) {
         await res.body?.cancel().catch(() => {});
         removeFileInside(p.root, incomplete);

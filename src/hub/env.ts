@@ -104,3 +104,8 @@ export function retryBaseMs(): number {
 export function maxApiBytes(): number {
   return numberEnv('HUBTUNE_HUB_MAX_API_BYTES', 64 * 1024 * 1024) || 64 * 1024 * 1024;
 }
+
+/** Longest wait for a 429's RateLimit reset or Retry-After: `HUBTUNE_HUB_MAX_RATE_LIMIT_WAIT` seconds, default 300 (the Hub's window). */
+export function maxRateLimitWaitMs(): number {
+  return numberEnv('HUBTUNE_HUB_MAX_RATE_LIMIT_WAIT', 300) * 1000;
+}

@@ -26,7 +26,7 @@ import {
   UnsafePathError,
   type RepoType,
 } from './errors';
-import { hubFetch, raiseForStatus, type HubRequestContext } from './http';
+import { hubFetch, isRelativeLocation, raiseForStatus, type HubRequestContext } from './http';
 import { createProgress } from './progress';
 
 export interface HfHubDownloadParams {
@@ -58,6 +58,8 @@ export interface FileMetadata {
   size?: number;
   /** Where to GET the content (the resolve URL or its redirect target). */
   location: string;
+  /** Xet content hash of a file served through the Xet bridge (X-Xet-Hash); its bytes still come over plain HTTP. */
+  xetHash?: string;
 }
 
 export function resolveUrl(endpoint: string, repoId: string, repoType: RepoType, revision: string, filename: string): string {
@@ -80,13 +82,15 @@ export async function getFileMetadata(
     });
     const loc = res.headers.get('location');
     const commit = res.headers.get('x-repo-commit') ?? undefined;
-    if (res.status >= 300 && res.status < 400 && loc) {
-      const next = new URL(loc, url);
-      // Python follows relative (same-origin) redirects, e.g. a renamed repo; a CDN redirect carries the metadata.
-      if (next.origin === new URL(url).origin && !res.headers.get('x-linked-etag') && hop < 5) {
-        url = next.href;
-        continue;
-      }
+    const redirect = res.status >= 300 && res.status < 400 && !!loc;
+    if (redirect && isRelativeLocation(loc!)) {
+      // Like huggingface_hub: relative redirects (a renamed repo, /api/resolve-cache) are followed with the
+      // Location's path and this URL's query; an absolute one (CDN, Xet bridge) carries the metadata.
+      if (hop >= 10) throw new HubHttpError(`too many redirects from ${ctx.endpoint} for ${ctx.repoId}/${ctx.filename}: check HF_ENDPOINT`);
+      const next = new URL(url);
+      next.pathname = new URL(loc!, url).pathname;
+      url = next.href;
+      continue;
     } else if (res.status >= 400) {
       if (res.status === 404 && res.headers.get('x-error-code') === 'EntryNotFound' && commit && cache && COMMIT_HASH_RE.test(commit)) {
         markNoExist(cache.root, cache.storage, commit, ctx.filename);
@@ -94,7 +98,8 @@ export async function getFileMetadata(
       await raiseForStatus(res, ctx);
     }
     const etag = normalizeEtag(res.headers.get('x-linked-etag') ?? res.headers.get('etag'));
-    const sizeHeader = res.headers.get('x-linked-size') ?? res.headers.get('content-length');
+    // A redirect's Content-Length is its own (empty) body's, not the file's.
+    const sizeHeader = res.headers.get('x-linked-size') ?? (redirect ? null : res.headers.get('content-length'));
     if (!commit || !COMMIT_HASH_RE.test(commit)) {
       throw new HubHttpError(`${ctx.endpoint} did not send X-Repo-Commit for ${ctx.repoId}/${ctx.filename}: check that HF_ENDPOINT points at a Hugging Face Hub`);
     }
@@ -107,7 +112,7 @@ export async function getFileMetadata(
     if (size === undefined) {
       throw new HubHttpError(`${ctx.endpoint} did not announce the size of ${ctx.repoId}/${ctx.filename}: check that HF_ENDPOINT points at a Hugging Face Hub`);
     }
-    return { commit, etag, size, location: res.status >= 300 && res.status < 400 && loc ? new URL(loc, url).href : url };
+    return { commit, etag, size, location: redirect ? new URL(loc!, url).href : url, xetHash: res.headers.get('x-xet-hash') ?? undefined };
   }
 }
 
@@ -181,7 +186,13 @@ export async function hfHubDownload(params: HfHubDownloadParams): Promise<string
   removeFileInside(root, blob);
   const progress = createProgress(filename.split('/').pop() ?? filename, meta.size ?? 0, 1);
   try {
-    await fetchBlob({ root, storage, etag: meta.etag, size: meta.size, url: meta.location, fetchImpl: hubFetch(ctx, { throwOnError: false, maxBodyBytes: Infinity }), ctx, onBytes: (n) => progress.add(n) });
+    // A signed CDN URL that expired (403) is replaced by a fresh HEAD's, pinned to the commit found first.
+    const refreshUrl = async (): Promise<string> => {
+      const fresh = await getFileMetadata({ ...ctx, revision: meta.commit }, { root, storage });
+      if (fresh.etag !== meta.etag) throw new HubHttpError(`${repoId}/${filename} changed on the Hub while downloading: run again`);
+      return fresh.location;
+    };
+    await fetchBlob({ root, storage, etag: meta.etag, size: meta.size, url: meta.location, fetchImpl: hubFetch(ctx, { throwOnError: false, maxBodyBytes: Infinity }), ctx, onBytes: (n) => progress.add(n), refreshUrl });
     progress.fileDone();
   } finally {
     progress.stop();

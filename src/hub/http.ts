@@ -1,7 +1,9 @@
 // The one fetch every Hub call goes through: adds the token for the configured endpoint only
-// (and strips it everywhere else), retries server errors and dropped connections with
-// exponential backoff, and turns Hub error answers (X-Error-Code) into typed errors.
-import { downloadTimeoutMs, etagTimeoutMs, maxApiBytes, maxRetries, retryBaseMs } from './env';
+// (and strips it everywhere else, redirect by redirect), follows the Hub's redirects (a renamed
+// repo's 307, query kept), retries server errors, 408/429 and dropped connections with
+// exponential backoff (429 waits what the Hub's `RateLimit` header says, capped), and turns Hub
+// error answers (X-Error-Code) into typed errors.
+import { downloadTimeoutMs, etagTimeoutMs, maxApiBytes, maxRateLimitWaitMs, maxRetries, retryBaseMs } from './env';
 import {
   EntryNotFoundError,
   GatedRepoError,
@@ -24,7 +26,38 @@ export interface HubRequestContext {
   filename?: string;
 }
 
-const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
+const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+const REDIRECT_STATUS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 10;
+
+/** The Hub's `RateLimit: "<resource>";r=<remaining>;t=<reset seconds>` (IETF draft, as huggingface_hub parses it). */
+export function parseRateLimit(headers: Headers): { resource: string; remaining: number; reset: number } | undefined {
+  const m = /"(\w+)"\s*;\s*r\s*=\s*(\d+)\s*;\s*t\s*=\s*(\d+)/.exec(headers.get('ratelimit') ?? '');
+  return m ? { resource: m[1], remaining: Number(m[2]), reset: Number(m[3]) } : undefined;
+}
+
+/**
+ * How long to wait before retrying a 429, like huggingface_hub: the RateLimit reset (+1 s) when
+ * nothing remains, else Retry-After (+1 s), else the backoff. Capped at HUBTUNE_HUB_MAX_RATE_LIMIT_WAIT;
+ * the wait is said on stderr (and that it was capped).
+ */
+function rateLimitWaitMs(res: Response, attempt: number, retries: number, ctx: HubRequestContext): number {
+  const limit = parseRateLimit(res.headers);
+  const retryAfter = /^\s*\d+\s*$/.test(res.headers.get('retry-after') ?? '') ? Number(res.headers.get('retry-after')) : undefined;
+  const askedS = limit && limit.remaining === 0 ? limit.reset + 1 : retryAfter !== undefined ? retryAfter + 1 : undefined;
+  if (askedS === undefined) return backoffMs(attempt);
+  const cap = maxRateLimitWaitMs();
+  const waitMs = Math.min(askedS * 1000, cap);
+  const why = limit ? `"${limit.resource}" limit, resets in ${limit.reset} s` : `Retry-After ${retryAfter} s`;
+  const capped = askedS * 1000 > cap ? ` (it asks for ${askedS} s; capped by HUBTUNE_HUB_MAX_RATE_LIMIT_WAIT)` : '';
+  console.warn(`hubtune: rate limited by the Hub at ${ctx.endpoint} (${why}); waiting ${Math.round(waitMs / 100) / 10} s${capped} before retry ${attempt + 1}/${retries}`);
+  return waitMs;
+}
+
+/** True for a Location without scheme or host (RFC 7231 relative reference): the Hub's renamed-repo and resolve-cache 307s. */
+export function isRelativeLocation(loc: string): boolean {
+  return !/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(loc) && !loc.startsWith('//');
+}
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -121,6 +154,13 @@ export async function raiseForStatus(res: Response, ctx: HubRequestContext): Pro
   }
   if (status === 404) {
     throw new RepositoryNotFoundError(`not found (404) on ${ctx.endpoint} for ${what}: check the repo id and repo type`, { status });
+  }
+  if (status === 429) {
+    const rl = parseRateLimit(res.headers);
+    throw new HubHttpError(
+      `rate limited by the Hub at ${ctx.endpoint} for ${what}${rl ? ` ("${rl.resource}" limit, resets in ${rl.reset} s)` : ''}: try again later${ctx.token ? '' : ', or log in (`hubtune login`) for a higher limit'}`,
+      { status },
+    );
   }
   throw new HubHttpError(
     `the Hub at ${ctx.endpoint} answered ${status} ${redactSecrets(res.statusText, [ctx.token], 60)}${serverMessage ? ` (${serverMessage})` : ''} for ${what}: try again later`,
@@ -225,6 +265,35 @@ const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
  * longer than HF_HUB_DOWNLOAD_TIMEOUT, and at most `maxBodyBytes`.
  */
 export function hubFetch(ctx: HubRequestContext, options: HubFetchOptions = {}): typeof fetch {
+  const once = hubFetchOnce(ctx, options);
+  const f = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    // redirect: 'manual' hands 3xx answers to the caller (the HEAD of a file stops at the CDN redirect).
+    if (init?.redirect === 'manual' || input instanceof Request) return once(input, init);
+    let url = typeof input === 'string' ? input : input.href;
+    let hopInit: RequestInit = { ...init, redirect: 'manual' };
+    for (let hop = 0; ; hop++) {
+      const res = await once(url, hopInit);
+      const loc = res.headers.get('location');
+      if (!REDIRECT_STATUS.has(res.status) || !loc) return res;
+      await res.body?.cancel().catch(() => {});
+      if (hop >= MAX_REDIRECTS) throw new HubHttpError(`too many redirects from ${ctx.endpoint} for ${pathOf(url)}: check HF_ENDPOINT`);
+      const next = new URL(loc, url);
+      // A renamed repo's 307 names the new path; the request's query (paging, expand, blobs) is kept.
+      if (!next.search) next.search = new URL(url).search;
+      const method = (hopInit.method ?? 'GET').toUpperCase();
+      if (res.status === 303 || ((res.status === 301 || res.status === 302) && method === 'POST')) {
+        hopInit = { ...hopInit, method: method === 'HEAD' ? 'HEAD' : 'GET', body: undefined };
+      } else if (hopInit.body instanceof ReadableStream) {
+        throw new HubHttpError(`${ctx.endpoint} redirected an upload (${res.status}) that cannot be sent twice: run again`);
+      }
+      url = next.href;
+    }
+  };
+  return f as typeof fetch;
+}
+
+/** One request (with retries), no redirect followed: the token is decided for this URL alone. */
+function hubFetchOnce(ctx: HubRequestContext, options: HubFetchOptions): typeof fetch {
   const throwOnError = options.throwOnError ?? true;
   const f = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
@@ -252,7 +321,7 @@ export function hubFetch(ctx: HubRequestContext, options: HubFetchOptions = {}):
           )
         : undefined;
       try {
-        res = await fetch(url, { ...init, headers, signal });
+        res = await fetch(url, { ...init, headers, signal, redirect: 'manual' });
       } catch (err) {
         if (attempt < retries && !init?.signal?.aborted) {
           await sleep(backoffMs(attempt));
@@ -268,8 +337,7 @@ export function hubFetch(ctx: HubRequestContext, options: HubFetchOptions = {}):
         } catch {
           /* ignore */
         }
-        const retryAfter = Number(res.headers.get('retry-after'));
-        await sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, 30000) : backoffMs(attempt));
+        await sleep(res.status === 429 ? rateLimitWaitMs(res, attempt, retries, ctx) : backoffMs(attempt));
         continue;
       }
       if (throwOnError && res.status >= 400) {

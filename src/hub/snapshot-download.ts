@@ -161,6 +161,8 @@ export async function snapshotDownload(params: SnapshotDownloadParams): Promise<
           etag: first.etag,
           size: first.size,
           url: resolveUrl(endpoint, repoId, repoType, commit, first.path),
+          // The resolve URL redirects to a freshly signed CDN URL each time: start from it again after a 403.
+          refreshUrl: async () => resolveUrl(endpoint, repoId, repoType, commit, first.path),
           fetchImpl: hubFetch(fctx, { throwOnError: false, maxBodyBytes: Infinity }),
           ctx: fctx,
           onBytes: (n) => progress.add(n),

@@ -2,9 +2,17 @@
 // src/hub use (info by revision, tree with paging, paths-info, resolve with Range and LFS
 // redirects to a second "CDN" origin, whoami-v2, create repo, preupload, LFS batch + PUT, NDJSON
 // commit), records requests and commits, and injects faults. Listens on 127.0.0.1 only.
+// It answers the way the Hub does today: 307s from renamed repos (API and resolve, query kept),
+// small files through a 307 to /api/resolve-cache (option `resolveCache`), LFS files through signed
+// CDN URLs that expire (403) and, for Xet repos, a Xet-bridge redirect with X-Linked-Etag,
+// X-Linked-Size and X-Xet-Hash; short (7-character) commit revisions; 429 with
+// `RateLimit: "resolvers";r=0;t=N`; multipart LFS uploads above `multipartThreshold`; discussions,
+// commits, model/dataset listings with search, filters and sort; refs/convert/* orphan branches.
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { createHmac } from 'node:crypto';
+import { parse as parseYaml } from 'yaml';
 import { interceptHostile, type HostileBehaviour } from './hub-hostile';
 
 export type RepoType = 'model' | 'dataset';
@@ -41,6 +49,8 @@ export interface StoredRepo {
   prCount: number;
   /** Discussions and pull requests (PR n's commit is the branch `refs/pr/n`). */
   discussions: StoredDiscussion[];
+  xet: boolean;
+  meta: RepoMeta;
 }
 
 export interface StoredDiscussion {
@@ -67,6 +77,23 @@ export interface AddRepoOptions {
   gated?: boolean | { users: string[] };
   /** Commit title of the first commit. */
   title?: string;
+  /** The main commit's oid (40 hex), e.g. to be reachable by a pinned 7-character revision. */
+  sha?: string;
+  /** LFS files are served through the Xet bridge (X-Xet-Hash) instead of the legacy LFS CDN. */
+  xet?: boolean;
+  /** Listing metadata (the Hub computes these; tests set them). */
+  meta?: RepoMeta;
+}
+
+export interface RepoMeta {
+  downloads?: number;
+  likes?: number;
+  trendingScore?: number;
+  pipelineTag?: string;
+  libraryName?: string;
+  /** Extra tags (the card's license, language and datasets are added as the Hub does). */
+  tags?: string[];
+  createdAt?: string;
 }
 
 export interface RecordedCommit {
@@ -111,6 +138,10 @@ export interface Fault {
   server?: 'hub' | 'cdn';
   /** Hostile mode: lie in or abuse the answer (crafted ETags/oids, endless or stalled bodies, echoed tokens). */
   hostile?: HostileBehaviour;
+  /** Answer 429 with `RateLimit: "<resource>";r=<remaining>;t=<reset>` (and RateLimit-Policy), as the Hub rate limits. */
+  rateLimit?: { resource?: string; remaining?: number; reset: number };
+  /** Answer 307 to this Location (absolute, e.g. another host, or relative). */
+  redirectTo?: string;
 }
 
 export interface HubUser {
@@ -125,6 +156,14 @@ export interface StartHubServerOptions {
   pageSize?: number;
   /** Files at least this large always go through LFS (default 10 MB). */
   lfsThreshold?: number;
+  /** Small (non-LFS) files answer resolve with a 307 to /api/resolve-cache/..., as the Hub does. Default false. */
+  resolveCache?: boolean;
+  /** LFS uploads at least this large are multipart (presigned part URLs + completion), default never. */
+  multipartThreshold?: number;
+  /** Part size of multipart uploads (default 5 MiB). */
+  multipartChunkSize?: number;
+  /** Lifetime of signed CDN URLs (default one hour); see also `expireSignedUrls()`. */
+  signedUrlTtlMs?: number;
 }
 
 export interface HubServer {
@@ -145,6 +184,12 @@ export interface HubServer {
   requests: RequestLogEntry[];
   /** Queues a fault for the next matching request(s). */
   failNext(fault: Fault): void;
+  /** `from` now redirects (307) to `to`, as the Hub does after a rename or a move to an org. */
+  renameRepo(type: RepoType, from: string, to: string): void;
+  /** Every signed CDN URL handed out so far is expired from now on (403 "Request has expired"). */
+  expireSignedUrls(): void;
+  /** Multipart uploads completed (oid, parts). */
+  multipartUploads: Array<{ oid: string; parts: number }>;
   /** Drops queued faults and the request log. */
   reset(): void;
 }
@@ -213,6 +258,97 @@ export async function startHubServer(opts: StartHubServerOptions = {}): Promise<
   const key = (type: RepoType, id: string) => `${type}:${id}`;
   const isLfs = (path: string, size: number) => LFS_EXT.test(path) || size >= lfsThreshold;
 
+  // ---- the Hub's ways: renames, signed CDN URLs, Xet, multipart uploads ----
+  const renames = new Map<string, string>();
+  const multipartThreshold = opts.multipartThreshold ?? Infinity;
+  const chunkSize = opts.multipartChunkSize ?? 5 * 1024 * 1024;
+  const ttlMs = opts.signedUrlTtlMs ?? 3_600_000;
+  const signingKey = randomBytes(16);
+  let signEpoch = 0;
+  const xetHashes = new Map<string, string>();
+  const multipart = new Map<string, { size: number; parts: Map<number, Buffer> }>();
+  const multipartUploads: Array<{ oid: string; parts: number }> = [];
+
+  const signature = (path: string, date: string, expires: string, epoch: string) => createHmac('sha256', signingKey).update(`${path}|${date}|${expires}|${epoch}`).digest('hex');
+  /** A presigned CDN URL (S3-style query), valid for `ttlMs` and until `expireSignedUrls()`. */
+  function signedUrl(path: string): string {
+    const date = String(Date.now());
+    const expires = String(Math.max(1, Math.round(ttlMs / 1000)));
+    const epoch = String(signEpoch);
+    return `${cdnUrl}${path}?X-Amz-Date=${date}&X-Amz-Expires=${expires}&X-Amz-Epoch=${epoch}&X-Amz-Signature=${signature(path, date, expires, epoch)}`;
+  }
+  function checkSigned(u: URL): 'ok' | 'expired' | 'denied' {
+    const q = u.searchParams;
+    const [date, expires, epoch, sig] = ['X-Amz-Date', 'X-Amz-Expires', 'X-Amz-Epoch', 'X-Amz-Signature'].map((k) => q.get(k) ?? '');
+    if (!sig || signature(u.pathname, date, expires, epoch) !== sig) return 'denied';
+    if (Number(epoch) !== signEpoch || Date.now() > Number(date) + Number(expires) * 1000) return 'expired';
+    return 'ok';
+  }
+  function s3Error(res: ServerResponse, code: string, message: string) {
+    const body = Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`);
+    res.writeHead(403, { 'content-type': 'application/xml', 'content-length': String(body.length) });
+    res.end(body);
+  }
+  /** Xet's content hash stands apart from the sha256 (a merkle hash over chunks); any stable 64-hex value does here. */
+  function xetHashOf(sha: string): string {
+    const h = createHash('sha256').update(`xet-merkle:${sha}`).digest('hex');
+    xetHashes.set(h, sha);
+    return h;
+  }
+  /** `<card front matter>` of a commit's README.md, parsed (cardData). */
+  function cardData(c: StoredCommit): Record<string, unknown> | undefined {
+    const readme = c.files.get('README.md')?.content.toString('utf8');
+    const m = readme && /^---\s*\n([\s\S]*?)\n---\s*(\n|$)/.exec(readme);
+    if (!m) return undefined;
+    try {
+      const v = parseYaml(m[1]);
+      return v && typeof v === 'object' ? (v as Record<string, unknown>) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  /** Tags as the Hub derives them: library, pipeline tag, license, languages, datasets, plus the repo's own. */
+  function tagsOf(repo: StoredRepo, card: Record<string, unknown> | undefined): string[] {
+    const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : v === undefined || v === null ? [] : [String(v)]);
+    const out = new Set<string>(repo.meta.tags ?? []);
+    if (repo.meta.libraryName) out.add(repo.meta.libraryName);
+    for (const l of list(card?.library_name)) out.add(l);
+    if (repo.meta.pipelineTag) out.add(repo.meta.pipelineTag);
+    for (const l of list(card?.license)) out.add(`license:${l}`);
+    for (const l of list(card?.language)) out.add(repo.type === 'dataset' ? `language:${l}` : l);
+    for (const d of list(card?.datasets)) out.add(`dataset:${d}`);
+    for (const t of list(card?.task_categories)) out.add(`task_categories:${t}`);
+    for (const t of list(card?.tags)) out.add(t);
+    return [...out];
+  }
+  /** The Hub's relative 307 for a renamed repo: the id segments replaced, the rest and the query kept. */
+  function renameLocation(u: URL): string | undefined {
+    if (!renames.size) return undefined;
+    const raw = u.pathname.split('/').filter(Boolean);
+    const dec = raw.map((x) => decodeURIComponent(x));
+    let type: RepoType;
+    let at: number;
+    if (dec[0] === 'api' && (dec[1] === 'models' || dec[1] === 'datasets')) {
+      type = dec[1] === 'models' ? 'model' : 'dataset';
+      at = 2;
+    } else if (dec[0] === 'datasets') {
+      type = 'dataset';
+      at = 1;
+    } else if (dec[0] !== 'api') {
+      type = 'model';
+      at = 0;
+    } else return undefined;
+    for (const n of [2, 1]) {
+      if (dec.length < at + n) continue;
+      const id = dec.slice(at, at + n).join('/');
+      const to = renames.get(key(type, id));
+      if (!to || repos.has(key(type, id))) continue;
+      if (at !== 2 && dec[at + n] !== 'resolve') continue; // file URLs: /{id}/resolve/...
+      return `/${[...raw.slice(0, at), ...to.split('/').map(encodeURIComponent), ...raw.slice(at + n)].join('/')}${u.search}`;
+    }
+    return undefined;
+  }
+
   function storeFile(path: string, content: Buffer, lastCommit: string): StoredFile {
     const lfs = isLfs(path, content.length);
     const sha = sha256(content);
@@ -220,8 +356,8 @@ export async function startHubServer(opts: StartHubServerOptions = {}): Promise<
     return { content, lfs, oid: gitSha1(lfs ? lfsPointer(sha, content.length) : content), sha256: sha, lastCommit };
   }
 
-  function makeCommit(repo: StoredRepo, parent: string | undefined, title: string, description: string, apply: (files: Map<string, StoredFile>, oid: string) => void): StoredCommit {
-    const oid = createHash('sha1').update(randomBytes(16)).digest('hex');
+  function makeCommit(repo: StoredRepo, parent: string | undefined, title: string, description: string, apply: (files: Map<string, StoredFile>, oid: string) => void, forcedOid?: string): StoredCommit {
+    const oid = forcedOid ?? createHash('sha1').update(randomBytes(16)).digest('hex');
     const files = new Map(parent ? repo.commits.get(parent)!.files : []);
     apply(files, oid);
     clock += 60_000;
@@ -252,10 +388,12 @@ export async function startHubServer(opts: StartHubServerOptions = {}): Promise<
       commits: new Map(),
       prCount: 0,
       discussions: [],
+      xet: !!o.xet,
+      meta: o.meta ?? {},
     };
     repos.set(key(type, o.id), repo);
     const mainFiles = { '.gitattributes': DEFAULT_GITATTRIBUTES, ...(o.files ?? {}) };
-    const main = makeCommit(repo, undefined, o.title ?? 'initial commit', '', (files, oid) => putFiles(files, oid, mainFiles));
+    const main = makeCommit(repo, undefined, o.title ?? 'initial commit', '', (files, oid) => putFiles(files, oid, mainFiles), o.sha);
     repo.branches.set('main', main.oid);
     const shas: Record<string, string> = { main: main.oid };
     for (const [b, files] of Object.entries(o.branches ?? {})) {
@@ -353,6 +491,11 @@ export async function startHubServer(opts: StartHubServerOptions = {}): Promise<
     if (repo.branches.has(rev)) return repo.branches.get(rev);
     if (repo.tags.has(rev)) return repo.tags.get(rev);
     if (repo.commits.has(rev)) return rev;
+    // Like git, the Hub takes an unambiguous commit prefix of at least 7 hex digits.
+    if (/^[0-9a-f]{7,39}$/.test(rev)) {
+      const hits = [...repo.commits.keys()].filter((c) => c.startsWith(rev));
+      if (hits.length === 1) return hits[0];
+    }
     return undefined;
   }
 
@@ -458,11 +601,130 @@ export async function startHubServer(opts: StartHubServerOptions = {}): Promise<
     res.end(body);
   }
 
+  /** The LFS batch `upload` action: one PUT, or presigned parts + a completion URL above the multipart threshold. */
+  function uploadAction(oid: string, size: number): Record<string, unknown> {
+    if (size < multipartThreshold) return { href: `${cdnUrl}/upload/${oid}`, header: {} };
+    multipart.set(oid, { size, parts: new Map() });
+    const n = Math.ceil(size / chunkSize);
+    const header: Record<string, string> = { chunk_size: String(chunkSize) };
+    for (let i = 1; i <= n; i++) header[String(i).padStart(5, '0')] = signedUrl(`/multipart/${oid}/${i}`);
+    return { href: `${url}/api/complete_multipart?oid=${oid}`, header };
+  }
+
+  /** A repo as listings and info describe it. */
+  function repoListing(repo: StoredRepo, c: StoredCommit, full: boolean, withCard: boolean): Record<string, unknown> {
+    const card = cardData(c);
+    return {
+      _id: `id-${repo.id}`,
+      id: repo.id,
+      ...(repo.type === 'model' ? { modelId: repo.id } : {}),
+      author: repo.id.split('/')[0],
+      private: repo.private,
+      gated: repo.gated ? 'auto' : false,
+      disabled: false,
+      downloads: repo.meta.downloads ?? 0,
+      likes: repo.meta.likes ?? 0,
+      trendingScore: repo.meta.trendingScore ?? 0,
+      tags: tagsOf(repo, card),
+      ...(repo.type === 'model' ? { pipeline_tag: repo.meta.pipelineTag, library_name: repo.meta.libraryName ?? (card?.library_name as string | undefined) } : {}),
+      createdAt: repo.meta.createdAt ?? '2024-01-01T00:00:00.000Z',
+      ...(full ? { sha: c.oid, lastModified: c.date, siblings: [...c.files.keys()].sort().map((rfilename) => ({ rfilename })) } : {}),
+      ...(withCard && card ? { cardData: card } : {}),
+    };
+  }
+
+  function listRepos(req: IncomingMessage, res: ServerResponse, u: URL, type: RepoType) {
+    const q = u.searchParams;
+    const user = userOf(req);
+    const search = q.getAll('search').map((x) => x.toLowerCase());
+    const filters = q.getAll('filter');
+    const sortKey = q.get('sort');
+    let list = [...repos.values()].filter((r) => r.type === type && (!r.private || (user && r.id.startsWith(`${user.name}/`))));
+    list = list.filter((r) => search.every((s) => r.id.toLowerCase().includes(s)));
+    if (q.get('author')) list = list.filter((r) => r.id.split('/')[0] === q.get('author'));
+    if (q.get('pipeline_tag')) list = list.filter((r) => r.meta.pipelineTag === q.get('pipeline_tag'));
+    const head = (r: StoredRepo) => r.commits.get(r.branches.get('main')!)!;
+    if (filters.length) list = list.filter((r) => { const tags = tagsOf(r, cardData(head(r))); return filters.every((f) => tags.includes(f)); });
+    const value = (r: StoredRepo): string | number => {
+      switch (sortKey) {
+        case 'downloads': return r.meta.downloads ?? 0;
+        case 'likes': return r.meta.likes ?? 0;
+        case 'trendingScore': return r.meta.trendingScore ?? 0;
+        case 'lastModified': return head(r).date;
+        case 'createdAt': return r.meta.createdAt ?? '';
+        default: return 0;
+      }
+    };
+    if (sortKey) {
+      const dir = q.get('direction') === '1' ? 1 : -1;
+      list.sort((a, b) => { const x = value(a); const y = value(b); return x === y ? 0 : (x < y ? -1 : 1) * dir; });
+    }
+    const limit = q.get('limit') ? Number(q.get('limit')) : Infinity;
+    const page = Math.min(limit, pageSize);
+    const cursor = Number(q.get('cursor') ?? '0');
+    const items = list.slice(cursor, Math.min(cursor + page, limit));
+    const headers: Record<string, string> = {};
+    if (cursor + page < Math.min(limit, list.length)) {
+      const next = new URL(u.href);
+      next.searchParams.set('cursor', String(cursor + page));
+      headers.link = `<${next.href}>; rel="next"`;
+    }
+    const full = q.get('full') === 'true' || q.get('full') === 'True';
+    const withCard = q.get('cardData') === 'true' || q.get('cardData') === 'True';
+    return send(res, 200, items.map((r) => repoListing(r, head(r), full, withCard)), headers);
+  }
+
   // ---- hub routes ----
   async function handleHub(req: IncomingMessage, res: ServerResponse, fault?: Fault) {
     const u = new URL(req.url ?? '/', url);
     const segs = u.pathname.split('/').filter(Boolean).map((s) => decodeURIComponent(s));
     const method = req.method ?? 'GET';
+
+    const moved = renameLocation(u);
+    if (moved) {
+      const body = Buffer.from(`Temporary Redirect. Redirecting to ${moved}`);
+      res.writeHead(307, { location: moved, 'content-type': 'text/plain; charset=utf-8', 'content-length': String(body.length) });
+      return res.end(method === 'HEAD' ? undefined : body);
+    }
+
+    // /api/resolve-cache/{models|datasets}/{repo}/{commit}/{path}: where the Hub's resolve 307s small files.
+    if (segs[0] === 'api' && segs[1] === 'resolve-cache' && (segs[2] === 'models' || segs[2] === 'datasets') && (method === 'GET' || method === 'HEAD')) {
+      const type: RepoType = segs[2] === 'models' ? 'model' : 'dataset';
+      const { id, rest, repo } = findRepo(type, segs.slice(3));
+      if (!canRead(req, res, repo, type, id)) return;
+      const commit = repo.commits.get(rest[0] ?? '');
+      const path = rest.slice(1).join('/');
+      const f = commit?.files.get(path);
+      if (!commit || !f) return error(res, 404, 'EntryNotFound', `${path} does not exist at ${rest[0]}`);
+      return serveBytes(req, res, f.content, { etag: `"${f.oid}"`, 'x-repo-commit': commit.oid }, fault);
+    }
+
+    // Completion of a multipart LFS upload (the href of the batch answer).
+    if (u.pathname === '/api/complete_multipart' && method === 'POST') {
+      const oid = u.searchParams.get('oid') ?? '';
+      const up = multipart.get(oid);
+      if (!up) return error(res, 404, undefined, `no multipart upload for ${oid}`);
+      const body = JSON.parse((await readBody(req)).toString()) as { oid: string; parts: Array<{ partNumber: number; etag: string }> };
+      const n = Math.ceil(up.size / chunkSize);
+      if (body.oid !== oid || body.parts.length !== n) return error(res, 400, undefined, `expected ${n} parts for ${oid}`);
+      const chunks: Buffer[] = [];
+      for (const p of body.parts.sort((a, b) => a.partNumber - b.partNumber)) {
+        const part = up.parts.get(p.partNumber);
+        if (!part || p.etag !== `"${createHash('md5').update(part).digest('hex')}"`) return error(res, 400, undefined, `part ${p.partNumber} of ${oid} is missing or its ETag differs`);
+        chunks.push(part);
+      }
+      const whole = Buffer.concat(chunks);
+      if (whole.length !== up.size || sha256(whole) !== oid) return error(res, 400, undefined, `assembled upload does not match ${oid}`);
+      lfsStore.set(oid, whole);
+      multipart.delete(oid);
+      multipartUploads.push({ oid, parts: n });
+      return send(res, 200, {});
+    }
+
+    // Listings: GET /api/models, /api/datasets (search, author, filter, pipeline_tag, sort, limit, full, cardData, paging).
+    if (segs[0] === 'api' && (segs[1] === 'models' || segs[1] === 'datasets') && segs.length === 2 && method === 'GET') {
+      return listRepos(req, res, u, segs[1] === 'models' ? 'model' : 'dataset');
+    }
 
     if (u.pathname === '/api/whoami-v2') {
       const user = userOf(req);
@@ -544,12 +806,12 @@ export async function startHubServer(opts: StartHubServerOptions = {}): Promise<
           private: repo.private,
           gated: repo.gated ? 'auto' : false,
           disabled: false,
-          downloads: 0,
-          likes: 0,
-          tags: [],
-          lastModified: c.date,
-          createdAt: '2024-01-01T00:00:00.000Z',
-          siblings: [...c.files.keys()].sort().map((rfilename) => ({ rfilename })),
+          ...repoListing(repo, c, true, true),
+          siblings: [...c.files.keys()].sort().map((rfilename) => {
+            if (u.searchParams.get('blobs') !== 'true') return { rfilename };
+            const f = c.files.get(rfilename)!;
+            return { rfilename, blobId: f.oid, size: f.content.length, ...(f.lfs ? { lfs: { sha256: f.sha256, size: f.content.length, pointerSize: lfsPointer(f.sha256, f.content.length).length } } : {}) };
+          }),
         });
       }
       if (action === 'commits' && method === 'GET') {
@@ -618,7 +880,7 @@ export async function startHubServer(opts: StartHubServerOptions = {}): Promise<
             oid: o.oid,
             size: o.size,
             authenticated: true,
-            ...(lfsStore.has(o.oid) ? {} : { actions: { upload: { href: `${cdnUrl}/upload/${o.oid}`, header: {} } } }),
+            ...(lfsStore.has(o.oid) ? {} : { actions: { upload: uploadAction(o.oid, o.size) } }),
           })),
         },
         { 'content-type': 'application/vnd.git-lfs+json' },
@@ -638,14 +900,25 @@ export async function startHubServer(opts: StartHubServerOptions = {}): Promise<
       const common = { 'x-repo-commit': commitOid, 'access-control-expose-headers': 'X-Repo-Commit,X-Linked-Etag,X-Linked-Size,ETag,Content-Range' };
       if (!f) return error(res, 404, 'EntryNotFound', `${path} does not exist on "${rev}"`, common);
       if (f.lfs) {
-        res.writeHead(302, {
-          location: `${cdnUrl}/lfs/${f.sha256}`,
-          'x-linked-etag': `"${f.sha256}"`,
-          'x-linked-size': String(f.content.length),
-          etag: `"${f.oid}"`,
-          'content-length': '0',
-          ...common,
-        });
+        const linked = { 'x-linked-etag': `"${f.sha256}"`, 'x-linked-size': String(f.content.length), etag: `"${f.oid}"`, 'content-length': '0', ...common };
+        if (repo.xet) {
+          const xh = xetHashOf(f.sha256);
+          res.writeHead(302, {
+            location: signedUrl(`/xet-bridge-us/${xh}`),
+            'x-xet-hash': xh,
+            link: `<${url}/api/${type}s/${id}/xet-read-token/${commitOid}>; rel="xet-auth", <${cdnUrl}/v1/reconstructions/${xh}>; rel="xet-reconstruction-info"`,
+            ...linked,
+          });
+        } else {
+          res.writeHead(302, { location: signedUrl(`/lfs/${f.sha256}`), ...linked });
+        }
+        return res.end();
+      }
+      if (opts.resolveCache) {
+        const enc = (x: string) => x.split('/').map(encodeURIComponent).join('/');
+        const original = `/${type === 'dataset' ? 'datasets/' : ''}${id}/resolve/${rev}/${path}`;
+        const location = `/api/resolve-cache/${type}s/${enc(id)}/${commitOid}/${enc(path)}?${encodeURIComponent(original)}=&etag=${encodeURIComponent(`"${f.oid}"`)}`;
+        res.writeHead(307, { location, 'content-type': 'text/plain; charset=utf-8', 'content-length': '0', ...common });
         return res.end();
       }
       return serveBytes(req, res, f.content, { etag: `"${f.oid}"`, ...common }, fault);
@@ -711,10 +984,23 @@ export async function startHubServer(opts: StartHubServerOptions = {}): Promise<
   async function handleCdn(req: IncomingMessage, res: ServerResponse, fault?: Fault) {
     const u = new URL(req.url ?? '/', cdnUrl);
     const segs = u.pathname.split('/').filter(Boolean);
-    if (segs[0] === 'lfs' && segs[1] && (req.method === 'GET' || req.method === 'HEAD')) {
-      const blob = lfsStore.get(segs[1]);
+    if ((segs[0] === 'lfs' || segs[0] === 'xet-bridge-us') && segs[1] && (req.method === 'GET' || req.method === 'HEAD')) {
+      const verdict = checkSigned(u);
+      if (verdict === 'expired') return s3Error(res, 'AccessDenied', 'Request has expired');
+      if (verdict === 'denied') return s3Error(res, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+      const sha = segs[0] === 'lfs' ? segs[1] : xetHashes.get(segs[1]);
+      const blob = sha ? lfsStore.get(sha) : undefined;
       if (!blob) return error(res, 404, undefined, 'NoSuchKey');
-      return serveBytes(req, res, blob, { etag: `"${segs[1]}"` }, fault);
+      return serveBytes(req, res, blob, { etag: `"${sha}"` }, fault);
+    }
+    if (segs[0] === 'multipart' && segs[1] && segs[2] && req.method === 'PUT') {
+      if (checkSigned(u) !== 'ok') return s3Error(res, 'AccessDenied', 'Request has expired');
+      const up = multipart.get(segs[1]);
+      if (!up) return error(res, 404, undefined, 'NoSuchUpload');
+      const body = await readBody(req);
+      up.parts.set(Number(segs[2]), body);
+      res.writeHead(200, { etag: `"${createHash('md5').update(body).digest('hex')}"`, 'content-length': '0' });
+      return res.end();
     }
     if (segs[0] === 'upload' && segs[1] && req.method === 'PUT') {
       const body = await readBody(req);
@@ -747,6 +1033,21 @@ export async function startHubServer(opts: StartHubServerOptions = {}): Promise<
       void (async () => {
         if (fault?.delayMs) await sleep(fault.delayMs);
         if (fault?.hostile && interceptHostile(fault.hostile, req, res)) return;
+        if (fault?.redirectTo) {
+          entry.status = 307;
+          res.writeHead(307, { location: fault.redirectTo, 'content-length': '0' });
+          return res.end();
+        }
+        if (fault?.rateLimit) {
+          entry.status = 429;
+          await readBody(req).catch(() => {});
+          const r = fault.rateLimit;
+          const resource = r.resource ?? 'resolvers';
+          return error(res, 429, undefined, `You have been rate-limited; you can retry this action in about ${r.reset} seconds.`, {
+            ratelimit: `"${resource}";r=${r.remaining ?? 0};t=${r.reset}`,
+            'ratelimit-policy': `"fixed window";"${resource}";q=3000;w=300`,
+          });
+        }
         if (fault?.status) {
           entry.status = fault.status;
           await readBody(req).catch(() => {});
@@ -788,6 +1089,13 @@ export async function startHubServer(opts: StartHubServerOptions = {}): Promise<
     failNext(f) {
       faults.push({ ...f });
     },
+    renameRepo(type, from, to) {
+      renames.set(key(type, from), to);
+    },
+    expireSignedUrls() {
+      signEpoch++;
+    },
+    multipartUploads,
     reset() {
       faults.length = 0;
       requests.length = 0;

@@ -1,5 +1,6 @@
 // The course's two projects (examples/beans-vit.ts, examples/mrpc-distilroberta.ts) run end to end
-// against the local Hub server, with tiny stand-ins uploaded under the real repo ids.
+// against the local Hub server, with tiny stand-ins uploaded under the real (canonical) repo ids
+// and the ids the course types redirected to them (307) as the Hub does.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -13,7 +14,7 @@ const work = mkdtempSync(join(tmpdir(), 'hubtune-examples-'));
 const saved: Record<string, string | undefined> = {};
 
 before(async () => {
-  hub = await startHubServer();
+  hub = await startHubServer({ resolveCache: true });
   for (const k of ['HF_ENDPOINT', 'HF_HOME', 'HF_HUB_CACHE', 'HF_TOKEN', 'HUBTUNE_QUIET_TRAINER']) saved[k] = process.env[k];
   process.env.HF_ENDPOINT = hub.url;
   process.env.HF_HOME = join(work, 'hf-home');
@@ -21,15 +22,18 @@ before(async () => {
   delete process.env.HF_TOKEN;
   process.env.HUBTUNE_QUIET_TRAINER = '1';
   addFolderRepo(hub, 'model', 'google/vit-base-patch16-224-in21k', await saveTinyVitRepo(join(work, 'vit')));
-  addFolderRepo(hub, 'model', 'distilroberta-base', await saveTinyRobertaRepo(join(work, 'roberta')));
+  addFolderRepo(hub, 'model', 'distilbert/distilroberta-base', await saveTinyRobertaRepo(join(work, 'roberta')));
+  hub.renameRepo('model', 'distilroberta-base', 'distilbert/distilroberta-base');
   const beans = await saveTinyBeansDataset(join(work, 'beans'));
   rmSync(join(beans, 'hubtune_demo_manifest.json'), { force: true });
-  addFolderRepo(hub, 'dataset', 'beans', beans);
+  addFolderRepo(hub, 'dataset', 'AI-Lab-Makerere/beans', beans);
+  hub.renameRepo('dataset', 'beans', 'AI-Lab-Makerere/beans');
   const mrpc = await saveTinyMrpcDataset(join(work, 'mrpc-src'));
   rmSync(join(mrpc, 'dataset_info.json'), { force: true });
   const files: Record<string, Buffer> = {};
   for (const f of readdirSync(mrpc)) files[`mrpc/${f}`] = readFileSync(join(mrpc, f));
-  hub.addRepo({ type: 'dataset', id: 'glue', files });
+  hub.addRepo({ type: 'dataset', id: 'nyu-mll/glue', files });
+  hub.renameRepo('dataset', 'glue', 'nyu-mll/glue');
 });
 
 after(async () => {
