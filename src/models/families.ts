@@ -16,6 +16,8 @@ import { resnetFamily } from './resnet';
 import { clipFamily, clipTextFamily, clipVisionFamily } from './clip/index';
 import { t5Family } from './t5';
 import { bartFamily } from './bart';
+import { albertFamily } from './albert';
+import { electraFamily } from './electra';
 
 export const FAMILIES: ModelFamily[] = [
   vitFamily,
@@ -38,4 +40,6 @@ export const FAMILIES: ModelFamily[] = [
   clipVisionFamily,
   t5Family,
   bartFamily,
+  albertFamily,
+  electraFamily,
 ];

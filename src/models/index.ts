@@ -30,4 +30,7 @@ export * from './convnext';
 export * from './resnet';
 export * from './clip/index';
 export { SUPPORTED_MODEL_TYPES, CONFIG_CLASSES, MODEL_CLASSES, AUTO_TASKS, configClassFor, modelClassFor, modelTypesFor, modalityOf, towerFor, type AutoTask, type ModelFamily, type ModelClass } from './registry';
+export * from './albert';
+export * from './electra';
+export { SUPPORTED_MODEL_TYPES, CONFIG_CLASSES, MODEL_CLASSES, AUTO_TASKS, configClassFor, modelClassFor, modelTypesFor, modalityOf, type AutoTask, type ModelFamily, type ModelClass } from './registry';
 export * from './auto';

@@ -20,6 +20,8 @@ const MODELS_DIR = sharedPath('fixtures', 'hf-reference-2', 'models');
 const NAMES = [
   'xlmr_mlm',
   'xlmr_cls',
+  'albert_cls',
+  'electra_cls',
   'bert_token_cls',
   'roberta_token_cls',
   'bert_qa',
