@@ -2,7 +2,7 @@
 import { PretrainedConfig, readConfigJson, type ConfigOverrides, type HubOptions } from './config';
 import { resolveModelFile } from './files';
 import type { PreTrainedModel, FromPretrainedOptions, LoadingInfo } from './modeling-utils';
-import type { PreTrainedModelWithHead } from './blocks/inputs';
+import type { PreTrainedModelWithHead, PreTrainedModelForQuestionAnswering } from './blocks/inputs';
 import { configClassFor, modelClassFor, modelTypesFor, type AutoTask, type ModelClass } from './registry';
 
 /** Picks the config class from `model_type` (transformers' AutoConfig). */
@@ -58,7 +58,7 @@ export const AutoModel = makeAuto<PreTrainedModel>('AutoModel');
 export const AutoModelForSequenceClassification = makeAuto('AutoModelForSequenceClassification');
 export const AutoModelForMaskedLM = makeAuto('AutoModelForMaskedLM');
 export const AutoModelForTokenClassification = makeAuto('AutoModelForTokenClassification');
-export const AutoModelForQuestionAnswering = makeAuto('AutoModelForQuestionAnswering');
+export const AutoModelForQuestionAnswering = makeAuto<PreTrainedModelForQuestionAnswering>('AutoModelForQuestionAnswering');
 export const AutoModelForMultipleChoice = makeAuto('AutoModelForMultipleChoice');
 export const AutoModelForImageClassification = makeAuto('AutoModelForImageClassification');
 export const AutoModelForZeroShotImageClassification = makeAuto('AutoModelForZeroShotImageClassification');

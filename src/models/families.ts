@@ -18,6 +18,7 @@ import { t5Family } from './t5';
 import { bartFamily } from './bart';
 import { albertFamily } from './albert';
 import { electraFamily } from './electra';
+import { debertaV2Family } from './deberta-v2';
 
 export const FAMILIES: ModelFamily[] = [
   vitFamily,
@@ -42,4 +43,5 @@ export const FAMILIES: ModelFamily[] = [
   bartFamily,
   albertFamily,
   electraFamily,
+  debertaV2Family,
 ];

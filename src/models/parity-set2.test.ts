@@ -22,6 +22,7 @@ const NAMES = [
   'xlmr_cls',
   'albert_cls',
   'electra_cls',
+  'deberta_v2_cls',
   'bert_token_cls',
   'roberta_token_cls',
   'bert_qa',

@@ -43,8 +43,11 @@ export interface ContrastiveModelOutput {
 }
 /** What any model's forward returns (heads fill logits or span logits, backbones lastHiddenState, CLIP logitsPerImage). */
 export type AnyModelOutput = ModelOutput | BaseModelOutput | QuestionAnsweringModelOutput | ContrastiveModelOutput;
-/** A model with a task head: forward gives logits (and a loss when labels are passed). */
-export type PreTrainedModelWithHead = PreTrainedModel & { forward(batch: ModelInputs): ModelOutput };
+/** A model with a task head: forward gives logits (and a loss when labels are passed). The head's forward
+ * comes first so that `model.forward(batch).logits` type-checks. */
+export type PreTrainedModelWithHead = { forward(batch: ModelInputs): ModelOutput } & PreTrainedModel;
+/** A model with a span head: forward gives startLogits/endLogits (and a loss with start/end positions). */
+export type PreTrainedModelForQuestionAnswering = { forward(batch: ModelInputs): QuestionAnsweringModelOutput } & PreTrainedModel;
 /** forward's inputs after normalizeInputs: camelCase keys, arrays turned into tensors, flags resolved. */
 export interface NormalizedInputs {
   inputIds?: Tensor; attentionMask?: Tensor; tokenTypeIds?: Tensor; positionIds?: Tensor; pixelValues?: Tensor; labels?: Tensor;
