@@ -15,6 +15,7 @@ export * from './preprocessing/tokenization';
 export * from './preprocessing/collators';
 export * from './preprocessing/image-processing';
 export * from './preprocessing/image-processors';
+export * from './preprocessing/processors';
 export * from './models/index';
 export * from './training/index';
 export * from './metrics/index';

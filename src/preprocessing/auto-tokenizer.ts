@@ -12,6 +12,7 @@ import {
   type AddedTokenJson, type TokenizerFamily,
 } from './tokenizers/build';
 import { SentencePieceModel, SentencePieceError } from './tokenizers/sentencepiece';
+import { buildClipBpeTokenizerJson } from './tokenizers/clip';
 import {
   sentencePieceSpecFor, vocabularyOf, t5ExtraIds, SentencePieceTextModel, sentencePieceTokenizerJson, type SentencePieceTokenizerSpec,
 } from './tokenizers/sentencepiece-tokenizers';
@@ -75,12 +76,20 @@ const FAMILY_DEFAULTS: Record<TokenizerFamily, { tokens: Partial<Record<SpecialT
     inputNames: ['input_ids', 'attention_mask'],
     className: 'GPT2Tokenizer',
   },
+  clip: {
+    tokens: {
+      bos_token: { content: '<|startoftext|>' }, eos_token: { content: '<|endoftext|>' }, unk_token: { content: '<|endoftext|>' },
+      pad_token: { content: '<|endoftext|>' },
+    },
+    inputNames: ['input_ids', 'attention_mask'],
+    className: 'CLIPTokenizer',
+  },
 };
 
 const CLASS_FAMILIES: Record<string, TokenizerFamily> = {
-  BertTokenizer: 'bert', DistilBertTokenizer: 'distilbert', RobertaTokenizer: 'roberta', GPT2Tokenizer: 'gpt2',
+  BertTokenizer: 'bert', DistilBertTokenizer: 'distilbert', RobertaTokenizer: 'roberta', GPT2Tokenizer: 'gpt2', CLIPTokenizer: 'clip',
 };
-const MODEL_TYPE_FAMILIES: Record<string, TokenizerFamily> = { bert: 'bert', distilbert: 'distilbert', roberta: 'roberta', gpt2: 'gpt2' };
+const MODEL_TYPE_FAMILIES: Record<string, TokenizerFamily> = { bert: 'bert', distilbert: 'distilbert', roberta: 'roberta', gpt2: 'gpt2', clip: 'clip', clip_text_model: 'clip' };
 
 type FileGetter = (name: string) => Promise<string | null>;
 
@@ -193,7 +202,7 @@ export class AutoTokenizer {
       if (!spModel) throw new Error(`no tokenizer files in ${where}: ${spSpec.className} needs tokenizer.json or ${spSpec.files.join(' / ')}; pass a folder or repo that has them`);
     }
     if (!tokenizerJsonPath && !spModel) {
-      if (family !== 'roberta' && family !== 'gpt2') vocabTxt = await get('vocab.txt');
+      if (family !== 'roberta' && family !== 'gpt2' && family !== 'clip') vocabTxt = await get('vocab.txt');
       if (!vocabTxt) {
         vocabJson = await get('vocab.json');
         mergesTxt = vocabJson ? await get('merges.txt') : null;
@@ -252,6 +261,16 @@ export class AutoTokenizer {
           stripAccents: mergedConfig.strip_accents ?? null,
           clsToken: specialTokens.cls_token?.content ?? null,
           sepToken: specialTokens.sep_token?.content ?? null,
+          addedTokens: slowAddedTokens(vocab, specials, addedTokensFile, false),
+        });
+      } else if (family === 'clip') {
+        const vocab = readJson(vocabJson!, 'vocab.json') as Record<string, number>;
+        tokenizerJson = buildClipBpeTokenizerJson({
+          vocab,
+          merges: parseMergesTxt(readFileSync(mergesTxt!, 'utf8'), mergesTxt!),
+          bosToken: specialTokens.bos_token?.content ?? '<|startoftext|>',
+          eosToken: specialTokens.eos_token?.content ?? '<|endoftext|>',
+          unkToken: specialTokens.unk_token?.content ?? '<|endoftext|>',
           addedTokens: slowAddedTokens(vocab, specials, addedTokensFile, false),
         });
       } else {

@@ -388,7 +388,12 @@ export class PreTrainedTokenizer extends CallableBase {
   /** Tokens -> text, like the slow tokenizer's convert_tokens_to_string. */
   convertTokensToString(tokens: readonly string[]): string {
     if (this.decoderKind === 'wordpiece') return tokens.join(' ').replaceAll(` ${this.wordpiecePrefix}`, '').trim();
-    if (this.decoderKind === 'bytelevel') return byteLevelTokensToString(tokens);
+    if (this.decoderKind === 'bytelevel') {
+      // BPE with an end-of-word suffix (CLIP's "</w>"): the suffix is the space, as CLIPTokenizer decodes
+      const suffix = this.tokenizerJson.model?.end_of_word_suffix;
+      const text = byteLevelTokensToString(tokens);
+      return suffix ? text.replaceAll(suffix, ' ').trim() : text;
+    }
     if (this.textModel) {
       const special = new Set(this.allSpecialTokens);
       return this.textModel.tokensToString(tokens, (t) => special.has(t));

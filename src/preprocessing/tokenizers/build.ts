@@ -3,7 +3,7 @@
 // byte-level BPE), and writes those vocabulary files back from a tokenizer.json model.
 
 /** Tokenizer families hubtune knows how to build from vocabulary files. */
-export type TokenizerFamily = 'bert' | 'distilbert' | 'roberta' | 'gpt2';
+export type TokenizerFamily = 'bert' | 'distilbert' | 'roberta' | 'gpt2' | 'clip';
 
 export interface AddedTokenJson {
   id: number;
