@@ -27,6 +27,9 @@ import { logMetrics as printMetrics, saveMetrics as writeMetrics, type Metrics }
 import { writeFileAtomicSync, writeDirAtomic, cleanStaleTempDirs } from './atomic';
 import { DataLoader, rowLengths, type Collator, type DatasetLike, type Feature } from './data-loader';
 import {
+  setupMixedPrecision, withAutocast, backwardScaled, optimizerStep, skippedStepMessage, saveScaler, loadScaler, type MixedPrecision,
+} from './mixed-precision';
+import {
   PREFIX_CHECKPOINT_DIR, TRAINER_STATE_NAME, TRAINING_ARGS_NAME, CheckpointError, getLastCheckpoint, rotateCheckpoints,
   saveOptimizer, loadOptimizer, saveScheduler, loadScheduler, saveRngState, readRngState, restoreRngState, loadModelWeights,
   type RngStateFile,
@@ -214,6 +217,10 @@ export class Trainer {
   private globalstepLastLogged = 0;
   private nonFiniteRun = 0;
   private lastGradNorm: number | null = null;
+  /** bf16/fp16 set-up (autocast dtype, fp16 loss scaler): see mixed-precision.ts. */
+  readonly mixedPrecision: MixedPrecision;
+  /** transformers' is_in_train: full-precision-eval casts happen only outside training. */
+  private isInTrain = false;
   private interruptRequested = false;
   private currentEpochInfo = { epoch: 0, stepsInEpoch: 0, dataSeed: 42 };
 
@@ -237,6 +244,7 @@ export class Trainer {
     if (o.dataCollator) this.dataCollator = o.dataCollator as Collator;
     else this.dataCollator = this.defaultCollator();
     this.device = resolveDevice(this.args.device);
+    this.mixedPrecision = setupMixedPrecision(this.args, this.device);
     if (this.device !== 'cpu') this.model.to(this.device);
     const [opt, sched] = o.optimizers ?? [null, null];
     this.optimizer = opt;
@@ -441,7 +449,12 @@ export class Trainer {
       setSeed(args.seed);
     }
     cleanStaleTempDirs(args.outputDir);
-    return this.innerTrainingLoop(resume);
+    this.isInTrain = true;
+    try {
+      return await this.innerTrainingLoop(resume);
+    } finally {
+      this.isInTrain = false;
+    }
   }
 
   private async innerTrainingLoop(resume: string | null): Promise<TrainOutput> {
@@ -466,6 +479,7 @@ export class Trainer {
 
     this.state = new TrainerState({ trainBatchSize: args.trainBatchSize });
     this.state.computeSteps({ loggingSteps: args.loggingSteps, evalSteps: args.evalSteps, saveSteps: args.saveSteps }, maxSteps);
+    if (args.gradientCheckpointing) this.enableGradientCheckpointing();
     this.createOptimizer();
     this.createScheduler(maxSteps);
     this.control = new TrainerControl();
@@ -481,6 +495,7 @@ export class Trainer {
       }
       loadOptimizer(resume, this.optimizer!, this.optimizerParamNames);
       loadScheduler(resume, this.lrScheduler!);
+      if (this.mixedPrecision.scaler) loadScaler(resume, this.mixedPrecision.scaler);
       this.loadCallbackStates();
       epochsTrained = Math.floor(this.state.globalStep / updatesPerEpoch);
       stepsTrainedInCurrentEpoch = (this.state.globalStep % updatesPerEpoch) * GA;
@@ -543,10 +558,9 @@ export class Trainer {
           }
           const isSync = (step + 1) % GA === 0 || step + 1 === stepsInEpoch;
           if (isSync) {
-            this.lastGradNorm = args.maxGradNorm > 0 ? optim.clipGradNorm(params, args.maxGradNorm) : null;
-            this.optimizer!.step();
-            this.lrScheduler!.step();
-            this.optimizer!.zeroGrad();
+            const r = optimizerStep({ optimizer: this.optimizer!, scheduler: this.lrScheduler!, params, maxGradNorm: args.maxGradNorm, scaler: this.mixedPrecision.scaler });
+            this.lastGradNorm = r.gradNorm;
+            if (!r.stepped && !process.env.HUBTUNE_QUIET_TRAINER) console.warn(skippedStepMessage(this.state.globalStep + 1, r));
             this.state.globalStep += 1;
             this.state.epoch = epoch + (step + 1) / stepsInEpoch;
             this.control = await this.callbackHandler.onStepEnd(args, this.state, this.control);
@@ -593,11 +607,21 @@ export class Trainer {
   /** One forward/backward in a tidy scope; returns the (accumulation-scaled) loss value. */
   trainingStep(inputs: Record<string, unknown>, gradientAccumulationSteps = 1): number {
     return tidy(() => {
-      let loss = this.computeLoss(this.model, inputs);
+      // forward under autocast (bf16/fp16), backward outside it, scaled under fp16
+      let loss = withAutocast(this.mixedPrecision, () => this.computeLoss(this.model, inputs));
       if (gradientAccumulationSteps > 1) loss = loss.div(gradientAccumulationSteps);
-      loss.backward();
+      backwardScaled(this.mixedPrecision, loss);
       return loss.item();
     });
+  }
+
+  /** transformers: args.gradientCheckpointing calls model.gradient_checkpointing_enable(gradient_checkpointing_kwargs). */
+  private enableGradientCheckpointing(): void {
+    const m = this.model as TrainerModel & { gradientCheckpointingEnable?: (o: { gradientCheckpointingKwargs?: Record<string, unknown> | null }) => unknown };
+    if (typeof m.gradientCheckpointingEnable !== 'function') {
+      throw new Error(`gradientCheckpointing: ${this.model.constructor.name} has no gradientCheckpointingEnable(): use a hubtune PreTrainedModel, or turn gradientCheckpointing off`);
+    }
+    m.gradientCheckpointingEnable({ gradientCheckpointingKwargs: this.args.gradientCheckpointingKwargs });
   }
 
   private accumulateLoss(lossStep: number, batchIndex: number, epoch: number): void {
@@ -702,6 +726,7 @@ export class Trainer {
     if (!this.args.saveOnlyModel) {
       saveOptimizer(dir, this.optimizer!, this.optimizerParamNames);
       saveScheduler(dir, this.lrScheduler!);
+      if (this.mixedPrecision.scaler) saveScaler(dir, this.mixedPrecision.scaler);
       saveRngState(dir, {
         data_seed: this.currentEpochInfo.dataSeed, epoch: this.currentEpochInfo.epoch, steps_in_epoch: this.currentEpochInfo.stepsInEpoch,
         trainer: { total_loss: this.totalLossScalar, tr_loss: this.trLoss, globalstep_last_logged: this.globalstepLastLogged, nonfinite_run: this.nonFiniteRun },
@@ -786,6 +811,8 @@ export class Trainer {
   private async evaluationLoop(ds: DatasetLike, description: string, prefix: string): Promise<{ predictions: { data: Float32Array; shape: number[] } | null; labels: { data: Float32Array; shape: number[] } | null; metrics: Metrics; numSamples: number }> {
     if (ds.numRows === 0) throw new Error(`the ${description} dataset is empty (0 rows): nothing to evaluate`);
     const loader = this.getEvalDataloader(ds);
+    // transformers: outside training, full fp16/bf16 evaluation casts the model first (and it stays cast)
+    if (!this.isInTrain && (this.args.fp16FullEval || this.args.bf16FullEval)) this.model.to(this.args.fp16FullEval ? 'float16' : 'bfloat16');
     const wasTraining = (this.model as { training?: boolean }).training ?? false;
     this.model.eval();
     const preds: Gathered = { parts: [] };
@@ -799,7 +826,7 @@ export class Trainer {
           const bs = indices.length;
           numSamples += bs;
           const r = noGrad(() => tidy(() => {
-            const out = this.model.forward(inputs) as { loss?: Tensor | null; logits?: Tensor };
+            const out = withAutocast(this.mixedPrecision, () => this.model.forward(inputs)) as { loss?: Tensor | null; logits?: Tensor };
             const loss = out.loss instanceof Tensor ? out.loss.item() : null;
             const logits = out.logits instanceof Tensor ? toFloat32(out.logits) : null;
             return { loss, logits };

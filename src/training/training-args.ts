@@ -15,6 +15,8 @@ export const SCHEDULER_TYPES = [
 ] as const;
 export const OPTIMIZER_NAMES = ['adamw_torch'] as const;
 export const DEVICES = ['auto', 'cpu', 'cuda'] as const;
+/** transformers 4.29's half_precision_backend choices ('apex' is not available in hubtune). */
+export const HALF_PRECISION_BACKENDS = ['auto', 'cuda_amp', 'cpu_amp', 'apex'] as const;
 
 export type IntervalStrategy = (typeof INTERVAL_STRATEGIES)[number];
 export type SaveStrategy = (typeof SAVE_STRATEGIES)[number];
@@ -22,6 +24,7 @@ export type HubStrategy = (typeof HUB_STRATEGIES)[number];
 export type SchedulerType = (typeof SCHEDULER_TYPES)[number];
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 export type DeviceChoice = (typeof DEVICES)[number];
+export type HalfPrecisionBackend = (typeof HALF_PRECISION_BACKENDS)[number];
 
 /** Everything `new TrainingArguments()` accepts (all optional; transformers' defaults otherwise). */
 export interface TrainingArgumentsInit {
@@ -65,6 +68,22 @@ export interface TrainingArgumentsInit {
   greaterIsBetter?: boolean | null;
   seed?: number;
   dataSeed?: number | null;
+  /** bf16 mixed precision: autocast to bfloat16 (CPU autocast on CPU, transformers' use_cpu_amp), fp32 master weights. */
+  bf16?: boolean;
+  /** fp16 mixed precision with dynamic loss scaling (CUDA only; on CPU use bf16). */
+  fp16?: boolean;
+  /** 'auto' (cpu_amp on CPU, cuda_amp on CUDA), 'cuda_amp' or 'cpu_amp'. */
+  halfPrecisionBackend?: HalfPrecisionBackend;
+  /** Evaluate/predict outside training with the model cast to bfloat16 (as transformers does, the cast stays). */
+  bf16FullEval?: boolean;
+  /** The same in float16 (CUDA only). */
+  fp16FullEval?: boolean;
+  /** TF32 matrix products on Ampere+ GPUs (null leaves libtorch's default). */
+  tf32?: boolean | null;
+  /** Recompute each layer's activations in the backward pass: much less memory, about 30% more compute. */
+  gradientCheckpointing?: boolean;
+  /** torch.utils.checkpoint options, e.g. { use_reentrant: false } (see model.gradientCheckpointingEnable). */
+  gradientCheckpointingKwargs?: Record<string, unknown> | string | null;
   removeUnusedColumns?: boolean;
   labelNames?: string[] | null;
   dataloaderNumWorkers?: number;
@@ -134,6 +153,12 @@ const FIELDS: FieldSpec[] = [
   { name: 'saveOnlyModel', kind: 'bool' },
   { name: 'seed', kind: 'int' },
   { name: 'dataSeed', kind: 'int', nullable: true },
+  { name: 'bf16', kind: 'bool' },
+  { name: 'fp16', kind: 'bool' },
+  { name: 'halfPrecisionBackend', kind: 'string', values: HALF_PRECISION_BACKENDS },
+  { name: 'bf16FullEval', kind: 'bool' },
+  { name: 'fp16FullEval', kind: 'bool' },
+  { name: 'tf32', kind: 'bool', nullable: true },
   { name: 'device', kind: 'string', values: DEVICES },
   { name: 'evalSteps', kind: 'float', nullable: true, ratio: true },
   { name: 'dataloaderNumWorkers', kind: 'int' },
@@ -156,6 +181,8 @@ const FIELDS: FieldSpec[] = [
   { name: 'hubStrategy', kind: 'string', values: HUB_STRATEGIES },
   { name: 'hubToken', kind: 'string', nullable: true },
   { name: 'hubPrivateRepo', kind: 'bool', nullable: true },
+  { name: 'gradientCheckpointing', kind: 'bool' },
+  { name: 'gradientCheckpointingKwargs', kind: 'dict', nullable: true },
   { name: 'includeInputsForMetrics', kind: 'bool' },
 ];
 
@@ -165,6 +192,9 @@ const ALIASES: Record<string, keyof TrainingArgumentsInit> = {
 };
 
 const SPEC_BY_NAME = new Map(FIELDS.map((f) => [f.name as string, f]));
+
+export const FP16_NEEDS_CUDA = 'fp16 mixed precision training (fp16) and fp16 half-precision evaluation (fp16FullEval) can only be used on CUDA devices, and this run is on the CPU: use bf16 instead (CPU autocast in bfloat16)';
+export const TF32_NEEDS_CUDA = 'tf32 requires an Ampere or newer NVIDIA GPU with CUDA, and this run is on the CPU: leave tf32 unset';
 
 export function toSnakeCase(name: string): string {
   return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
@@ -298,6 +328,12 @@ export class TrainingArguments {
   saveOnlyModel = false;
   seed = 42;
   dataSeed: number | null = null;
+  bf16 = false;
+  fp16 = false;
+  halfPrecisionBackend: HalfPrecisionBackend = 'auto';
+  bf16FullEval = false;
+  fp16FullEval = false;
+  tf32: boolean | null = null;
   device: DeviceChoice = 'auto';
   evalSteps: number | null = null;
   dataloaderNumWorkers = 0;
@@ -319,6 +355,8 @@ export class TrainingArguments {
   hubModelId: string | null = null;
   hubStrategy: HubStrategy = 'every_save';
   hubPrivateRepo: boolean | null = null;
+  gradientCheckpointing = false;
+  gradientCheckpointingKwargs: Record<string, unknown> | null = null;
   includeInputsForMetrics = false;
   // Kept out of enumerable properties so console.log / JSON.stringify / spreading never show it.
   #hubToken: string | null = null;
@@ -436,8 +474,20 @@ export class TrainingArguments {
     if (this.dataloaderNumWorkers === 0 && this.dataloaderPrefetchFactor !== null) {
       fail(`dataloaderPrefetchFactor can only be set when data is loaded in a different process, i.e. when dataloaderNumWorkers > 0`);
     }
+    this.#checkPrecision();
     if (this.reportTo.length === 1 && this.reportTo[0] === 'none') this.reportTo = [];
     if (this.runName === null) this.runName = this.outputDir;
+  }
+
+  /** transformers' checks of the mixed-precision options that need no device (the Trainer checks the rest). */
+  #checkPrecision(): void {
+    if (this.fp16 && this.bf16) fail('At most one of fp16 and bf16 can be true, but not both: use bf16 on CPU, fp16 or bf16 on CUDA');
+    if (this.fp16FullEval && this.bf16FullEval) fail('At most one of fp16FullEval and bf16FullEval can be true, but not both');
+    if (this.halfPrecisionBackend === 'apex') fail(`halfPrecisionBackend 'apex' (NVIDIA Apex) is not available in hubtune: use 'auto' (native autocast)`);
+    if (this.bf16 && this.halfPrecisionBackend === 'cuda_amp' && this.device === 'cpu') fail(`halfPrecisionBackend 'cuda_amp' needs CUDA, but device is 'cpu': use 'auto' or 'cpu_amp'`);
+    if (this.fp16 && this.halfPrecisionBackend === 'cpu_amp') fail(`halfPrecisionBackend 'cpu_amp' supports bf16 only (CPU autocast runs in bfloat16): set bf16 instead of fp16`);
+    if ((this.fp16 || this.fp16FullEval) && this.device === 'cpu') fail(FP16_NEEDS_CUDA);
+    if (this.tf32 === true && this.device === 'cpu') fail(TF32_NEEDS_CUDA);
   }
 
   /** Batch size per optimizer micro-step on the one device hubtune trains on. */
