@@ -173,6 +173,11 @@ export class AutoTokenizer {
 
     const configPath = await get('tokenizer_config.json');
     const config: Record<string, any> = configPath ? readJson(configPath, 'tokenizer_config.json') : {};
+    // newer transformers save the chat template beside tokenizer_config.json
+    if (config.chat_template === undefined) {
+      const jinja = await get('chat_template.jinja');
+      if (jinja) config.chat_template = readFileSync(jinja, 'utf8');
+    }
     const mapPath = await get('special_tokens_map.json');
     const specialMap: Record<string, any> = mapPath ? readJson(mapPath, 'special_tokens_map.json') : {};
     const addedPath = await get('added_tokens.json');

@@ -12,6 +12,7 @@ import { CallableBase } from './tokenizers/callable';
 import { AddedTokenSplitter } from './tokenizers/added-tokens';
 import type { TextModel, EncodedText } from './tokenizers/text-model';
 import { isTensor, stackToTensor, type Tensor } from './tokenization-tensors';
+import { renderChatTemplate, resolveChatTemplate, parseChatTemplateField, type ChatMessage, type ApplyChatTemplateOptions } from './chat-template';
 
 /** Characters that BertNormalizer(clean_text) turns into a space (JS \\s minus control characters). */
 const BERT_SPACE_RE = /[ \t\n\r\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/;
@@ -850,6 +851,32 @@ export class PreTrainedTokenizer extends CallableBase {
       out[key] = valueToTensor(key, value, prependBatchAxis);
     }
     return out as unknown as BatchEncoding<Tensor>;
+  }
+
+  // ---------------------------------------------------------------- chat templates
+
+  /** The Jinja chat template(s) of tokenizer_config.json (`chat_template`); set it to give one. */
+  get chatTemplate(): string | Record<string, string> | null { return parseChatTemplateField(this.initConfig.chat_template); }
+  set chatTemplate(t: string | Record<string, string> | null) {
+    if (t === null) delete this.initConfig.chat_template;
+    else this.initConfig.chat_template = typeof t === 'string' ? t : Object.entries(t).map(([name, template]) => ({ name, template }));
+  }
+
+  /**
+   * Renders a conversation with the chat template (transformers' apply_chat_template): token ids
+   * by default, the text with `tokenize: false`, {input_ids, attention_mask} with `returnDict`.
+   */
+  applyChatTemplate(messages: ChatMessage[], options: ApplyChatTemplateOptions & { tokenize: false }): string;
+  applyChatTemplate(messages: ChatMessage[], options: ApplyChatTemplateOptions & { returnDict: true }): BatchEncoding<number[]>;
+  applyChatTemplate(messages: ChatMessage[], options?: ApplyChatTemplateOptions): number[];
+  applyChatTemplate(messages: ChatMessage[], options: ApplyChatTemplateOptions = {}): string | number[] | BatchEncoding<number[]> {
+    const template = resolveChatTemplate(this.chatTemplate, options.chatTemplate, this.nameOrPath || 'this tokenizer');
+    const special: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(this.specialTokensMap)) special[k] = v;
+    const text = renderChatTemplate(template, messages, special, options);
+    if (options.tokenize === false) return text;
+    const enc = this.call(text, { addSpecialTokens: false });
+    return options.returnDict ? enc : (enc.input_ids as number[]);
   }
 
   // ---------------------------------------------------------------- decoding
