@@ -7,3 +7,7 @@ export { TextClassificationPipeline, type TextClassificationOptions, type TextCl
 export { FillMaskPipeline, type FillMaskOptions, type FillMaskCandidate, type FillMaskOutput } from './fill-mask';
 export { FeatureExtractionPipeline, type FeatureExtractionOptions, type FeatureExtractionOutput, type Pooling } from './feature-extraction';
 export { PipelineInputError, loadImage, type ImageInputItem, type TextInputItem } from './inputs';
+export { TextGenerationPipeline, type TextGenerationOptions, type TextGenerationInput, type TextGenerationOutput, type GeneratedText, type Chat } from './text-generation';
+export { Text2TextGenerationPipeline, type Text2TextGenerationOptions, type Text2TextInput } from './text2text-generation';
+export { SummarizationPipeline } from './summarization';
+export { TranslationPipeline } from './translation';

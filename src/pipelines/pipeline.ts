@@ -142,7 +142,8 @@ export async function pipeline(task: string, given: object = {}): Promise<Pipeli
   const device = resolveDevice(options.device);
   model.to(device);
   model.eval();
-  const init: PipelineInit = { task: info.task, model, tokenizer, imageProcessor, device, batchSize: options.batchSize, modelId };
+  // translation_xx_to_yy keeps its language pair
+  const init: PipelineInit = { task: /^translation_.+_to_.+$/.test(task) ? task : info.task, model, tokenizer, imageProcessor, device, batchSize: options.batchSize, modelId };
   const pipe = info.create(init);
   pipe.defaults = Object.fromEntries(Object.entries(options).filter(([k, v]) => !LOAD_OPTION_KEYS.has(k) && v !== undefined));
   return pipe;

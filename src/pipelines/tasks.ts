@@ -8,12 +8,20 @@ import { imageClassificationTask, type ImageClassificationPipeline } from './ima
 import { textClassificationTask, type TextClassificationPipeline } from './text-classification';
 import { fillMaskTask, type FillMaskPipeline } from './fill-mask';
 import { featureExtractionTask, type FeatureExtractionPipeline } from './feature-extraction';
+import { textGenerationTask, type TextGenerationPipeline } from './text-generation';
+import { text2textGenerationTask, type Text2TextGenerationPipeline } from './text2text-generation';
+import { summarizationTask, type SummarizationPipeline } from './summarization';
+import { translationTask, type TranslationPipeline } from './translation';
 
 export const TASKS: readonly TaskDefinition[] = [
   featureExtractionTask,
   fillMaskTask,
   imageClassificationTask,
   textClassificationTask,
+  textGenerationTask,
+  text2textGenerationTask,
+  summarizationTask,
+  translationTask,
 ];
 
 /** The pipeline class of each task name (aliases included): pipeline(task) returns it. */
@@ -23,6 +31,11 @@ export interface PipelineTypes {
   'image-classification': ImageClassificationPipeline;
   'text-classification': TextClassificationPipeline;
   'sentiment-analysis': TextClassificationPipeline;
+  'text-generation': TextGenerationPipeline;
+  'text2text-generation': Text2TextGenerationPipeline;
+  summarization: SummarizationPipeline;
+  translation: TranslationPipeline;
+  [translationPair: `translation_${string}_to_${string}`]: TranslationPipeline;
 }
 export type TaskName = keyof PipelineTypes;
 
@@ -67,7 +80,7 @@ export function checkTask(task: unknown): TaskDefinition {
   if (typeof task !== 'string' || !task) {
     throw new UnknownTaskError(`pipeline() needs a task: one of ${listTasks().join(', ')}`);
   }
-  const info = byName.get(task);
+  const info = byName.get(task) ?? (/^translation_.+_to_.+$/.test(task) ? byName.get('translation') : undefined);
   if (!info) {
     const all = listTasks();
     throw new UnknownTaskError(`Unknown task '${task}' (did you mean '${closestKey(task, all)}'?): available tasks are ${all.join(', ')}`);

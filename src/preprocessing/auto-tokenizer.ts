@@ -87,9 +87,9 @@ const FAMILY_DEFAULTS: Record<TokenizerFamily, { tokens: Partial<Record<SpecialT
 };
 
 const CLASS_FAMILIES: Record<string, TokenizerFamily> = {
-  BertTokenizer: 'bert', DistilBertTokenizer: 'distilbert', RobertaTokenizer: 'roberta', GPT2Tokenizer: 'gpt2', CLIPTokenizer: 'clip',
+  BertTokenizer: 'bert', DistilBertTokenizer: 'distilbert', RobertaTokenizer: 'roberta', GPT2Tokenizer: 'gpt2', CLIPTokenizer: 'clip', BartTokenizer: 'roberta',
 };
-const MODEL_TYPE_FAMILIES: Record<string, TokenizerFamily> = { bert: 'bert', distilbert: 'distilbert', roberta: 'roberta', gpt2: 'gpt2', clip: 'clip', clip_text_model: 'clip' };
+const MODEL_TYPE_FAMILIES: Record<string, TokenizerFamily> = { bert: 'bert', distilbert: 'distilbert', roberta: 'roberta', gpt2: 'gpt2', clip: 'clip', clip_text_model: 'clip', bart: 'roberta' };
 
 type FileGetter = (name: string) => Promise<string | null>;
 

@@ -10,9 +10,11 @@ import { fixtures } from './fixtures';
 const sortedDesc = (r: LabelScore[]) => r.every((x, i) => i === 0 || r[i - 1].score >= x.score);
 
 test('listTasks and checkTask: tasks, alias, unknown task lists the tasks', () => {
-  assert.deepEqual(listTasks(), ['feature-extraction', 'fill-mask', 'image-classification', 'sentiment-analysis', 'text-classification']);
+  const tasks = listTasks();
+  assert.deepEqual(tasks, [...tasks].sort());
+  for (const t of ['feature-extraction', 'fill-mask', 'image-classification', 'sentiment-analysis', 'text-classification']) assert.ok(tasks.includes(t), t);
   assert.equal(checkTask('sentiment-analysis').task, 'text-classification');
-  assert.throws(() => checkTask('image-clasification'), /Unknown task 'image-clasification' \(did you mean 'image-classification'\?\): available tasks are feature-extraction, fill-mask, image-classification, sentiment-analysis, text-classification/);
+  assert.throws(() => checkTask('image-clasification'), /Unknown task 'image-clasification' \(did you mean 'image-classification'\?\): available tasks are feature-extraction, fill-mask, image-classification, sentiment-analysis, .*text-classification/);
   assert.equal(inferTask({ architectures: ['ViTForImageClassification'] }), 'image-classification');
   assert.equal(inferTask({ architectures: ['RobertaForMaskedLM'] }), 'fill-mask');
   assert.equal(inferTask({ architectures: ['BertForSequenceClassification'] }), 'text-classification');
@@ -60,7 +62,7 @@ test('model/task mismatch, missing folder, unknown task', async () => {
   await assert.rejects(pipeline('text-classification', { model: fx.vit }), /is a vit model, which does not fit the task 'text-classification': it needs a text model/);
   await assert.rejects(pipeline('image-classification', { model: fx.robertaCls }), /is a roberta model, which does not fit the task 'image-classification'/);
   await assert.rejects(pipeline('image-classification', { model: './no/such/model' }), /model folder not found: \.\/no\/such\/model/);
-  await assert.rejects(pipeline('translation', { model: fx.vit }), /Unknown task 'translation'.*available tasks are/);
+  await assert.rejects(pipeline('speech-to-lobster', { model: fx.vit }), /Unknown task 'speech-to-lobster'.*available tasks are/);
 });
 
 test('text-classification: texts, sentence pairs, legacy and topK outputs, alias', async () => {
