@@ -12,17 +12,6 @@ namespace hubtune {
 std::atomic<int64_t> g_liveTensors{0};
 
 
-[[noreturn]] void ThrowJs(Napi::Env env, const std::string& msg) { throw Napi::Error::New(env, msg); }
-
-std::string ShortMessage(const char* what) {
-  // libtorch messages may carry "Exception raised from ..." lines and trailing blanks.
-  std::string s(what ? what : "libtorch error");
-  auto cut = s.find("\nException raised from");
-  if (cut != std::string::npos) s = s.substr(0, cut);
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 // ---- Tensor handles ---------------------------------------------------------
 static const napi_type_tag kTensorTag = {0x6875627475e6e651ULL, 0x74656e736f72ab01ULL};
 
@@ -243,7 +232,13 @@ static Napi::Value MemoryStats(const Napi::CallbackInfo& info) {
   o.Set("allocatedBytes", static_cast<double>(AllocatorLiveBytes()));
   o.Set("peakAllocatedBytes", static_cast<double>(AllocatorPeakBytes()));
   o.Set("allocations", static_cast<double>(AllocatorCount()));
+  o.Set("limitBytes", static_cast<double>(AllocatorLimitBytes()));
   return o;
+}
+static Napi::Value SetMemoryLimit(const Napi::CallbackInfo& info) {
+  int64_t prev = AllocatorLimitBytes();
+  SetAllocatorLimitBytes(static_cast<int64_t>(D(info[0])));
+  return Napi::Number::New(info.Env(), static_cast<double>(prev));
 }
 static Napi::Value ResetPeak(const Napi::CallbackInfo& info) { AllocatorResetPeak(); return info.Env().Undefined(); }
 static Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
@@ -302,24 +297,25 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Function genCtor = GeneratorWrap::Init(env);
   data->generatorCtor = Napi::Persistent(genCtor);
   env.SetInstanceData<InstanceData>(data);
-  exports.Set("dispose", Napi::Function::New(env, DisposeTensor));
-  exports.Set("isDisposed", Napi::Function::New(env, IsDisposed));
+  HT_EXPORT(exports, "dispose", DisposeTensor);
+  HT_EXPORT(exports, "isDisposed", IsDisposed);
   exports.Set("Generator", genCtor);
-  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
-  exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads));
-  exports.Set("setBlasThreads", Napi::Function::New(env, SetBlasThreads));
-  exports.Set("blasInfo", Napi::Function::New(env, BlasInfo));
-  exports.Set("versions", Napi::Function::New(env, Versions));
-  exports.Set("cudaAvailable", Napi::Function::New(env, CudaAvailable));
-  exports.Set("cudaDeviceCount", Napi::Function::New(env, CudaDeviceCount));
-  exports.Set("memoryStats", Napi::Function::New(env, MemoryStats));
-  exports.Set("resetPeakMemory", Napi::Function::New(env, ResetPeak));
-  exports.Set("manualSeed", Napi::Function::New(env, ManualSeed));
-  exports.Set("getRngState", Napi::Function::New(env, GetRngState));
-  exports.Set("setRngState", Napi::Function::New(env, SetRngState));
-  exports.Set("setGradEnabled", Napi::Function::New(env, SetGradEnabled));
-  exports.Set("isGradEnabled", Napi::Function::New(env, IsGradEnabled));
-  exports.Set("isTensor", Napi::Function::New(env, IsTensor));
+  HT_EXPORT(exports, "setNumThreads", SetNumThreads);
+  HT_EXPORT(exports, "getNumThreads", GetNumThreads);
+  HT_EXPORT(exports, "setBlasThreads", SetBlasThreads);
+  HT_EXPORT(exports, "blasInfo", BlasInfo);
+  HT_EXPORT(exports, "versions", Versions);
+  HT_EXPORT(exports, "cudaAvailable", CudaAvailable);
+  HT_EXPORT(exports, "cudaDeviceCount", CudaDeviceCount);
+  HT_EXPORT(exports, "memoryStats", MemoryStats);
+  HT_EXPORT(exports, "resetPeakMemory", ResetPeak);
+  HT_EXPORT(exports, "setMemoryLimit", SetMemoryLimit);
+  HT_EXPORT(exports, "manualSeed", ManualSeed);
+  HT_EXPORT(exports, "getRngState", GetRngState);
+  HT_EXPORT(exports, "setRngState", SetRngState);
+  HT_EXPORT(exports, "setGradEnabled", SetGradEnabled);
+  HT_EXPORT(exports, "isGradEnabled", IsGradEnabled);
+  HT_EXPORT(exports, "isTensor", IsTensor);
   RegisterOps(env, exports);
   RegisterVisionOps(env, exports);
   RegisterAutocast(env, exports);

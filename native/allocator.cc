@@ -6,10 +6,17 @@
 #include <c10/core/CPUAllocator.h>
 #include <cstdlib>
 #include <cstring>
+#include <cstdio>
+#include <string>
+#include <unistd.h>
+#include <sys/sysinfo.h>
 
 namespace hubtune {
 namespace {
 std::atomic<int64_t> liveBytes{0}, peakBytes{0}, liveCount{0};
+// Most bytes tensors may hold together. A request above it is refused at once with an error,
+// instead of being overcommitted by the kernel and killing the process when touched.
+std::atomic<int64_t> limitBytes{0};
 constexpr size_t kAlign = 64;
 constexpr size_t kHeader = 64;  // keeps alignment; holds the original pointer and size
 
@@ -22,9 +29,50 @@ void Delete(void* p) {
   std::free(orig);
 }
 
+std::string Human(double b) {
+  const char* units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+  int i = 0;
+  while (b >= 1000 && i < 6) { b /= 1000; i++; }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, i == 0 ? "%.0f %s" : "%.1f %s", b, units[i]);
+  return buf;
+}
+
+[[noreturn]] void Refuse(size_t n, const char* why) {
+  throw OutOfMemory("out of memory: cannot allocate " + Human(static_cast<double>(n)) + " for a tensor (" + why + "; " +
+                    Human(static_cast<double>(liveBytes.load())) + " held by tensors now): use smaller inputs, batches or models" +
+                    (limitBytes.load() > 0 ? ", or raise HUBTUNE_MAX_TENSOR_BYTES" : ""));
+}
+
+/** MemAvailable + SwapFree from /proc/meminfo, or -1 when unknown. */
+int64_t AvailableBytes() {
+  FILE* f = std::fopen("/proc/meminfo", "r");
+  if (!f) return -1;
+  char line[256];
+  int64_t avail = -1, swap = 0;
+  while (std::fgets(line, sizeof line, f)) {
+    long long kb = 0;
+    if (std::sscanf(line, "MemAvailable: %lld kB", &kb) == 1) avail = kb * 1024;
+    else if (std::sscanf(line, "SwapFree: %lld kB", &kb) == 1) swap = kb * 1024;
+  }
+  std::fclose(f);
+  return avail < 0 ? -1 : avail + swap;
+}
+
+// Above this size, an allocation is first checked against the memory actually available: the
+// kernel would overcommit it and kill the process when the tensor is filled.
+constexpr size_t kCheckAvailableFrom = size_t(256) << 20;
+
 void* Alloc(size_t n) {
+  if (n > (SIZE_MAX >> 2)) Refuse(n, "the size overflows");
+  int64_t limit = limitBytes.load();
+  if (limit > 0 && static_cast<int64_t>(n) > limit - liveBytes.load()) Refuse(n, ("the limit is " + Human(static_cast<double>(limit))).c_str());
+  if (n >= kCheckAvailableFrom) {
+    int64_t avail = AvailableBytes();
+    if (avail >= 0 && static_cast<int64_t>(n) > avail) Refuse(n, ("only " + Human(static_cast<double>(avail)) + " of memory is available").c_str());
+  }
   char* orig = static_cast<char*>(std::malloc(n + kHeader + kAlign));
-  if (!orig) throw std::bad_alloc();
+  if (!orig) Refuse(n, "the system refused it");
   uintptr_t base = reinterpret_cast<uintptr_t>(orig) + kHeader;
   uintptr_t aligned = (base + kAlign - 1) & ~(uintptr_t)(kAlign - 1);
   auto* hdr = reinterpret_cast<uint64_t*>(aligned - 16);
@@ -53,9 +101,31 @@ struct MallocAllocator final : public c10::Allocator {
 };
 
 MallocAllocator g_allocator;
+
+/** HUBTUNE_MAX_TENSOR_BYTES ("0" for none, or bytes with an optional k/M/G/T suffix); default RAM + swap. */
+int64_t LimitFromEnv() {
+  const char* v = std::getenv("HUBTUNE_MAX_TENSOR_BYTES");
+  if (v && *v) {
+    char* end = nullptr;
+    double x = std::strtod(v, &end);
+    double mult = 1;
+    switch (end && *end ? *end : ' ') {
+      case 'k': case 'K': mult = 1e3; break;
+      case 'm': case 'M': mult = 1e6; break;
+      case 'g': case 'G': mult = 1e9; break;
+      case 't': case 'T': mult = 1e12; break;
+      default: break;
+    }
+    if (x >= 0 && x * mult < 9e18) return static_cast<int64_t>(x * mult);
+  }
+  struct sysinfo si;
+  if (sysinfo(&si) == 0) return static_cast<int64_t>((static_cast<double>(si.totalram) + si.totalswap) * si.mem_unit);
+  return 0;
+}
 }  // namespace
 
 void InstallAllocator() {
+  limitBytes.store(LimitFromEnv());
   if (std::getenv("HUBTUNE_DEFAULT_ALLOCATOR")) return;
   c10::SetAllocator(c10::DeviceType::CPU, &g_allocator, /*priority=*/100);
 }
@@ -63,5 +133,7 @@ int64_t AllocatorLiveBytes() { return liveBytes.load(); }
 int64_t AllocatorPeakBytes() { return peakBytes.load(); }
 void AllocatorResetPeak() { peakBytes.store(liveBytes.load()); }
 int64_t AllocatorCount() { return liveCount.load(); }
+int64_t AllocatorLimitBytes() { return limitBytes.load(); }
+void SetAllocatorLimitBytes(int64_t bytes) { limitBytes.store(bytes < 0 ? 0 : bytes); }
 
 }  // namespace hubtune

@@ -79,11 +79,11 @@ Napi::Value GetAllowTf32(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterAutocast(Napi::Env env, Napi::Object exports) {
-  exports.Set("autocastEnter", Napi::Function::New(env, AutocastEnter));
-  exports.Set("autocastExit", Napi::Function::New(env, AutocastExit));
-  exports.Set("autocastState", Napi::Function::New(env, AutocastStateJs));
-  exports.Set("setAllowTf32", Napi::Function::New(env, SetAllowTf32));
-  exports.Set("getAllowTf32", Napi::Function::New(env, GetAllowTf32));
+  HT_EXPORT(exports, "autocastEnter", AutocastEnter);
+  HT_EXPORT(exports, "autocastExit", AutocastExit);
+  HT_EXPORT(exports, "autocastState", AutocastStateJs);
+  HT_EXPORT(exports, "setAllowTf32", SetAllowTf32);
+  HT_EXPORT(exports, "getAllowTf32", GetAllowTf32);
 }
 
 }  // namespace hubtune

@@ -243,8 +243,8 @@ Napi::Value Alias(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterCheckpoint(Napi::Env env, Napi::Object exports) {
-  exports.Set("checkpoint", Napi::Function::New(env, Checkpoint));
-  exports.Set("alias", Napi::Function::New(env, Alias));
+  HT_EXPORT(exports, "checkpoint", Checkpoint);
+  HT_EXPORT(exports, "alias", Alias);
 }
 
 }  // namespace hubtune

@@ -1,7 +1,8 @@
-// Shared pieces of the hubtune addon: the tensor wrapper, argument helpers and the
-// exception boundary. Every libtorch exception becomes a JS Error (never an abort).
+// Shared pieces of the hubtune addon: the tensor wrapper and argument helpers. The exception
+// boundary (every libtorch exception becomes a JS Error, never an abort) is in boundary.h.
 #pragma once
 #include <napi.h>
+#include "boundary.h"
 #include <ATen/ATen.h>
 #include <torch/version.h>
 #include <atomic>
@@ -57,16 +58,8 @@ inline bool Has(const Napi::CallbackInfo& info, size_t i) { return info.Length()
 Napi::Array ToArray(Napi::Env env, const std::vector<at::Tensor>& ts);
 Napi::Array ToIntArray(Napi::Env env, at::IntArrayRef xs);
 
-[[noreturn]] void ThrowJs(Napi::Env env, const std::string& msg);
-std::string ShortMessage(const char* what);
-
-#define HT_TRY try {
-#define HT_CATCH                                                            \
-  }                                                                         \
-  catch (const Napi::Error&) { throw; }                                     \
-  catch (const c10::Error& e) { ::hubtune::ThrowJs(info.Env(), ::hubtune::ShortMessage(e.what_without_backtrace())); } \
-  catch (const std::bad_alloc&) { ::hubtune::ThrowJs(info.Env(), "out of memory"); } \
-  catch (const std::exception& e) { ::hubtune::ThrowJs(info.Env(), ::hubtune::ShortMessage(e.what())); }
+/** Registers an exported function behind the exception boundary (boundary.h). */
+#define HT_EXPORT(exports, name, fn) (exports).Set(name, Napi::Function::New(env, ::hubtune::Guarded<fn>))
 
 void RegisterOps(Napi::Env env, Napi::Object exports);
 void RegisterVisionOps(Napi::Env env, Napi::Object exports);
@@ -77,5 +70,8 @@ int64_t AllocatorLiveBytes();
 int64_t AllocatorPeakBytes();
 void AllocatorResetPeak();
 int64_t AllocatorCount();
+/** Most bytes all tensors together may hold (HUBTUNE_MAX_TENSOR_BYTES, default RAM + swap); 0: no limit. */
+int64_t AllocatorLimitBytes();
+void SetAllocatorLimitBytes(int64_t bytes);
 
 }  // namespace hubtune

@@ -482,8 +482,8 @@ OP(nllLoss) BODY(RET(at::nll_loss(T(info[0]), T(info[1]), OptT(info[2]), I(info[
 OP(bceWithLogits) BODY(RET(at::binary_cross_entropy_with_logits(T(info[0]), T(info[1]), OptT(info[2]), OptT(info[3]), I(info[4]))))
 OP(mseLoss) BODY(RET(at::mse_loss(T(info[0]), T(info[1]), I(info[2]))))
 
-#define REG(n) exports.Set(#n, Napi::Function::New(env, n))
-#define REG2(js, n) exports.Set(js, Napi::Function::New(env, n))
+#define REG(n) HT_EXPORT(exports, #n, n)
+#define REG2(js, n) HT_EXPORT(exports, js, n)
 }  // namespace
 
 void RegisterOps(Napi::Env env, Napi::Object exports) {

@@ -27,11 +27,11 @@ VOP(constantPad) VBODY(VRET(at::constant_pad_nd(T(info[0]), IL(info[1]), at::Sca
 }  // namespace
 
 void RegisterVisionOps(Napi::Env env, Napi::Object exports) {
-  exports.Set("batchNorm", Napi::Function::New(env, batchNorm));
-  exports.Set("maxPool2dPadded", Napi::Function::New(env, maxPool2dPadded));
-  exports.Set("avgPool2dPadded", Napi::Function::New(env, avgPool2dPadded));
-  exports.Set("roll", Napi::Function::New(env, roll));
-  exports.Set("constantPad", Napi::Function::New(env, constantPad));
+  HT_EXPORT(exports, "batchNorm", batchNorm);
+  HT_EXPORT(exports, "maxPool2dPadded", maxPool2dPadded);
+  HT_EXPORT(exports, "avgPool2dPadded", avgPool2dPadded);
+  HT_EXPORT(exports, "roll", roll);
+  HT_EXPORT(exports, "constantPad", constantPad);
 }
 
 }  // namespace hubtune

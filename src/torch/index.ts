@@ -8,7 +8,7 @@ export { type DType, DTYPES, isFloating, elementSize, type TypedArray } from './
 export { tidy, keep, disposeAll } from './scope';
 export {
   setNumThreads, getNumThreads, manualSeed, getRngState, setRngState, noGrad, isGradEnabled, setGradEnabled,
-  memoryStats, resetPeakMemory, cuda, versions, resolveDevice, yieldToEventLoop, blasWarning, type MemoryStats,
+  memoryStats, resetPeakMemory, setTensorMemoryLimit, cuda, versions, resolveDevice, yieldToEventLoop, blasWarning, type MemoryStats,
 } from './runtime';
 export * as nn from './nn/index';
 export * as optim from './optim/index';

@@ -27,8 +27,10 @@ export interface NativeAddon {
   versions(): { torch: string; major: number; minor: number; cuda: boolean; config: string };
   cudaAvailable(): boolean;
   cudaDeviceCount(): number;
-  memoryStats(): { liveTensors: number; allocatedBytes: number; peakAllocatedBytes: number; allocations: number };
+  memoryStats(): { liveTensors: number; allocatedBytes: number; peakAllocatedBytes: number; allocations: number; limitBytes: number };
   resetPeakMemory(): void;
+  /** Sets the most bytes tensors may hold together (0: none); returns the previous limit. */
+  setMemoryLimit(bytes: number): number;
   manualSeed(seed: number): void;
   getRngState(): Buffer;
   setRngState(b: Buffer): void;

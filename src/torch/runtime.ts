@@ -68,11 +68,17 @@ export interface MemoryStats {
   /** Bytes of CPU tensor storage allocated by libtorch now. */ allocatedBytes: number;
   peakAllocatedBytes: number;
   rssBytes: number;
+  /** Most bytes tensors may hold together (HUBTUNE_MAX_TENSOR_BYTES, default RAM + swap; 0: none). */ limitBytes: number;
 }
 export function memoryStats(): MemoryStats {
   const s = N.memoryStats();
-  return { liveTensors: s.liveTensors, allocatedBytes: s.allocatedBytes, peakAllocatedBytes: s.peakAllocatedBytes, rssBytes: process.memoryUsage.rss() };
+  return { liveTensors: s.liveTensors, allocatedBytes: s.allocatedBytes, peakAllocatedBytes: s.peakAllocatedBytes, rssBytes: process.memoryUsage.rss(), limitBytes: s.limitBytes };
 }
+/**
+ * Sets the most bytes all tensors may hold together (0: no limit); returns the previous limit. A
+ * tensor that would pass it fails at once with an out-of-memory error (code ERR_HUBTUNE_OUT_OF_MEMORY).
+ */
+export function setTensorMemoryLimit(bytes: number): number { return N.setMemoryLimit(bytes); }
 export function resetPeakMemory(): void { N.resetPeakMemory(); }
 
 export const cuda = {
