@@ -18,6 +18,53 @@ export class ImageDecodeError extends Error {
   override name = 'ImageDecodeError';
 }
 
+/** An image that declares more pixels than allowed (PIL's DecompressionBombError). */
+export class DecompressionBombError extends ImageDecodeError {
+  override name = 'DecompressionBombError';
+}
+
+/** PIL's `Image.MAX_IMAGE_PIXELS` (1024 * 1024 * 1024 // 4 // 3): a warning above it, an error above twice it. */
+export const DEFAULT_MAX_IMAGE_PIXELS = 89_478_485;
+
+/**
+ * The pixel limit in force: `HUBTUNE_MAX_IMAGE_PIXELS` (a number, or `none`), default PIL's. Null: no limit.
+ * Read at every decode, so worker threads started later see a change too.
+ */
+export function maxImagePixels(): number | null {
+  const v = process.env.HUBTUNE_MAX_IMAGE_PIXELS?.trim();
+  if (v === undefined || v === '') return DEFAULT_MAX_IMAGE_PIXELS;
+  if (/^(none|null|off)$/i.test(v)) return null;
+  const n = Number(v);
+  return Number.isFinite(n) && n > 0 ? Math.floor(n) : DEFAULT_MAX_IMAGE_PIXELS;
+}
+
+/** Sets the pixel limit, like `PIL.Image.MAX_IMAGE_PIXELS = n` (null: no limit, for trusted images). */
+export function setMaxImagePixels(n: number | null): void {
+  if (n !== null && !(Number.isFinite(n) && n > 0)) throw new RangeError(`setMaxImagePixels: expected a positive number or null, got ${n}`);
+  process.env.HUBTUNE_MAX_IMAGE_PIXELS = n === null ? 'none' : String(Math.floor(n));
+}
+
+const warnedSizes = new Set<string>();
+
+/** PIL's _decompression_bomb_check, before any pixel is decoded. */
+function checkPixelCount(width: number, height: number, what: string): void {
+  const limit = maxImagePixels();
+  if (limit === null) return;
+  const pixels = width * height;
+  if (pixels > 2 * limit) {
+    throw new DecompressionBombError(
+      `Cannot decode image ${what}: its size (${width}x${height} = ${pixels} pixels) exceeds the limit of ${2 * limit} pixels, could be a decompression bomb: if the image is trusted, raise the limit with setMaxImagePixels() or HUBTUNE_MAX_IMAGE_PIXELS`,
+    );
+  }
+  if (pixels > limit) {
+    const key = `${what}:${pixels}`;
+    if (!warnedSizes.has(key)) {
+      warnedSizes.add(key);
+      process.emitWarning(`Image ${what}: size (${pixels} pixels) exceeds limit of ${limit} pixels, could be decompression bomb DOS attack.`, 'DecompressionBombWarning');
+    }
+  }
+}
+
 interface PngInfo {
   bitDepth: number;
   colorType: number;
@@ -101,6 +148,7 @@ export async function decodeImage(input: ImageSource, opts: DecodeOptions = {}):
   if (!probe.width || !probe.height) {
     throw new ImageDecodeError(`Cannot decode image ${what}: it has zero size (${probe.width}x${probe.height})`);
   }
+  checkPixelCount(probe.width, probe.height, what);
   try {
     return await decodePixels(bytes, probe);
   } catch (e) {
@@ -164,7 +212,8 @@ function pilMode(meta: Metadata): PILMode {
 
 async function raw(bytes: Buffer, setup: (s: Sharp) => Sharp, depth: 'uchar' | 'ushort') {
   // ignoreIcc: keep the stored values (PIL never applies the embedded profile)
-  const s = setup(sharp(bytes, { ignoreIcc: true, failOn: 'truncated' }));
+  const limit = maxImagePixels();
+  const s = setup(sharp(bytes, { ignoreIcc: true, failOn: 'truncated', limitInputPixels: limit === null ? false : Math.max(2 * limit, 1) }));
   const { data, info } = await s.raw({ depth }).toBuffer({ resolveWithObject: true });
   const values = depth === 'ushort'
     ? new Uint16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength))
