@@ -1,12 +1,14 @@
 // The `hubtune` command line. Each file in ./commands registers its sub-commands.
 import { Command } from 'commander';
 import { registerAll } from './commands/index';
+import { hubtuneVersion } from './commands/env';
 import { redactSecrets } from '../hub/redact';
 
 const program = new Command();
 program
   .name('hubtune')
   .description('Fine-tune Hugging Face models from Node.js: pipelines, training, Hub.')
+  .version(hubtuneVersion(), '-V, --version', 'print the hubtune version')
   .option('--verbose', 'print stack traces on errors')
   .showHelpAfterError('(run hubtune --help for the commands)');
 registerAll(program);

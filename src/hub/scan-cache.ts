@@ -196,9 +196,11 @@ export function deleteRevisions(info: HFCacheInfo, hashes: string[]): DeleteCach
 export function executeDeleteStrategy(info: HFCacheInfo, s: DeleteCacheStrategy): void {
   const root = info.cacheDir;
   const realRoot = realpathSync(root);
+  // Lexically inside the root, and reached through real folders (the parent resolves inside the real root).
   const inside = (p: string) => {
     assertInside(root, p);
-    assertInside(realRoot, realpathSync(resolve(p, '..')));
+    const parent = realpathSync(resolve(p, '..'));
+    if (parent !== realRoot) assertInside(realRoot, parent);
   };
   for (const p of [...s.blobs, ...s.refs]) {
     if (!existsSync(p)) continue;

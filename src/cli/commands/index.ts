@@ -6,6 +6,10 @@ import { register as registerEval } from './eval';
 import { register as registerPredict } from './predict';
 import { register as registerDemo } from './demo';
 import { register as registerPush } from './push';
+import { register as registerDiscover } from './discover';
+import { register as registerRepo } from './repo';
+import { register as registerCache } from './cache';
+import { register as registerEnv } from './env';
 
 export function registerAll(program: Command): void {
   void program;
@@ -15,4 +19,8 @@ export function registerAll(program: Command): void {
   registerPredict(program);
   registerDemo(program);
   registerPush(program);
+  registerDiscover(program);
+  registerRepo(program);
+  registerCache(program);
+  registerEnv(program);
 }
