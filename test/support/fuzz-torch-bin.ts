@@ -4,19 +4,8 @@
 // hang, or an allocation larger than the input allows. Used by the test (10,000 inputs) and by
 // scripts/fuzz-torch-bin.ts (long runs).
 import { readTorchStateDict, TorchCheckpointError } from '../../src/torch/torch-zip';
+import { createRng } from '../../src/demo/rng';
 import { PickleBuilder, checkpointZip, contiguous, f32, stateDictPickle, type SaveStorage, type SaveTensor } from './torch-save';
-
-/** mulberry32: a small seeded PRNG, so a finding is reproducible from (seed, index). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Seed {
   pickle: Uint8Array;
@@ -127,7 +116,9 @@ export class FuzzFinding extends Error {
 
 /** Runs `count` mutants from `seed` (or until `seconds` pass); throws a FuzzFinding on the first bad outcome. */
 export function fuzzTorchBin(o: { count: number; seed?: number; seconds?: number; onProgress?: (done: number) => void }): FuzzReport {
-  const r = rng(o.seed ?? 1);
+  // A seeded stream, so a finding is reproducible from (seed, index).
+  const rng = createRng(o.seed ?? 1);
+  const r = () => rng.next();
   const seeds = fuzzSeeds();
   const kinds = new Map<string, number>();
   let loaded = 0;
