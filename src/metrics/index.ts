@@ -7,3 +7,4 @@ export {
   pearsonr, spearmanr, rankdata, uniqueLabels, checkTargets, MetricError, defaultWarningHandler,
   type Average, type Label, type ZeroDivision, type WarningHandler, type PrfOptions, type PrfResult,
 } from './sklearn';
+export { TextMetric, TextMetricError, rouge, bleu, sacrebleu, tokenize13a, rougeTokenize, type TextMetricResult, type RougeOptions, type BleuOptions, type SacreBleuOptions } from './text-metrics';

@@ -5,6 +5,7 @@ import {
   accuracyScore, f1Score, matthewsCorrcoef, MetricError, pearsonr, precisionScore, recallScore, spearmanr,
   defaultWarningHandler, type Average, type Label, type WarningHandler, type ZeroDivision,
 } from './sklearn';
+import { TextMetric, TEXT_METRICS } from './text-metrics';
 
 export type MetricValue = number | number[];
 export type MetricResult = Record<string, MetricValue>;
@@ -116,7 +117,7 @@ const SNAKE: Record<string, string> = { pos_label: 'posLabel', sample_weight: 's
 
 /** Names loadMetric accepts. */
 export function listMetrics(): string[] {
-  return Object.keys(METRICS).sort();
+  return [...Object.keys(METRICS), ...TEXT_METRICS].sort();
 }
 
 function toNumbers(input: MetricInput | undefined, what: string, metric: string, kind: InputKind): number[] {
@@ -221,8 +222,11 @@ export class Metric {
  * Loads a metric by name, like evaluate.load: 'accuracy', 'f1', 'precision', 'recall',
  * 'matthews_correlation', or 'glue' with a task config ('mrpc', 'cola', 'stsb', 'sst2', ...).
  */
-export function loadMetric(name: string, config?: string | null, opts: LoadMetricOptions = {}): Metric {
+export function loadMetric(name: 'rouge' | 'bleu' | 'sacrebleu', config?: null): TextMetric;
+export function loadMetric(name: string, config?: string | null, opts?: LoadMetricOptions): Metric;
+export function loadMetric(name: string, config?: string | null, opts: LoadMetricOptions = {}): Metric | TextMetric {
   const key = String(name).replace(/^evaluate-metric\//, '').toLowerCase();
+  if ((TEXT_METRICS as readonly string[]).includes(key)) return new TextMetric(key as TextMetric['name']);
   const def = METRICS[key];
   if (!def) throw new MetricError(`unknown metric '${name}': available metrics are ${listMetrics().join(', ')}`);
   let configName = config ?? 'default';

@@ -91,7 +91,7 @@ describe('metrics: zero division (sklearn semantics)', () => {
 describe('metrics: bad input', () => {
   test('length mismatch, unknown metric / average / option, posLabel, non-integer ids', () => {
     assert.throws(() => loadMetric('accuracy').compute({ predictions: [0, 1], references: [0] }), /accuracy: Mismatch in the number of predictions \(2\) and references \(1\)/);
-    assert.throws(() => loadMetric('bleu'), /unknown metric 'bleu': available metrics are accuracy, f1, glue, matthews_correlation, precision, recall/);
+    assert.throws(() => loadMetric('bertscore'), /unknown metric 'bertscore': available metrics are accuracy, bleu, f1, glue, matthews_correlation, precision, recall, rouge, sacrebleu/);
     assert.throws(() => loadMetric('f1').compute({ predictions: [0, 1], references: [0, 1], average: 'mean' as Average }), /average has to be one of \(None, 'micro', 'macro', 'weighted', 'samples'\) or 'binary', got 'mean'/);
     assert.throws(() => loadMetric('accuracy').compute({ predictions: [0, 1], references: [0, 1], average: 'macro' }), /accuracy: unknown option 'average'; it takes normalize, sampleWeight/);
     assert.throws(() => loadMetric('f1').compute({ predictions: [0, 1, 2], references: [0, 1, 2], posLabel: 5, average: 'binary' }), /Target is multiclass but average='binary'\. Please choose another average setting, one of \[None, 'micro', 'macro', 'weighted'\]\./);
@@ -146,7 +146,7 @@ describe('metrics: accumulation, combine, glue, listMetrics', () => {
     assert.throws(() => loadMetric('glue', 'stsb').compute({ predictions: [1, 2], references: [1, 2], average: 'macro' }), /glue\/stsb: unknown option 'average'; it takes only predictions and references/);
   });
   test('listMetrics', () => {
-    assert.deepEqual(listMetrics(), ['accuracy', 'f1', 'glue', 'matthews_correlation', 'precision', 'recall']);
+    assert.deepEqual(listMetrics(), ['accuracy', 'bleu', 'f1', 'glue', 'matthews_correlation', 'precision', 'recall', 'rouge', 'sacrebleu']);
   });
 });
 

@@ -302,6 +302,8 @@ export class BartForConditionalGeneration extends BartPreTrainedModel {
     });
   }
   prepareInputsForGeneration(ids: Tensor, o: Parameters<typeof seq2seqGenerationInputs>[1]): Record<string, unknown> { return seq2seqGenerationInputs(ids, o); }
+  /** decoder_input_ids from labels (the labels shifted right), for DataCollatorForSeq2Seq. */
+  prepareDecoderInputIdsFromLabels(labels: Tensor): Tensor { return shiftTokensRight(labels, this.config.padTokenId, this.config.decoderStartTokenId, 'BART'); }
   /** Generates target sequences for the inputs (transformers' generate(); see GenerationConfig). */
   readonly generate: GenerateFunction = (o?: GenerateOptions) => generate(this, o as GenerateOptions) as never;
 }

@@ -99,6 +99,7 @@ export class PeftModel extends Module {
   }
 
   forward(batch: Record<string, unknown>): any { return this.model.forward(batch); }
+  canGenerate(): boolean { return this.model.canGenerate(); }
 
   /** generate() of the adapted model. */
   generate(o: Record<string, unknown>): Promise<unknown> {

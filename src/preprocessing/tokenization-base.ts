@@ -27,6 +27,9 @@ export type TruncationOption = boolean | 'longest_first' | 'only_first' | 'only_
 export type ReturnTensors = 'pt' | null | undefined;
 
 export interface EncodeOptions {
+  /** Target texts (seq2seq labels): their input ids come back as `labels` (transformers' text_target). */
+  textTarget?: string | string[];
+  textPairTarget?: string | string[];
   addSpecialTokens?: boolean;
   padding?: PaddingOption;
   truncation?: TruncationOption;
@@ -724,6 +727,16 @@ export class PreTrainedTokenizer extends CallableBase {
     }
     const pair = (textPair ?? null) as string | string[] | null;
     const o = normalizeOptions(options);
+    const target = o.textTarget ?? (options as { text_target?: string | string[] } | undefined)?.text_target;
+    if (target !== undefined) {
+      const { textTarget: _t, textPairTarget, ...rest } = o as EncodeOptions & { text_target?: unknown };
+      delete (rest as { text_target?: unknown }).text_target;
+      const tgt = this.call(target as string, (textPairTarget ?? null) as string | null, rest);
+      if (text === undefined || text === null) return tgt;
+      const enc = this.call(text as string, pair as string | null, rest);
+      enc.labels = tgt.input_ids;
+      return enc;
+    }
     if (Array.isArray(text)) {
       if (pair !== null && !Array.isArray(pair)) throw new TypeError(`textPair must be an array of strings when text is a batch, got ${describe(pair)}`);
       if (pair !== null && pair.length !== text.length) {

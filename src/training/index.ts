@@ -20,3 +20,4 @@ export {
 } from './checkpoint';
 export { writeFileAtomic, writeFileAtomicSync, writeDirAtomic } from './atomic';
 export { createModelCard, saveModelCard, type ModelCardOptions } from './model-card';
+export { Seq2SeqTrainer, Seq2SeqTrainingArguments, type Seq2SeqTrainingArgumentsInit } from './seq2seq-trainer';

@@ -137,7 +137,7 @@ function isTokenizerLike(p: unknown): p is { pad: Function } {
 
 interface Gathered { parts: { data: Float32Array; shape: number[] }[] }
 
-function toFloat32(t: Tensor): { data: Float32Array; shape: number[] } {
+export function toFloat32(t: Tensor): { data: Float32Array; shape: number[] } {
   const c = t.device === 'cpu' && t.dtype === 'float32' ? t : t.to({ device: 'cpu', dtype: 'float32' });
   const data = c.toTypedArray() as Float32Array;
   if (c !== t) c.dispose();
@@ -384,6 +384,8 @@ export class Trainer {
   /** Labels outside [0, numLabels) (other than -100) make a clear error instead of a libtorch assert. */
   private checkLabels(batch: Record<string, unknown>, where: string, rows: number[]): void {
     const labels = batch[this.labelNames[0]!] ?? batch.labels;
+    // language models take token ids as labels, not class ids
+    if ((this.model as { canGenerate?: () => boolean }).canGenerate?.()) return;
     const n = this.numLabels();
     if (!(labels instanceof Tensor) || n === null || labels.dtype !== 'int64') return;
     const c = this.model.config as Record<string, unknown>;
@@ -825,12 +827,7 @@ export class Trainer {
           this.checkLabels(inputs, `${description} batch ${index}`, indices);
           const bs = indices.length;
           numSamples += bs;
-          const r = noGrad(() => tidy(() => {
-            const out = withAutocast(this.mixedPrecision, () => this.model.forward(inputs)) as { loss?: Tensor | null; logits?: Tensor };
-            const loss = out.loss instanceof Tensor ? out.loss.item() : null;
-            const logits = out.logits instanceof Tensor ? toFloat32(out.logits) : null;
-            return { loss, logits };
-          }));
+          const r = await this.predictionStep(inputs);
           if (r.loss !== null) { lossSum += r.loss * bs; lossCount += bs; }
           if (r.logits) preds.parts.push(r.logits);
           const lab = inputs[this.labelNames[0]!];
@@ -858,6 +855,19 @@ export class Trainer {
       if (!k.startsWith(`${prefix}_`)) { const v = metrics[k]!; delete metrics[k]; metrics[`${prefix}_${k}`] = v; }
     }
     return { predictions, labels: labelArr, metrics, numSamples };
+  }
+
+  /**
+   * One evaluation batch (transformers' prediction_step): the loss and the predictions (the logits)
+   * as float32 data. Seq2SeqTrainer overrides it to predict with generate().
+   */
+  protected async predictionStep(inputs: Record<string, unknown>): Promise<{ loss: number | null; logits: { data: Float32Array; shape: number[] } | null }> {
+    return noGrad(() => tidy(() => {
+      const out = withAutocast(this.mixedPrecision, () => this.model.forward(inputs)) as { loss?: Tensor | null; logits?: Tensor };
+      const loss = out.loss instanceof Tensor ? out.loss.item() : null;
+      const logits = out.logits instanceof Tensor ? toFloat32(out.logits) : null;
+      return { loss, logits };
+    }));
   }
 
   /** Evaluates on `dataset` (default evalDataset): eval_loss, eval_<metric>, runtime and speed, epoch. */
