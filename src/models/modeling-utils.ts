@@ -3,9 +3,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  Tensor, noGrad, nn, loadSafetensors, loadShardedSafetensors, tensorToWrite, type DType,
+  Tensor, noGrad, nn, isFloating, loadSafetensors, loadShardedSafetensors, tensorToWrite, type DType,
 } from '../torch/index';
 import { Module } from '../torch/nn/module';
+import { normalizeDType } from '../torch/dtype';
 import { writeSharded, writeFileAtomic, SAFE_WEIGHTS_NAME } from '../torch/safetensors';
 import { loadTorchBin, loadShardedTorchBin } from '../torch/torch-bin';
 import { PretrainedConfig, TRANSFORMERS_VERSION, ConfigError, readConfigJson, type ConfigOverrides } from './config';
@@ -27,8 +28,13 @@ export interface FromPretrainedOptions extends FileOptions, ConfigOverrides {
   config?: PretrainedConfig;
   /** Re-initialise checkpoint tensors whose shape differs (e.g. a classifier with another label count). */
   ignoreMismatchedSizes?: boolean;
-  /** Cast floating-point weights after loading (default float32). */
-  dtype?: DType;
+  /**
+   * The floating-point dtype of the weights (default float32): a dtype, or 'auto' for the
+   * checkpoint's own (config.json's torch_dtype, else the first floating tensor's dtype).
+   */
+  dtype?: DType | 'auto' | string;
+  /** transformers' older name of `dtype`. */
+  torchDtype?: DType | 'auto' | string;
   device?: string;
   /** No console warnings about missing/unexpected keys (default: HUBTUNE_QUIET=1 in the environment). */
   quiet?: boolean;
@@ -86,6 +92,22 @@ function dropTiedAliases(sd: Map<string, Tensor>): void {
       if (a.shape.join() === b.shape.join() && a.dtype === b.dtype && a.equal(b)) { sd.delete(key); a.dispose(); }
     }
   }
+}
+
+/** The dtype fromPretrained casts to: a dtype name, or 'auto' (torch_dtype of config.json, else the checkpoint's first floating tensor). */
+function resolveLoadDtype(asked: string, configDtype: string | null, sd: Map<string, Tensor>, where: string): DType {
+  if (asked !== 'auto') {
+    const d = normalizeDType(asked);
+    if (!isFloating(d)) throw new Error(`fromPretrained: dtype '${asked}' is not a floating-point dtype: use 'float32', 'bfloat16', 'float16' or 'auto'`);
+    return d;
+  }
+  if (configDtype) {
+    try { return normalizeDType(configDtype); } catch {
+      throw new ConfigError(`${where}: config.json has torch_dtype '${configDtype}', which hubtune does not know: pass dtype explicitly`);
+    }
+  }
+  const t = [...sd.values()].find((x) => isFloating(x.dtype));
+  return t ? t.dtype : 'float32';
 }
 
 type ModelClass<M> = { new (config: any): M; configClass: typeof PretrainedConfig; name: string };
@@ -208,10 +230,12 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
     }
     mkdirSync(dir, { recursive: true });
     const sd = this.stateDictForSave();
-    const dtypes = new Set([...sd.values()].filter((t) => t.dtype.startsWith('float') || t.dtype === 'bfloat16').map((t) => t.dtype));
+    // transformers' get_parameter_dtype: the first floating-point parameter's dtype
+    const floating = (t: Tensor) => isFloating(t.dtype);
+    const first = this.parameters().find(floating) ?? [...sd.values()].find(floating);
     const cfg = this.config.clone();
     cfg.architectures = [this.constructor.name];
-    cfg.torchDtype = dtypes.size === 1 ? [...dtypes][0]! : 'float32';
+    cfg.torchDtype = first?.dtype ?? 'float32';
     cfg.transformersVersion = TRANSFORMERS_VERSION;
     const toWrite = new Map<string, ReturnType<typeof tensorToWrite>>();
     noGrad(() => {
@@ -248,7 +272,11 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
   static async fromPretrained<M extends PreTrainedModel>(this: ModelClass<M>, idOrPath: string, o?: FromPretrainedOptions & { outputLoadingInfo?: false }): Promise<M>;
   static async fromPretrained<M extends PreTrainedModel>(this: ModelClass<M>, idOrPath: string, o: FromPretrainedOptions & { outputLoadingInfo: true }): Promise<{ model: M; loadingInfo: LoadingInfo }>;
   static async fromPretrained<M extends PreTrainedModel>(this: ModelClass<M>, idOrPath: string, o: FromPretrainedOptions = {}): Promise<any> {
-    const { config: given, ignoreMismatchedSizes, dtype, device, quiet, outputLoadingInfo, revision, cacheDir, token, localFilesOnly, endpoint, ...overrides } = o;
+    const { config: given, ignoreMismatchedSizes, dtype: dtypeOpt, torchDtype, device, quiet, outputLoadingInfo, revision, cacheDir, token, localFilesOnly, endpoint, ...overrides } = o;
+    if (dtypeOpt !== undefined && torchDtype !== undefined && dtypeOpt !== torchDtype) {
+      throw new Error(`fromPretrained: dtype '${dtypeOpt}' and torchDtype '${torchDtype}' disagree: torchDtype is the older name of dtype, give only one`);
+    }
+    const dtypeAsked = dtypeOpt ?? torchDtype;
     const fileOpts = { revision, cacheDir, token, localFilesOnly, endpoint };
     let config: PretrainedConfig;
     if (given) config = given.clone().update(overrides);
@@ -266,6 +294,7 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
     const sd = weights.format === 'pytorch'
       ? (weights.sharded ? loadShardedTorchBin(weights.dir) : loadTorchBin(weights.file))
       : weights.sharded ? loadShardedSafetensors(weights.dir) : loadSafetensors(weights.file).tensors;
+    const dtype = dtypeAsked === undefined ? undefined : resolveLoadDtype(dtypeAsked, config.torchDtype, sd, idOrPath);
     const model = (this as any).fromConfig(config) as M;
     let info: LoadingInfo;
     try {

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import { tuneOpenblasBeforeLoad } from './blas-tuning';
+import { withLowPrecisionFallback } from './low-precision-fallback';
 
 /** An opaque handle (a tagged N-API External) to a libtorch tensor owned by the addon. */
 export interface NativeTensor {
@@ -52,7 +53,7 @@ function load(): NativeAddon {
   }
   tuneOpenblasBeforeLoad();
   const require = createRequire(import.meta.url);
-  return require(path) as NativeAddon;
+  return withLowPrecisionFallback(require(path) as NativeAddon);
 }
 
 export const native: NativeAddon = load();
