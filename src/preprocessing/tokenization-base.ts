@@ -11,6 +11,7 @@ import { vocabularyFilesFromModel, type AddedTokenJson } from './tokenizers/buil
 import { CallableBase } from './tokenizers/callable';
 import { AddedTokenSplitter } from './tokenizers/added-tokens';
 import type { TextModel, EncodedText } from './tokenizers/text-model';
+import { encodeWordPiece, encodeByteLevel } from './tokenizers/aligned';
 import { isTensor, stackToTensor, type Tensor } from './tokenization-tensors';
 import { renderChatTemplate, resolveChatTemplate, parseChatTemplateField, type ChatMessage, type ApplyChatTemplateOptions } from './chat-template';
 
@@ -40,6 +41,14 @@ export interface EncodeOptions {
   returnAttentionMask?: boolean;
   returnSpecialTokensMask?: boolean;
   returnLength?: boolean;
+  /** Per token, [start, end) of its characters in the text (UTF-16 indices: text.slice(start, end)); [0, 0] for special tokens. */
+  returnOffsetsMapping?: boolean;
+  /** With truncation: the truncated rest becomes further rows (windows overlapping by `stride` tokens), with overflow_to_sample_mapping. */
+  returnOverflowingTokens?: boolean;
+  /** Tokens shared by consecutive overflow windows. */
+  stride?: number;
+  /** The text is a list of words (a batch: a list of lists); each word is tokenised alone and wordIds() gives the word of each token. */
+  isSplitIntoWords?: boolean;
   verbose?: boolean;
 }
 
@@ -68,7 +77,13 @@ export interface BatchEncoding<V = number[] | number[][] | Tensor> {
   attention_mask?: V;
   token_type_ids?: V;
   special_tokens_mask?: V;
+  offset_mapping?: V extends number[][] ? [number, number][][] : V extends number[] ? [number, number][] : Tensor;
+  overflow_to_sample_mapping?: V extends Tensor ? Tensor : number[];
   length?: V extends number[][] ? number[] : V extends number[] ? number : Tensor;
+  /** The word index of each token of row `batchIndex` (null for special tokens and padding), as fast tokenizers' word_ids(). */
+  wordIds(batchIndex?: number): (number | null)[];
+  /** Which sequence (0 the text, 1 the pair) each token of row `batchIndex` comes from (null for special tokens and padding). */
+  sequenceIds(batchIndex?: number): (number | null)[];
   [key: string]: unknown;
 }
 
@@ -109,17 +124,22 @@ export interface TokenizerInit {
 }
 
 type Piece = { special: number[]; typeId: number } | { seq: 0 | 1; typeId: number };
+/** One input sequence: its ids and, when details were asked for, the offsets and word index of each id. */
+interface Seq { ids: number[]; offsets?: [number, number][]; words?: (number | null)[] }
+/** One encoded row with its per-token word and sequence indices (kept beside the returned keys). */
+interface Row { enc: Encoded; words: (number | null)[] | null; seqIds: (number | null)[] }
 interface Template { single: Piece[]; pair: Piece[] }
 
 type PaddingStrategy = 'longest' | 'max_length' | 'do_not_pad';
 type TruncationStrategy = 'longest_first' | 'only_first' | 'only_second' | 'do_not_truncate';
-type Encoded = Record<string, number[]>;
+type Encoded = Record<string, any[]>;
 
 const SNAKE_OPTION_KEYS: Record<string, string> = {
   add_special_tokens: 'addSpecialTokens', max_length: 'maxLength', pad_to_multiple_of: 'padToMultipleOf',
   return_tensors: 'returnTensors', return_token_type_ids: 'returnTokenTypeIds', return_attention_mask: 'returnAttentionMask',
   return_special_tokens_mask: 'returnSpecialTokensMask', return_length: 'returnLength', skip_special_tokens: 'skipSpecialTokens',
   clean_up_tokenization_spaces: 'cleanUpTokenizationSpaces', spaces_between_special_tokens: 'spacesBetweenSpecialTokens',
+  return_offsets_mapping: 'returnOffsetsMapping', return_overflowing_tokens: 'returnOverflowingTokens', is_split_into_words: 'isSplitIntoWords',
 };
 
 /** Accepts transformers' snake_case option names (from JSON/YAML configs) beside camelCase. */
@@ -439,6 +459,61 @@ export class PreTrainedTokenizer extends CallableBase {
     return out;
   }
 
+  /**
+   * Text -> ids with the offsets and pre-tokenizer word index of each token (fast tokenizers'
+   * offset_mapping and word_ids): added tokens split off first (each its own word), then the text
+   * model, or the aligned WordPiece / byte-level BPE encoders.
+   */
+  protected encodeDetailed(text: string): Required<EncodedText> {
+    this.addedSplitter ??= new AddedTokenSplitter((this.tokenizerJson.added_tokens ?? []) as AddedTokenJson[]);
+    const out: Required<EncodedText> = { tokens: [], ids: [], offsets: [], words: [] };
+    let word = 0;
+    for (const sec of this.addedSplitter.split(text)) {
+      if (sec.token) {
+        out.tokens.push(sec.token.content);
+        out.ids.push(this.tokenToId(sec.token.content));
+        out.offsets.push([sec.start, sec.end]);
+        out.words.push(word++);
+        continue;
+      }
+      const enc = this.alignedModelEncode(sec.text);
+      let last = -1;
+      enc.ids.forEach((id, i) => {
+        out.tokens.push(enc.tokens[i]!);
+        out.ids.push(id);
+        out.offsets.push([enc.offsets[i]![0] + sec.start, enc.offsets[i]![1] + sec.start]);
+        out.words.push(word + enc.words![i]!);
+        last = Math.max(last, enc.words![i]!);
+      });
+      word += last + 1;
+    }
+    return out;
+  }
+
+  private alignedModelEncode(text: string): EncodedText {
+    if (this.textModel) {
+      const e = this.textModel.encode(text);
+      if (!e.words) {
+        // Metaspace words: a token starting with U+2581 starts a new word
+        let w = -1;
+        e.words = e.tokens.map((t, i) => (i === 0 || t.startsWith('\u2581') ? ++w : w));
+      }
+      return e;
+    }
+    const tj = this.tokenizerJson;
+    const model = (this.backend as any).model as (words: string[]) => string[];
+    const lookup = (t: string) => this.tokenToId(t);
+    const norm = tj.normalizer, pre = tj.pre_tokenizer;
+    if (tj.model?.type === 'WordPiece' && (!norm || norm.type === 'BertNormalizer') && (!pre || pre.type === 'BertPreTokenizer')) {
+      return encodeWordPiece(text, norm ?? null, model, lookup, tj.model.continuing_subword_prefix ?? '##');
+    }
+    if (tj.model?.type === 'BPE' && !norm && pre?.type === 'ByteLevel') {
+      const trim = tj.post_processor?.trim_offsets ?? tj.post_processor?.processors?.find?.((p: any) => 'trim_offsets' in p)?.trim_offsets ?? true;
+      return encodeByteLevel(text, !!pre.add_prefix_space, model, lookup, trim);
+    }
+    throw new Error(`offsets and word ids are not available for this tokenizer (${tj.model?.type} model, ${norm?.type ?? 'no'} normalizer, ${pre?.type ?? 'no'} pre-tokenizer): hubtune aligns WordPiece, byte-level BPE and SentencePiece tokenizers`);
+  }
+
   private slowTextToIds(text: string): number[] {
     if (this.textModel) return this.encodeText(text).ids;
     const tokens: string[] = (this.backend as any).encode_text(text);
@@ -560,21 +635,22 @@ export class PreTrainedTokenizer extends CallableBase {
     return this.applyTemplate(ids, pairIds ?? null).inputIds;
   }
 
-  private applyTemplate(ids: readonly number[], pairIds: readonly number[] | null): { inputIds: number[]; typeIds: number[]; specialMask: number[] } {
+  private applyTemplate(ids: readonly number[], pairIds: readonly number[] | null): { inputIds: number[]; typeIds: number[]; specialMask: number[]; source: ([0 | 1, number] | null)[] } {
     const tpl = pairIds === null ? this.template.single : this.template.pair;
     const inputIds: number[] = [], typeIds: number[] = [], specialMask: number[] = [];
+    const source: ([0 | 1, number] | null)[] = [];
     for (const p of tpl) {
       if ('special' in p) {
-        for (const id of p.special) { inputIds.push(id); typeIds.push(p.typeId); specialMask.push(1); }
+        for (const id of p.special) { inputIds.push(id); typeIds.push(p.typeId); specialMask.push(1); source.push(null); }
       } else {
         const seq = p.seq === 0 ? ids : pairIds ?? [];
-        for (const id of seq) { inputIds.push(id); typeIds.push(p.typeId); specialMask.push(0); }
+        seq.forEach((id, i) => { inputIds.push(id); typeIds.push(p.typeId); specialMask.push(0); source.push([p.seq, i]); });
       }
     }
     if (pairIds !== null && !this.template.pair.some((p) => 'seq' in p && p.seq === 1)) {
-      for (const id of pairIds) { inputIds.push(id); typeIds.push(1); specialMask.push(0); }
+      pairIds.forEach((id, i) => { inputIds.push(id); typeIds.push(1); specialMask.push(0); source.push([1, i]); });
     }
-    return { inputIds, typeIds, specialMask };
+    return { inputIds, typeIds, specialMask, source };
   }
 
   /** 1 for special tokens. With alreadyHasSpecialTokens, marks the ids that are special tokens. */
@@ -664,31 +740,86 @@ export class PreTrainedTokenizer extends CallableBase {
     return [ids, pairIds];
   }
 
-  private prepareForModel(ids: number[], pairIds: number[] | null, o: {
+  /**
+   * Truncation (into overflow windows when asked), special tokens, token types, special-token mask
+   * and offsets for one text or pair: one row, or one row per window with returnOverflowingTokens.
+   */
+  private prepareRows(first: Seq, pair: Seq | null, o: {
     addSpecialTokens: boolean; truncation: TruncationStrategy; maxLength: number | null; returnTokenTypeIds: boolean;
-    returnSpecialTokensMask: boolean; verbose: boolean;
-  }): Encoded {
-    const pair = pairIds !== null;
-    const total = ids.length + (pair ? pairIds!.length : 0) + (o.addSpecialTokens ? this.numSpecialTokensToAdd(pair) : 0);
+    returnSpecialTokensMask: boolean; returnOffsets: boolean; overflow: boolean; stride: number; verbose: boolean; where: string;
+  }): Row[] {
+    const total = first.ids.length + (pair ? pair.ids.length : 0) + (o.addSpecialTokens ? this.numSpecialTokensToAdd(pair !== null) : 0);
+    let parts: [Seq, Seq | null][] = [[first, pair]];
     if (o.truncation !== 'do_not_truncate' && o.maxLength && total > o.maxLength) {
-      [ids, pairIds] = this.truncateSequences(ids, pairIds, total - o.maxLength, o.truncation);
+      const remove = total - o.maxLength;
+      if (o.overflow) parts = this.overflowWindows(first, pair, remove, o.truncation, o.stride, o.where);
+      else {
+        const [a, b] = this.truncateSequences(first.ids, pair ? pair.ids : null, remove, o.truncation);
+        parts = [[this.cutSeq(first, a.length), pair ? this.cutSeq(pair, b!.length) : null]];
+      }
     }
-    const out: Encoded = {} as Encoded;
-    if (o.addSpecialTokens) {
-      const r = this.applyTemplate(ids, pairIds);
-      out.input_ids = r.inputIds;
-      if (o.returnTokenTypeIds) out.token_type_ids = r.typeIds;
-      if (o.returnSpecialTokensMask) out.special_tokens_mask = r.specialMask;
-    } else {
-      out.input_ids = pair ? ids.concat(pairIds!) : ids.slice();
-      if (o.returnTokenTypeIds) out.token_type_ids = new Array(out.input_ids.length).fill(0);
-      if (o.returnSpecialTokensMask) out.special_tokens_mask = new Array(out.input_ids.length).fill(0);
+    return parts.map(([a, b]) => {
+      const enc: Encoded = {} as Encoded;
+      let source: ([0 | 1, number] | null)[];
+      if (o.addSpecialTokens) {
+        const r = this.applyTemplate(a.ids, b ? b.ids : null);
+        enc.input_ids = r.inputIds;
+        if (o.returnTokenTypeIds) enc.token_type_ids = r.typeIds;
+        if (o.returnSpecialTokensMask) enc.special_tokens_mask = r.specialMask;
+        source = r.source;
+      } else {
+        enc.input_ids = b ? a.ids.concat(b.ids) : a.ids.slice();
+        source = [...a.ids.map((_, i) => [0, i] as [0, number]), ...(b ? b.ids.map((_, i) => [1, i] as [1, number]) : [])];
+        if (o.returnTokenTypeIds) enc.token_type_ids = new Array(enc.input_ids.length).fill(0);
+        if (o.returnSpecialTokensMask) enc.special_tokens_mask = new Array(enc.input_ids.length).fill(0);
+      }
+      const seqOf = (s: 0 | 1) => (s === 0 ? a : b!);
+      if (o.returnOffsets) enc.offset_mapping = source.map((src) => (src ? seqOf(src[0]).offsets![src[1]]! : [0, 0]));
+      const hasWords = a.words && (!b || b.words);
+      const words = hasWords ? source.map((src) => (src ? seqOf(src[0]).words![src[1]]! : null)) : null;
+      if (o.maxLength === null && enc.input_ids.length > this.modelMaxLength && o.verbose && !this.warnedTooLong) {
+        this.warnedTooLong = true;
+        console.warn(`Token indices sequence length is longer than the specified maximum sequence length for this model (${enc.input_ids.length} > ${this.modelMaxLength}). Running this sequence through the model will result in indexing errors`);
+      }
+      return { enc, words, seqIds: source.map((src) => (src ? src[0] : null)) };
+    });
+  }
+
+  /** The first n ids of a sequence (the last n when truncating on the left), with their details. */
+  private cutSeq(s: Seq, n: number): Seq {
+    if (n === s.ids.length) return s;
+    const cut = <T>(x: T[] | undefined) => (x ? (this.truncationSide === 'left' ? x.slice(x.length - n) : x.slice(0, n)) : undefined);
+    return { ids: cut(s.ids)!, offsets: cut(s.offsets), words: cut(s.words) };
+  }
+
+  /**
+   * Fast tokenizers' overflow: the truncated sequence is cut into windows of the length that fits,
+   * each starting `stride` tokens before the previous one ended; the other sequence is repeated.
+   */
+  private overflowWindows(first: Seq, pair: Seq | null, remove: number, strategy: TruncationStrategy, stride: number, where: string): [Seq, Seq | null][] {
+    if (pair && strategy === 'longest_first') {
+      throw new Error(`${where}: overflowing tokens of a pair need truncation 'only_second' (or 'only_first'), not 'longest_first'`);
     }
-    if (o.maxLength === null && out.input_ids.length > this.modelMaxLength && o.verbose && !this.warnedTooLong) {
-      this.warnedTooLong = true;
-      console.warn(`Token indices sequence length is longer than the specified maximum sequence length for this model (${out.input_ids.length} > ${this.modelMaxLength}). Running this sequence through the model will result in indexing errors`);
+    if (strategy === 'only_second' && !pair) throw new Error(`${where}: truncation 'only_second' needs a second text (textPair)`);
+    if (this.truncationSide === 'left') throw new Error(`${where}: returnOverflowingTokens works with truncationSide 'right' only`);
+    const second = strategy === 'only_second';
+    const target = second ? pair! : first;
+    const keep = target.ids.length - remove;
+    const what = second ? 'the second text' : pair ? 'the first text' : 'the text';
+    if (keep <= 0) {
+      const used = first.ids.length + (pair ? pair.ids.length : 0) - target.ids.length + this.numSpecialTokensToAdd(pair !== null);
+      throw new Error(`${where}: ${what} gets no room: the rest takes ${used} of the ${used + target.ids.length - remove} tokens of maxLength; shorten the other text or raise maxLength`);
     }
-    return out;
+    if (stride >= keep) throw new Error(`${where}: stride (${stride}) must be smaller than the ${keep} tokens of ${what} that fit in one window: lower stride or raise maxLength`);
+    const windows: Seq[] = [];
+    const n = target.ids.length;
+    for (let start = 0; ; start += keep - stride) {
+      const end = Math.min(start + keep, n);
+      const cut = <T>(x: T[] | undefined) => x?.slice(start, end);
+      windows.push({ ids: cut(target.ids)!, offsets: cut(target.offsets), words: cut(target.words) });
+      if (end === n) break;
+    }
+    return windows.map((w) => (second ? [first, w] : [w, pair]));
   }
 
   private padOne(enc: Encoded, strategy: PaddingStrategy, maxLength: number | null, padToMultipleOf: number | null | undefined, returnAttentionMask: boolean): void {
@@ -708,6 +839,10 @@ export class PreTrainedTokenizer extends CallableBase {
     fill('attention_mask', 0);
     fill('token_type_ids', this.padTokenTypeId);
     fill('special_tokens_mask', 1);
+    if (enc.offset_mapping) {
+      const padding = Array.from({ length: diff }, () => [0, 0]);
+      enc.offset_mapping = this.paddingSide === 'left' ? padding.concat(enc.offset_mapping) : enc.offset_mapping.concat(padding);
+    }
     if (this.paddingSide === 'left') enc.input_ids = new Array(diff).fill(padId).concat(enc.input_ids);
     else enc.input_ids = enc.input_ids.concat(new Array(diff).fill(padId));
   }
@@ -715,17 +850,23 @@ export class PreTrainedTokenizer extends CallableBase {
   // ---------------------------------------------------------------- the call
 
   /** Encodes a text, a pair, or a batch: transformers' `tokenizer(...)`. */
+  call(text: string[][], textPair: string[][] | null | undefined, options: EncodeOptions & { isSplitIntoWords: true }): BatchEncoding<number[][]>;
+  call(text: string[][], options: EncodeOptions & { isSplitIntoWords: true }): BatchEncoding<number[][]>;
   call(text: string | string[], textPair: string | string[] | null | undefined, options: EncodeOptions & { returnTensors: 'pt' }): BatchEncoding<Tensor>;
   call(text: string | string[], options: EncodeOptions & { returnTensors: 'pt' }): BatchEncoding<Tensor>;
+  call(text: string | string[], textPair: string | string[] | null | undefined, options: EncodeOptions & { returnOverflowingTokens: true }): BatchEncoding<number[][]>;
+  call(text: string | string[], options: EncodeOptions & { returnOverflowingTokens: true }): BatchEncoding<number[][]>;
+  call(text: string[], textPair: string[] | null | undefined, options: EncodeOptions & { isSplitIntoWords: true }): BatchEncoding<number[]>;
+  call(text: string[], options: EncodeOptions & { isSplitIntoWords: true }): BatchEncoding<number[]>;
   call(text: string, textPair?: string | null | EncodeOptions, options?: EncodeOptions): BatchEncoding<number[]>;
   call(text: string[], textPair?: string[] | null | EncodeOptions, options?: EncodeOptions): BatchEncoding<number[][]>;
-  call(text: string | string[], textPair?: string | string[] | null | EncodeOptions, options?: EncodeOptions): BatchEncoding;
-  call(text: string | string[], textPair?: string | string[] | null | EncodeOptions, options?: EncodeOptions): BatchEncoding {
+  call(text: string | string[] | string[][], textPair?: string | string[] | string[][] | null | EncodeOptions, options?: EncodeOptions): BatchEncoding;
+  call(text: string | string[] | string[][], textPair?: string | string[] | string[][] | null | EncodeOptions, options?: EncodeOptions): BatchEncoding {
     if (isPlainOptions(textPair)) {
       options = textPair as EncodeOptions;
       textPair = null;
     }
-    const pair = (textPair ?? null) as string | string[] | null;
+    const pair = (textPair ?? null) as string | string[] | string[][] | null;
     const o = normalizeOptions(options);
     const target = o.textTarget ?? (options as { text_target?: string | string[] } | undefined)?.text_target;
     if (target !== undefined) {
@@ -737,22 +878,26 @@ export class PreTrainedTokenizer extends CallableBase {
       enc.labels = tgt.input_ids;
       return enc;
     }
-    if (Array.isArray(text)) {
-      if (pair !== null && !Array.isArray(pair)) throw new TypeError(`textPair must be an array of strings when text is a batch, got ${describe(pair)}`);
-      if (pair !== null && pair.length !== text.length) {
-        throw new Error(`batch length of text (${text.length}) does not match batch length of textPair (${pair.length}): pass one second text per text`);
+    const words = o.isSplitIntoWords === true;
+    // one example is a string, or with isSplitIntoWords a list of words
+    const isExample = (x: unknown) => (words ? Array.isArray(x) && x.every((w) => typeof w === 'string') : typeof x === 'string');
+    const batched = words ? Array.isArray(text) && text.length > 0 && Array.isArray(text[0]) : Array.isArray(text);
+    const what = words ? 'a list of words' : 'a string';
+    if (batched) {
+      const texts = text as unknown[];
+      if (pair !== null && !Array.isArray(pair)) throw new TypeError(`textPair must be a batch like text, got ${describe(pair)}`);
+      if (pair !== null && pair.length !== texts.length) {
+        throw new Error(`batch length of text (${texts.length}) does not match batch length of textPair (${pair.length}): pass one second text per text`);
       }
-      for (let i = 0; i < text.length; i++) {
-        if (typeof text[i] !== 'string') throw new TypeError(`text[${i}] is ${describe(text[i])}, not a string: pass strings only (map or filter the column first)`);
-        if (pair !== null && typeof pair[i] !== 'string') throw new TypeError(`textPair[${i}] is ${describe(pair[i])}, not a string: pass strings only (map or filter the column first)`);
+      for (let i = 0; i < texts.length; i++) {
+        if (!isExample(texts[i])) throw new TypeError(`text[${i}] is ${describe(texts[i])}, not ${what}: pass ${words ? 'lists of strings' : 'strings only (map or filter the column first)'}`);
+        if (pair !== null && !isExample(pair[i])) throw new TypeError(`textPair[${i}] is ${describe(pair[i])}, not ${what}: pass ${words ? 'lists of strings' : 'strings only (map or filter the column first)'}`);
       }
-      return this.encodeBatch(text, pair as string[] | null, o);
+      return this.encodeAll(texts as (string | string[])[], pair as (string | string[])[] | null, o, true);
     }
-    if (typeof text !== 'string') {
-      throw new TypeError(`text must be a string or an array of strings, got ${describe(text)}`);
-    }
-    if (pair !== null && typeof pair !== 'string') throw new TypeError(`textPair must be a string when text is a string, got ${describe(pair)}`);
-    return this.encodeSingle(text, pair, o);
+    if (!isExample(text)) throw new TypeError(`text must be ${what} or a batch of them, got ${describe(text)}`);
+    if (pair !== null && !isExample(pair)) throw new TypeError(`textPair must be ${what} when text is, got ${describe(pair)}`);
+    return this.encodeAll([text as string | string[]], pair === null ? null : [pair as string | string[]], o, false);
   }
 
   /** Only the input ids of one text or pair (transformers' encode()). */
@@ -771,35 +916,80 @@ export class PreTrainedTokenizer extends CallableBase {
     };
   }
 
-  private encodeSingle(text: string, pair: string | null, o: EncodeOptions): BatchEncoding {
-    const verbose = o.verbose ?? true;
-    const s = this.resolveStrategies(o.padding, o.truncation, o.maxLength, o.padToMultipleOf, verbose);
-    const f = this.commonFlags(o);
-    const enc = this.prepareForModel(this.textToIds(text), pair === null ? null : this.textToIds(pair), {
-      ...f, truncation: s.truncation, maxLength: s.maxLength,
+  /** One example as a sequence: ids, with offsets and word indices when `detailed` (always word indices for words). */
+  private toSeq(input: string | string[], detailed: boolean): Seq {
+    if (typeof input === 'string') return detailed ? this.encodeDetailed(input) : { ids: this.textToIds(input) };
+    const seq: Required<Seq> = { ids: [], offsets: [], words: [] };
+    // byte-level BPE tokenises each word with a leading space, as the slow tokenizers' prepare_for_tokenization does
+    const space = this.tokenizerJson.pre_tokenizer?.type === 'ByteLevel' ? ' ' : '';
+    input.forEach((word, wi) => {
+      const w = space && word.length && !/^\s/u.test(word) ? space + word : word;
+      const shift = w.length - word.length;
+      const e: { ids: number[]; offsets?: [number, number][] } = detailed ? this.encodeDetailed(w) : { ids: this.textToIds(w) };
+      e.ids.forEach((id, k) => {
+        seq.ids.push(id);
+        seq.words.push(wi);
+        const off = e.offsets?.[k] ?? [0, 0];
+        seq.offsets.push([Math.max(0, off[0] - shift), Math.max(0, off[1] - shift)]);
+      });
     });
-    if (s.padding !== 'do_not_pad' || f.returnAttentionMask) this.padOne(enc, s.padding, s.maxLength, o.padToMultipleOf, f.returnAttentionMask);
-    const out = this.ordered(enc) as BatchEncoding;
-    if (o.returnLength) (out as any).length = enc.input_ids.length;
-    return o.returnTensors ? this.toTensors(out, true) : out;
+    return seq;
   }
 
-  private encodeBatch(texts: string[], pairs: string[] | null, o: EncodeOptions): BatchEncoding {
+  private encodeAll(texts: (string | string[])[], pairs: (string | string[])[] | null, o: EncodeOptions, batched: boolean): BatchEncoding {
     const verbose = o.verbose ?? true;
     const s = this.resolveStrategies(o.padding, o.truncation, o.maxLength, o.padToMultipleOf, verbose);
     const f = this.commonFlags(o);
-    const items: Encoded[] = new Array(texts.length);
+    const overflow = o.returnOverflowingTokens === true;
+    const detailed = o.returnOffsetsMapping === true;
+    const rows: Row[] = [];
+    const sampleOf: number[] = [];
     for (let i = 0; i < texts.length; i++) {
-      items[i] = this.prepareForModel(this.textToIds(texts[i]), pairs === null ? null : this.textToIds(pairs[i]), {
-        ...f, truncation: s.truncation, maxLength: s.maxLength,
-      });
+      const where = batched ? `text[${i}]` : 'text';
+      const first = this.toSeq(texts[i]!, detailed);
+      const second = pairs === null ? null : this.toSeq(pairs[i]!, detailed);
+      for (const r of this.prepareRows(first, second, {
+        ...f, truncation: s.truncation, maxLength: s.maxLength, returnOffsets: detailed, overflow, stride: o.stride ?? 0, where,
+      })) { rows.push(r); sampleOf.push(i); }
     }
-    this.padItems(items, s.padding, s.maxLength, o.padToMultipleOf, f.returnAttentionMask);
+    const lengths = rows.map((r) => r.enc.input_ids.length);
+    this.padItems(rows.map((r) => r.enc), s.padding, s.maxLength, o.padToMultipleOf, f.returnAttentionMask);
+    const padSide = (arr: (number | null)[], len: number) => {
+      const padding = new Array(len - arr.length).fill(null);
+      return this.paddingSide === 'left' ? padding.concat(arr) : arr.concat(padding);
+    };
+    for (const r of rows) {
+      const len = r.enc.input_ids.length;
+      if (r.words && r.words.length < len) r.words = padSide(r.words, len);
+      if (r.seqIds.length < len) r.seqIds = padSide(r.seqIds, len);
+    }
+    const single = !batched && !overflow;
     const out: Record<string, unknown> = {};
-    const keys = items.length ? Object.keys(this.ordered(items[0])) : ['input_ids'];
-    for (const k of keys) out[k] = items.map((it) => it[k]);
-    if (o.returnLength) out.length = items.map((it) => it.input_ids.length);
-    return o.returnTensors ? this.toTensors(out as BatchEncoding, false) : (out as BatchEncoding);
+    const keys = rows.length ? Object.keys(this.ordered(rows[0]!.enc)) : ['input_ids'];
+    for (const k of keys) out[k] = single ? rows[0]!.enc[k] : rows.map((r) => r.enc[k]);
+    if (overflow) out.overflow_to_sample_mapping = sampleOf;
+    if (o.returnLength) out.length = single ? lengths[0] : lengths;
+    const result = (o.returnTensors ? this.toTensors(out as BatchEncoding, single) : out) as BatchEncoding;
+    let words: ((number | null)[] | null)[] = rows.map((r) => r.words);
+    const rowOf = (i: number | undefined, name: string) => {
+      const k = i ?? 0;
+      if (!Number.isInteger(k) || k < 0 || k >= rows.length) throw new RangeError(`${name}(${i}): the encoding has ${rows.length} row(s)`);
+      return k;
+    };
+    Object.defineProperty(result, 'wordIds', {
+      enumerable: false,
+      value: (i?: number) => {
+        const k = rowOf(i, 'wordIds');
+        if (!words[k]) {
+          // word indices need the aligned encoding: computed once, on demand
+          const again = this.encodeAll(texts, pairs, { ...o, returnOffsetsMapping: true, returnTensors: null }, batched);
+          words = rows.map((_, j) => again.wordIds(j));
+        }
+        return words[k]!.slice();
+      },
+    });
+    Object.defineProperty(result, 'sequenceIds', { enumerable: false, value: (i?: number) => rows[rowOf(i, 'sequenceIds')]!.seqIds.slice() });
+    return result;
   }
 
   private padItems(items: Encoded[], padding: PaddingStrategy, maxLength: number | null, padToMultipleOf: number | null | undefined, returnAttentionMask: boolean): void {
@@ -814,7 +1004,7 @@ export class PreTrainedTokenizer extends CallableBase {
 
   private ordered(enc: Encoded): Encoded {
     const out: Encoded = {} as Encoded;
-    for (const k of ['input_ids', 'token_type_ids', 'attention_mask', 'special_tokens_mask']) if (enc[k]) out[k] = enc[k];
+    for (const k of ['input_ids', 'token_type_ids', 'attention_mask', 'special_tokens_mask', 'offset_mapping']) if (enc[k]) out[k] = enc[k];
     for (const k of Object.keys(enc)) if (!(k in out)) out[k] = enc[k];
     return out;
   }
