@@ -117,3 +117,20 @@ describe('tokenizer windows, words and offsets (hf-reference-2 cases)', needsSha
     assert.throws(() => tok([['a', 'b'], 'c'] as any, { isSplitIntoWords: true }), /text\[1\] is a string, not a list of words/);
   });
 });
+
+describe('the aligned encoders give the same ids as the plain path (hf-reference texts)', needsShared, () => {
+  const set1 = hasShared ? JSON.parse(readFileSync(sharedPath('fixtures', 'hf-reference', 'tokenizers', 'cases.json'), 'utf8')) : { cases: [] };
+  for (const name of ['bert', 'roberta']) {
+    test(name, async () => {
+      const tok = await AutoTokenizer.fromPretrained(sharedPath('fixtures', 'hf-reference', 'tokenizers', name));
+      for (const c of set1.cases as any[]) {
+        for (const t of [c.text, c.text_pair, ...(c.texts ?? [])].filter((x) => typeof x === 'string')) {
+          const plain = tok(t).input_ids;
+          const aligned = tok(t, { returnOffsetsMapping: true });
+          assert.deepEqual(aligned.input_ids, plain, JSON.stringify(t));
+          aligned.offset_mapping!.forEach(([s, e]) => assert.ok(s >= 0 && s <= e && e <= t.length, JSON.stringify(t)));
+        }
+      }
+    });
+  }
+});
