@@ -8,3 +8,7 @@ export {
   type Average, type Label, type ZeroDivision, type WarningHandler, type PrfOptions, type PrfResult,
 } from './sklearn';
 export { TextMetric, TextMetricError, rouge, bleu, sacrebleu, tokenize13a, rougeTokenize, type TextMetricResult, type RougeOptions, type BleuOptions, type SacreBleuOptions } from './text-metrics';
+export {
+  seqeval, squad, squadV2, getEntities, normalizeAnswer, StructuredMetric, NlpMetricError,
+  type SeqevalOptions, type SeqevalResult, type SquadPrediction, type SquadReference, type SeqevalMetric, type SquadMetric, type SquadV2Metric,
+} from './nlp-metrics';

@@ -6,6 +6,7 @@ import {
   defaultWarningHandler, type Average, type Label, type WarningHandler, type ZeroDivision,
 } from './sklearn';
 import { TextMetric, TEXT_METRICS } from './text-metrics';
+import { NLP_METRICS, type SeqevalMetric, type SquadMetric, type SquadV2Metric } from './nlp-metrics';
 
 export type MetricValue = number | number[];
 export type MetricResult = Record<string, MetricValue>;
@@ -117,7 +118,7 @@ const SNAKE: Record<string, string> = { pos_label: 'posLabel', sample_weight: 's
 
 /** Names loadMetric accepts. */
 export function listMetrics(): string[] {
-  return [...Object.keys(METRICS), ...TEXT_METRICS].sort();
+  return [...Object.keys(METRICS), ...TEXT_METRICS, ...Object.keys(NLP_METRICS)].sort();
 }
 
 function toNumbers(input: MetricInput | undefined, what: string, metric: string, kind: InputKind): number[] {
@@ -223,10 +224,14 @@ export class Metric {
  * 'matthews_correlation', or 'glue' with a task config ('mrpc', 'cola', 'stsb', 'sst2', ...).
  */
 export function loadMetric(name: 'rouge' | 'bleu' | 'sacrebleu', config?: null): TextMetric;
+export function loadMetric(name: 'seqeval', config?: null): SeqevalMetric;
+export function loadMetric(name: 'squad', config?: null): SquadMetric;
+export function loadMetric(name: 'squad_v2', config?: null): SquadV2Metric;
 export function loadMetric(name: string, config?: string | null, opts?: LoadMetricOptions): Metric;
-export function loadMetric(name: string, config?: string | null, opts: LoadMetricOptions = {}): Metric | TextMetric {
+export function loadMetric(name: string, config?: string | null, opts: LoadMetricOptions = {}): Metric | TextMetric | SeqevalMetric | SquadMetric | SquadV2Metric {
   const key = String(name).replace(/^evaluate-metric\//, '').toLowerCase();
   if ((TEXT_METRICS as readonly string[]).includes(key)) return new TextMetric(key as TextMetric['name']);
+  if (key in NLP_METRICS) return NLP_METRICS[key as keyof typeof NLP_METRICS]();
   const def = METRICS[key];
   if (!def) throw new MetricError(`unknown metric '${name}': available metrics are ${listMetrics().join(', ')}`);
   let configName = config ?? 'default';

@@ -146,7 +146,7 @@ describe('metrics: accumulation, combine, glue, listMetrics', () => {
     assert.throws(() => loadMetric('glue', 'stsb').compute({ predictions: [1, 2], references: [1, 2], average: 'macro' }), /glue\/stsb: unknown option 'average'; it takes only predictions and references/);
   });
   test('listMetrics', () => {
-    assert.deepEqual(listMetrics(), ['accuracy', 'bleu', 'f1', 'glue', 'matthews_correlation', 'precision', 'recall', 'rouge', 'sacrebleu']);
+    assert.deepEqual(listMetrics(), ['accuracy', 'bleu', 'f1', 'glue', 'matthews_correlation', 'precision', 'recall', 'rouge', 'sacrebleu', 'seqeval', 'squad', 'squad_v2']);
   });
 });
 
