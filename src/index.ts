@@ -20,6 +20,10 @@ export * from './models/index';
 export * from './training/index';
 export * from './metrics/index';
 export * from './pipelines/index';
+export * from './generation/index';
+export * from './peft/index';
+export { DataCollatorForSeq2Seq, groupTexts, type DataCollatorForSeq2SeqOptions } from './preprocessing/collators-seq2seq';
+export { ChatTemplateError, type ChatMessage, type ApplyChatTemplateOptions } from './preprocessing/chat-template';
 
 // Names defined by two modules: the top level takes the first; the other is under its module's namespace.
 export { Generator, stack } from './torch/index';
@@ -37,6 +41,8 @@ export * as models from './models/index';
 export * as training from './training/index';
 export * as metrics from './metrics/index';
 export * as pipelines from './pipelines/index';
+export * as generation from './generation/index';
+export * as peft from './peft/index';
 export * as tokenization from './preprocessing/tokenization';
 export * as imageProcessing from './preprocessing/image-processing';
 export * as collators from './preprocessing/collators';

@@ -4,6 +4,10 @@ import { resolveModelFile } from './files';
 import type { PreTrainedModel, FromPretrainedOptions, LoadingInfo } from './modeling-utils';
 import type { PreTrainedModelWithHead, PreTrainedModelForQuestionAnswering } from './blocks/inputs';
 import { configClassFor, modelClassFor, modelTypesFor, type AutoTask, type ModelClass } from './registry';
+import type { GenerateFunction } from '../generation/generate';
+
+/** A language model generate() drives (causal or seq2seq). */
+export type PreTrainedModelForGeneration = PreTrainedModelWithHead & { generate: GenerateFunction };
 
 /** Picks the config class from `model_type` (transformers' AutoConfig). */
 export class AutoConfig {
@@ -62,5 +66,5 @@ export const AutoModelForQuestionAnswering = makeAuto<PreTrainedModelForQuestion
 export const AutoModelForMultipleChoice = makeAuto('AutoModelForMultipleChoice');
 export const AutoModelForImageClassification = makeAuto('AutoModelForImageClassification');
 export const AutoModelForZeroShotImageClassification = makeAuto('AutoModelForZeroShotImageClassification');
-export const AutoModelForCausalLM = makeAuto('AutoModelForCausalLM');
-export const AutoModelForSeq2SeqLM = makeAuto('AutoModelForSeq2SeqLM');
+export const AutoModelForCausalLM = makeAuto<PreTrainedModelForGeneration>('AutoModelForCausalLM');
+export const AutoModelForSeq2SeqLM = makeAuto<PreTrainedModelForGeneration>('AutoModelForSeq2SeqLM');

@@ -8,6 +8,7 @@ import { Module } from '../torch/nn/module';
 import { writeSafetensorsFile } from '../torch/safetensors';
 import { writeFileAtomicSync } from '../util/atomic-file';
 import type { PreTrainedModel } from '../models/modeling-utils';
+import type { GenerateFunction, GenerateOptions } from '../generation/generate';
 import { resolveModelFile, type FileOptions } from '../models/files';
 import { Conv1D } from '../models/gpt2';
 import { LoraConfig, LoraConfigError, DEFAULT_LORA_TARGETS, ADAPTER_CONFIG_NAME, ADAPTER_WEIGHTS_NAME, type LoraConfigInit } from './lora-config';
@@ -101,12 +102,12 @@ export class PeftModel extends Module {
   forward(batch: Record<string, unknown>): any { return this.model.forward(batch); }
   canGenerate(): boolean { return this.model.canGenerate(); }
 
-  /** generate() of the adapted model. */
-  generate(o: Record<string, unknown>): Promise<unknown> {
-    const g = (this.model as unknown as { generate?: (o: unknown) => Promise<unknown> }).generate;
+  /** generate() of the adapted model (a causal or seq2seq LM). */
+  readonly generate: GenerateFunction = ((o?: GenerateOptions) => {
+    const g = (this.model as unknown as { generate?: GenerateFunction }).generate;
     if (!g) throw new Error(`${this.model.constructor.name} cannot generate: wrap a causal or seq2seq language model`);
-    return g(o);
-  }
+    return g(o as GenerateOptions);
+  }) as GenerateFunction;
 
   /** [trainable, all] parameter counts (PEFT's get_nb_trainable_parameters). */
   getNbTrainableParameters(): [number, number] {

@@ -9,7 +9,7 @@ import type { Feature } from './collators';
 export interface DataCollatorForSeq2SeqOptions {
   tokenizer: PreTrainedTokenizer;
   /** The model, to build decoder_input_ids from the labels (encoder-decoders). */
-  model?: { prepareDecoderInputIdsFromLabels?(labels: Tensor): Tensor } | null;
+  model?: object | null;
   padding?: PaddingOption;
   maxLength?: number | null;
   padToMultipleOf?: number | null;
@@ -72,7 +72,8 @@ export class DataCollatorForSeq2Seq extends CallableBase {
     }
     if (labels) {
       out.labels = stackToTensor('labels', labels, 'int64');
-      if (this.model?.prepareDecoderInputIdsFromLabels) out.decoder_input_ids = this.model.prepareDecoderInputIdsFromLabels(out.labels);
+      const m = this.model as { prepareDecoderInputIdsFromLabels?(labels: Tensor): Tensor } | null;
+      if (m?.prepareDecoderInputIdsFromLabels) out.decoder_input_ids = m.prepareDecoderInputIdsFromLabels(out.labels);
     }
     return out;
   }
