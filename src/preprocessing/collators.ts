@@ -245,3 +245,5 @@ export class DataCollatorForLanguageModeling extends CallableBase {
     return [inputs, labels];
   }
 }
+export * from './task-collators';
+export * from './task-data';

@@ -180,6 +180,12 @@ function writeAtomic(path: string, text: string): void {
 }
 
 export interface PreTrainedTokenizer {
+  (text: string[][], textPair: string[][] | null | undefined, options: EncodeOptions & { isSplitIntoWords: true }): BatchEncoding<number[][]>;
+  (text: string[][], options: EncodeOptions & { isSplitIntoWords: true }): BatchEncoding<number[][]>;
+  (text: string[], textPair: string[] | null | undefined, options: EncodeOptions & { isSplitIntoWords: true }): BatchEncoding<number[]>;
+  (text: string[], options: EncodeOptions & { isSplitIntoWords: true }): BatchEncoding<number[]>;
+  (text: string | string[], textPair: string | string[] | null | undefined, options: EncodeOptions & { returnOverflowingTokens: true; returnTensors?: null }): BatchEncoding<number[][]>;
+  (text: string | string[], options: EncodeOptions & { returnOverflowingTokens: true; returnTensors?: null }): BatchEncoding<number[][]>;
   (text: string | string[], textPair: string | string[] | null | undefined, options: EncodeOptions & { returnTensors: 'pt' }): BatchEncoding<Tensor>;
   (text: string | string[], options: EncodeOptions & { returnTensors: 'pt' }): BatchEncoding<Tensor>;
   (text: string, textPair?: string | null | EncodeOptions, options?: EncodeOptions): BatchEncoding<number[]>;
@@ -808,7 +814,7 @@ export class PreTrainedTokenizer extends CallableBase {
     const what = second ? 'the second text' : pair ? 'the first text' : 'the text';
     if (keep <= 0) {
       const used = first.ids.length + (pair ? pair.ids.length : 0) - target.ids.length + this.numSpecialTokensToAdd(pair !== null);
-      throw new Error(`${where}: ${what} gets no room: the rest takes ${used} of the ${used + target.ids.length - remove} tokens of maxLength; shorten the other text or raise maxLength`);
+      throw new Error(`${where}: ${what} gets no room: the other text and the special tokens take ${used} tokens of maxLength ${used + target.ids.length - remove}; shorten the other text or raise maxLength`);
     }
     if (stride >= keep) throw new Error(`${where}: stride (${stride}) must be smaller than the ${keep} tokens of ${what} that fit in one window: lower stride or raise maxLength`);
     const windows: Seq[] = [];
@@ -852,10 +858,11 @@ export class PreTrainedTokenizer extends CallableBase {
   /** Encodes a text, a pair, or a batch: transformers' `tokenizer(...)`. */
   call(text: string[][], textPair: string[][] | null | undefined, options: EncodeOptions & { isSplitIntoWords: true }): BatchEncoding<number[][]>;
   call(text: string[][], options: EncodeOptions & { isSplitIntoWords: true }): BatchEncoding<number[][]>;
+  call(text: string | string[], textPair: string | string[] | null | undefined, options: EncodeOptions & { returnOverflowingTokens: true; returnTensors?: null }): BatchEncoding<number[][]>;
+  call(text: string | string[], options: EncodeOptions & { returnOverflowingTokens: true; returnTensors?: null }): BatchEncoding<number[][]>;
   call(text: string | string[], textPair: string | string[] | null | undefined, options: EncodeOptions & { returnTensors: 'pt' }): BatchEncoding<Tensor>;
   call(text: string | string[], options: EncodeOptions & { returnTensors: 'pt' }): BatchEncoding<Tensor>;
-  call(text: string | string[], textPair: string | string[] | null | undefined, options: EncodeOptions & { returnOverflowingTokens: true }): BatchEncoding<number[][]>;
-  call(text: string | string[], options: EncodeOptions & { returnOverflowingTokens: true }): BatchEncoding<number[][]>;
+
   call(text: string[], textPair: string[] | null | undefined, options: EncodeOptions & { isSplitIntoWords: true }): BatchEncoding<number[]>;
   call(text: string[], options: EncodeOptions & { isSplitIntoWords: true }): BatchEncoding<number[]>;
   call(text: string, textPair?: string | null | EncodeOptions, options?: EncodeOptions): BatchEncoding<number[]>;
