@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fixtures } from '../pipelines/fixtures';
+import { listTasks } from '../../src/pipelines/tasks';
 
 const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 const BIN = join(ROOT, 'bin/hubtune.mjs');
@@ -60,7 +61,7 @@ test('predict: errors are one line with a non-zero exit code', async () => {
   const cases: [string[], RegExp][] = [
     [['predict', fx.vit, '/no/such.png'], /^error: image file not found: \/no\/such\.png\n$/],
     [['predict', fx.vit, join(fx.paraphrase.dir, 'dataset_info.json')], /^error: .*decode.*\n$/i],
-    [['predict', fx.vit, 'x.png', '--task', 'image-segmentation'], /^error: Unknown task 'image-segmentation'.*available tasks are feature-extraction, fill-mask, image-classification, sentiment-analysis, text-classification\n$/],
+    [['predict', fx.vit, 'x.png', '--task', 'image-segmentation'], new RegExp(`^error: Unknown task 'image-segmentation'.*available tasks are ${listTasks().join(', ')}\\n$`)],
     [['predict', fx.vit, 'some text', '--task', 'text-classification'], /^error: .*is a vit model, which does not fit the task 'text-classification'.*\n$/],
     [['predict', './no/such/model', 'a.png'], /^error: .*no\/such\/model.*\n$/],
   ];
