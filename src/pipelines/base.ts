@@ -2,6 +2,7 @@
 // also spelled `pipe.run(inputs, opts)`), with the task, model, preprocessor and device as fields.
 import { CallableBase } from '../preprocessing/tokenizers/callable';
 import type { Tensor } from '../torch/index';
+import { isFloating, type DType } from '../torch/dtype';
 import type { PreTrainedTokenizer } from '../preprocessing/tokenization-base';
 import type { ViTImageProcessor } from '../preprocessing/image-processing';
 
@@ -51,6 +52,18 @@ export abstract class Pipeline<I = unknown, O = unknown, Opts = Record<string, u
     this.modelId = init.modelId;
     this.batchSize = init.batchSize ?? 8;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new Error(`batchSize must be a positive integer (got ${init.batchSize})`);
+  }
+
+  /** The dtype of the model's floating-point weights (inputs are cast to it; float32 when it has none). */
+  get dtype(): DType {
+    const p = this.model.parameters().find((t) => isFloating(t.dtype));
+    return p ? p.dtype : 'float32';
+  }
+
+  /** A floating-point input (pixel values, embeddings) cast to the model's dtype and moved to its device. */
+  protected modelFloat(t: Tensor): Tensor {
+    const dtype = this.dtype;
+    return t.to({ device: this.device, dtype: isFloating(t.dtype) && t.dtype !== dtype ? dtype : undefined });
   }
 
   /** Runs the pipeline on one input or an array of inputs. */

@@ -29,7 +29,7 @@ export class ImageClassificationPipeline extends Pipeline<ImageClassificationInp
       const images = await Promise.all(chunk.map((x, i) => loadImage(x, results.length + i)));
       const pv = this.imageProcessor!.preprocessSync(images).pixel_values;
       const logits: number[][] = tidy(() => noGrad(() => {
-        const px = tensor(pv.data, { shape: pv.shape }).to({ device: this.device });
+        const px = this.modelFloat(tensor(pv.data, { shape: pv.shape }));
         const out = this.model.forward({ pixelValues: px });
         return out.logits.float().cpu().toArray() as number[][];
       }));

@@ -2,6 +2,7 @@
 // from a Hub id or a local folder and returns a callable pipeline object, like transformers.pipeline.
 import { existsSync, statSync } from 'node:fs';
 import { resolveDevice } from '../torch/index';
+import { isFloating, normalizeDType, type DType } from '../torch/dtype';
 import { AutoConfig } from '../models/auto';
 import type { PretrainedConfig } from '../models/config';
 import { modelClassFor, modelTypesFor, modalityOf } from '../models/registry';
@@ -25,6 +26,13 @@ export interface PipelineLoadOptions {
   device?: string;
   /** Inputs per forward pass (default 8). */
   batchSize?: number;
+  /**
+   * The model's floating-point dtype: 'float32' (default), 'bfloat16', 'float16', or 'auto' (the
+   * checkpoint's torch_dtype). Inputs are cast to it; scores come back in float32.
+   */
+  dtype?: DType | 'auto' | string;
+  /** transformers' older name of `dtype`. */
+  torchDtype?: DType | 'auto' | string;
   /** A tokenizer (or its folder / repo id) instead of the model's. */
   tokenizer?: PreTrainedTokenizer | string;
   /** An image processor (or its folder / repo id) instead of the model's. */
@@ -36,7 +44,7 @@ export interface PipelineLoadOptions {
   /** Where the default-model notice goes (default console.warn). */
   warn?: (message: string) => void;
 }
-const LOAD_OPTION_KEYS: ReadonlySet<string> = new Set(['model', 'revision', 'device', 'batchSize', 'tokenizer', 'imageProcessor', 'cacheDir', 'token', 'localFilesOnly', 'warn']);
+const LOAD_OPTION_KEYS: ReadonlySet<string> = new Set(['model', 'revision', 'device', 'batchSize', 'dtype', 'torchDtype', 'tokenizer', 'imageProcessor', 'cacheDir', 'token', 'localFilesOnly', 'warn']);
 
 /** The call options of a pipeline class (its third type parameter). */
 export type CallOptionsOf<P> = P extends Pipeline<any, any, infer O> ? O : never;
@@ -59,6 +67,24 @@ const isDir = (p: string) => { try { return statSync(p).isDirectory(); } catch {
 
 function offlineLike(e: unknown): boolean {
   return e instanceof OfflineModeError || (e instanceof HubHttpError && e.status === undefined);
+}
+
+/** The dtype pipeline() loads the model in (undefined: float32), checked before anything is loaded. */
+function pipelineDtype(o: PipelineLoadOptions): DType | 'auto' | undefined {
+  if (o.dtype !== undefined && o.torchDtype !== undefined && o.dtype !== o.torchDtype) {
+    throw new PipelineError(`pipeline: dtype '${o.dtype}' and torchDtype '${o.torchDtype}' disagree: torchDtype is the older name of dtype, give only one`);
+  }
+  const asked = o.dtype ?? o.torchDtype;
+  if (asked === undefined || asked === 'auto') return asked;
+  let d: DType;
+  try {
+    d = normalizeDType(String(asked));
+  } catch {
+    throw new PipelineError(`pipeline: unknown dtype '${String(asked)}': use 'float32', 'bfloat16', 'float16' or 'auto'`);
+  }
+  if (d === 'int8' || d === 'uint8') throw new PipelineError(`pipeline: dtype '${String(asked)}' is not a floating-point dtype: for int8 inference pass {quantize: 'int8'} (float32 activations)`);
+  if (!isFloating(d)) throw new PipelineError(`pipeline: dtype '${String(asked)}' is not a floating-point dtype: use 'float32', 'bfloat16', 'float16' or 'auto'`);
+  return d;
 }
 
 /** The model_types that fit a task: those its Auto class takes that read the task's inputs. */
@@ -87,6 +113,7 @@ export async function pipeline(task: string, given: object = {}): Promise<Pipeli
   const options = given as PipelineLoadOptions & Record<string, unknown>;
   if (options === null || typeof options !== 'object') throw new PipelineError('pipeline(task, options): options must be an object like {model: "path/or/repo"}');
   const warn = options.warn ?? ((m: string) => console.warn(m));
+  const dtype = pipelineDtype(options);
   const hub = { revision: options.revision, cacheDir: options.cacheDir, token: options.token, localFilesOnly: options.localFilesOnly };
 
   let model: PipelineModel;
@@ -125,7 +152,7 @@ export async function pipeline(task: string, given: object = {}): Promise<Pipeli
       throw e;
     }
     checkFits(config, info, modelId);
-    model = await modelClassFor(info.autoClass, config.modelType, modelId).fromPretrained(modelId, { ...hub, quiet: true }) as unknown as PipelineModel;
+    model = await modelClassFor(info.autoClass, config.modelType, modelId).fromPretrained(modelId, { ...hub, dtype, quiet: true }) as unknown as PipelineModel;
   }
 
   let tokenizer: PreTrainedTokenizer | null = null;
@@ -140,6 +167,8 @@ export async function pipeline(task: string, given: object = {}): Promise<Pipeli
   }
 
   const device = resolveDevice(options.device);
+  // a model object given with a dtype is cast ('auto' keeps its own)
+  if (options.model !== undefined && typeof options.model !== 'string' && dtype !== undefined && dtype !== 'auto') model.to(dtype as never);
   model.to(device);
   model.eval();
   // translation_xx_to_yy keeps its language pair
