@@ -11,3 +11,5 @@ export { TextGenerationPipeline, type TextGenerationOptions, type TextGeneration
 export { Text2TextGenerationPipeline, type Text2TextGenerationOptions, type Text2TextInput } from './text2text-generation';
 export { SummarizationPipeline } from './summarization';
 export { TranslationPipeline } from './translation';
+export { ZeroShotImageClassificationPipeline, formatHypothesis, type ZeroShotImageClassificationOptions, type ZeroShotImageClassificationOutput, type ZeroShotLabelScore } from './zero-shot-image-classification';
+export { ImageFeatureExtractionPipeline, type ImageFeatureExtractionOptions, type ImageFeatureExtractionOutput, type ImageFeatures } from './image-feature-extraction';

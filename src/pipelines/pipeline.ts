@@ -5,7 +5,7 @@ import { resolveDevice } from '../torch/index';
 import { isFloating, normalizeDType, type DType } from '../torch/dtype';
 import { AutoConfig } from '../models/auto';
 import type { PretrainedConfig } from '../models/config';
-import { modelClassFor, modelTypesFor, modalityOf } from '../models/registry';
+import { modelClassFor, modelTypesFor, modalityOf, towerFor } from '../models/registry';
 import { AutoTokenizer } from '../preprocessing/auto-tokenizer';
 import type { PreTrainedTokenizer } from '../preprocessing/tokenization-base';
 import { AutoImageProcessor, type ViTImageProcessor } from '../preprocessing/image-processing';
@@ -152,7 +152,10 @@ export async function pipeline(task: string, given: object = {}): Promise<Pipeli
       throw e;
     }
     checkFits(config, info, modelId);
-    model = await modelClassFor(info.autoClass, config.modelType, modelId).fromPretrained(modelId, { ...hub, dtype, quiet: true }) as unknown as PipelineModel;
+    // a text-only or image-only task on a text-and-image checkpoint (CLIP) runs that modality's tower
+    const tower = info.autoClass === 'AutoModel' && info.inputs !== 'multimodal' && modalityOf(config.modelType) === 'multimodal'
+      ? towerFor(config.modelType, info.inputs === 'text' ? 'text' : 'vision') : undefined;
+    model = await (tower ?? modelClassFor(info.autoClass, config.modelType, modelId)).fromPretrained(modelId, { ...hub, dtype, quiet: true }) as unknown as PipelineModel;
   }
 
   let tokenizer: PreTrainedTokenizer | null = null;

@@ -12,6 +12,8 @@ import { textGenerationTask, type TextGenerationPipeline } from './text-generati
 import { text2textGenerationTask, type Text2TextGenerationPipeline } from './text2text-generation';
 import { summarizationTask, type SummarizationPipeline } from './summarization';
 import { translationTask, type TranslationPipeline } from './translation';
+import { zeroShotImageClassificationTask, type ZeroShotImageClassificationPipeline } from './zero-shot-image-classification';
+import { imageFeatureExtractionTask, type ImageFeatureExtractionPipeline } from './image-feature-extraction';
 
 export const TASKS: readonly TaskDefinition[] = [
   featureExtractionTask,
@@ -22,6 +24,8 @@ export const TASKS: readonly TaskDefinition[] = [
   text2textGenerationTask,
   summarizationTask,
   translationTask,
+  zeroShotImageClassificationTask,
+  imageFeatureExtractionTask,
 ];
 
 /** The pipeline class of each task name (aliases included): pipeline(task) returns it. */
@@ -36,6 +40,8 @@ export interface PipelineTypes {
   summarization: SummarizationPipeline;
   translation: TranslationPipeline;
   [translationPair: `translation_${string}_to_${string}`]: TranslationPipeline;
+  'zero-shot-image-classification': ZeroShotImageClassificationPipeline;
+  'image-feature-extraction': ImageFeatureExtractionPipeline;
 }
 export type TaskName = keyof PipelineTypes;
 
