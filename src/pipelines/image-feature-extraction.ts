@@ -27,7 +27,7 @@ export class ImageFeatureExtractionPipeline extends Pipeline<ImageInputItem | Im
       const images = await Promise.all(chunk.map((x, i) => loadImage(x, results.length + i)));
       const pv = this.imageProcessor!.preprocessSync(images).pixel_values;
       const rows = tidy(() => noGrad(() => {
-        const px = tensor(pv.data, { shape: pv.shape }).to({ device: this.device });
+        const px = this.modelFloat(tensor(pv.data, { shape: pv.shape }));
         const out = this.model.forward({ pixelValues: px });
         let t = out.lastHiddenState ?? out.logits;
         if (pool) {

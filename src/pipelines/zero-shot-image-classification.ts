@@ -47,7 +47,7 @@ export class ZeroShotImageClassificationPipeline extends Pipeline<ImageInputItem
         const images = await Promise.all(chunk.map((x, i) => loadImage(x, results.length + i)));
         const pv = this.imageProcessor!.preprocessSync(images).pixel_values;
         const logits: number[][] = tidy(() => noGrad(() => {
-          const px = tensor(pv.data, { shape: pv.shape }).to({ device: this.device });
+          const px = this.modelFloat(tensor(pv.data, { shape: pv.shape }));
           return this.model.forward({ ...text, pixelValues: px }).logitsPerImage.float().cpu().toArray() as number[][];
         }));
         for (const probs of softmaxRows(logits)) {
