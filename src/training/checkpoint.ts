@@ -14,11 +14,16 @@
 //                                     "data_seed", "epoch", "steps_in_epoch", "trainer": loss accumulators}
 //   trainer_state.json                TrainerState (log_history, best_metric, best_model_checkpoint, ...)
 //   training_args.json                TrainingArguments.toJsonString() (hub token masked)
+//   checksums.json                    written last: {"format": "hubtune-checksums-1", "algorithm": "sha256",
+//                                     "files": {"<relative path>": {"size": n, "sha256": hex}}} for every
+//                                     other file; resume verifies it and falls back to the previous intact
+//                                     checkpoint (checkpoints without it, e.g. transformers' own, load as before)
 //
 // A checkpoint is written into `checkpoint-<step>.tmp-<pid>` and renamed into place (writeDirAtomic),
 // so an interrupted or failed save (disk full, kill) never leaves a folder named checkpoint-<step>.
-import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { basename, join } from 'node:path';
 import { Tensor, loadSafetensors, saveSafetensors, getRngState, setRngState, keep, disposeAll } from '../torch/index';
 import type { Optimizer, OptimizerStateDict, ParamState } from '../torch/optim/index';
 import type { LRScheduler, LRSchedulerState } from '../torch/lr-scheduler';
@@ -34,7 +39,9 @@ export const SCHEDULER_NAME = 'scheduler.json';
 export const RNG_STATE_NAME = 'rng_state.json';
 export const MODEL_WEIGHTS_NAME = 'model.safetensors';
 export const CONFIG_NAME = 'config.json';
+export const CHECKSUMS_NAME = 'checksums.json';
 const OPTIMIZER_FORMAT = 'hubtune-optimizer-1';
+const CHECKSUMS_FORMAT = 'hubtune-checksums-1';
 
 export class CheckpointError extends Error {
   override name = 'CheckpointError';
@@ -68,6 +75,79 @@ export function sortedCheckpoints(outputDir: string): string[] {
 export function getLastCheckpoint(outputDir: string): string | null {
   const all = sortedCheckpoints(outputDir);
   return all.length ? all[all.length - 1]! : null;
+}
+
+// ---------------------------------------------------------------------------------- checksums
+
+function sha256File(path: string): string {
+  const h = createHash('sha256');
+  const buf = Buffer.allocUnsafe(1 << 22);
+  const fd = openSync(path, 'r');
+  try {
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) h.update(buf.subarray(0, n));
+  } finally { closeSync(fd); }
+  return h.digest('hex');
+}
+
+function listFiles(dir: string, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(join(dir, prefix), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...listFiles(dir, rel));
+    else if (e.isFile() && rel !== CHECKSUMS_NAME) out.push(rel);
+  }
+  return out;
+}
+
+/** Writes checksums.json (size and sha256 of every other file in `dir`); call it after everything else. */
+export function writeChecksums(dir: string): void {
+  const files: Record<string, { size: number; sha256: string }> = {};
+  for (const rel of listFiles(dir)) files[rel] = { size: statSync(join(dir, rel)).size, sha256: sha256File(join(dir, rel)) };
+  writeFileAtomicSync(join(dir, CHECKSUMS_NAME), JSON.stringify({ format: CHECKSUMS_FORMAT, algorithm: 'sha256', files }, null, 2) + '\n');
+}
+
+/**
+ * Checks a checkpoint against its checksums.json: null when intact (or when it has no checksums.json,
+ * like transformers' checkpoints), else what is wrong, naming the file (e.g. "model.safetensors is
+ * 100 bytes, 4052 when saved").
+ */
+export function verifyCheckpoint(dir: string): string | null {
+  const p = join(dir, CHECKSUMS_NAME);
+  if (!existsSync(p)) return null;
+  let meta: { format?: string; files?: Record<string, { size?: unknown; sha256?: unknown }> };
+  try { meta = JSON.parse(readFileSync(p, 'utf8')); } catch (e) {
+    return `${CHECKSUMS_NAME} is unreadable (${(e as Error).message.split('\n')[0]})`;
+  }
+  if (meta?.format !== CHECKSUMS_FORMAT || !meta.files || typeof meta.files !== 'object') return `${CHECKSUMS_NAME} is not a hubtune checksum list`;
+  for (const [rel, want] of Object.entries(meta.files)) {
+    if (rel.split('/').some((part) => part === '..' || part === '') || rel.startsWith('/')) return `${CHECKSUMS_NAME} names a file outside the checkpoint ('${rel}')`;
+    const f = join(dir, rel);
+    let size: number;
+    try { size = statSync(f).size; } catch { return `${rel} is missing`; }
+    if (size !== want?.size) return `${rel} is ${size} bytes, ${want?.size} when saved`;
+    if (sha256File(f) !== want?.sha256) return `${rel} does not match the sha256 recorded when it was saved`;
+  }
+  return null;
+}
+
+/**
+ * The checkpoint `resumeFromCheckpoint: true` resumes from: the newest one that verifies. When newer
+ * ones are damaged, `warn` gets one line naming them; when none is intact, a CheckpointError.
+ * Returns null when outputDir has no checkpoint at all.
+ */
+export function lastIntactCheckpoint(outputDir: string, warn: (line: string) => void = (l) => console.warn(l)): string | null {
+  const all = sortedCheckpoints(outputDir).reverse();
+  const damaged: string[] = [];
+  for (const ck of all) {
+    const problem = verifyCheckpoint(ck);
+    if (!problem) {
+      if (damaged.length) warn(`Warning: ${damaged.join('; ')}: resuming from ${basename(ck)} instead`);
+      return ck;
+    }
+    damaged.push(`${basename(ck)} is damaged (${problem})`);
+  }
+  if (damaged.length) throw new CheckpointError(`no intact checkpoint in ${outputDir}: ${damaged.join('; ')}; train without resumeFromCheckpoint to start over`);
+  return null;
 }
 
 /**
@@ -187,7 +267,18 @@ export function readRngState(dir: string): RngStateFile | null {
   const p = join(dir, RNG_STATE_NAME);
   if (!existsSync(p)) return null;
   const st = readJson(p, 'RNG state') as RngStateFile;
-  if (typeof st.cpu !== 'string') throw new CheckpointError(`${p} has no 'cpu' generator state: the checkpoint is corrupt`);
+  const bad = (what: string) => new CheckpointError(`${p}: ${what}: the checkpoint is corrupt; resume from another checkpoint`);
+  if (!st || typeof st !== 'object' || Array.isArray(st)) throw bad('not a JSON object');
+  if (typeof st.cpu !== 'string') throw bad(`field 'cpu' (the generator state) is missing or not a string`);
+  if (Buffer.from(st.cpu, 'base64').length !== getRngState().length) throw bad(`field 'cpu' is not a libtorch CPU generator state`);
+  for (const k of ['data_seed', 'epoch', 'steps_in_epoch'] as const) {
+    if (st[k] !== undefined && st[k] !== null && !Number.isFinite(st[k])) throw bad(`field '${k}' is ${JSON.stringify(st[k])}, not a number`);
+  }
+  const tr = st.trainer as Record<string, unknown> | undefined;
+  if (!tr || typeof tr !== 'object' || Array.isArray(tr)) throw bad(`field 'trainer' (the loss accumulators) is missing or not an object`);
+  for (const k of ['total_loss', 'tr_loss', 'globalstep_last_logged', 'nonfinite_run']) {
+    if (typeof tr[k] !== 'number' || Number.isNaN(tr[k])) throw bad(`field 'trainer.${k}' is ${JSON.stringify(tr[k])}, not a number`);
+  }
   return st;
 }
 export function restoreRngState(st: RngStateFile, dir: string): void {

@@ -32,7 +32,7 @@ import {
 import {
   PREFIX_CHECKPOINT_DIR, TRAINER_STATE_NAME, TRAINING_ARGS_NAME, CheckpointError, getLastCheckpoint, rotateCheckpoints,
   saveOptimizer, loadOptimizer, saveScheduler, loadScheduler, saveRngState, readRngState, restoreRngState, loadModelWeights,
-  type RngStateFile,
+  writeChecksums, verifyCheckpoint, lastIntactCheckpoint, type RngStateFile,
 } from './checkpoint';
 
 // ---------------------------------------------------------------------------------- types
@@ -436,13 +436,15 @@ export class Trainer {
     let resume = o.resumeFromCheckpoint ?? args.resumeFromCheckpoint ?? null;
     if (resume === false) resume = null;
     if (resume === true) {
-      const last = getLastCheckpoint(args.outputDir);
+      const last = lastIntactCheckpoint(args.outputDir);
       if (!last) throw new CheckpointError(`No valid checkpoint found in output directory (${args.outputDir}): train without resumeFromCheckpoint, or point it at a checkpoint folder`);
       resume = last;
     }
     if (typeof resume === 'string') {
       if (!existsSync(resume)) throw new CheckpointError(`Can't find a valid checkpoint at ${resume}: give a checkpoint-<step> folder or true for the latest in ${args.outputDir}`);
       if (!existsSync(join(resume, TRAINER_STATE_NAME))) throw new CheckpointError(`${resume} is not a complete checkpoint (no ${TRAINER_STATE_NAME}): resume from another checkpoint`);
+      const problem = verifyCheckpoint(resume);
+      if (problem) throw new CheckpointError(`cannot load ${resume}: ${problem}; the checkpoint is corrupt, resume from another checkpoint (resumeFromCheckpoint: true picks the newest intact one)`);
       // Check everything before changing anything: state and RNG file parse, then weights (validated before copying).
       TrainerState.load(join(resume, TRAINER_STATE_NAME));
       readRngState(resume);
@@ -510,7 +512,11 @@ export class Trainer {
       } else {
         this.globalstepLastLogged = this.state.globalStep;
       }
-      if (!process.env.HUBTUNE_QUIET_TRAINER) {
+      if (this.state.globalStep >= maxSteps) {
+        // A finished run: transformers trains no further step and writes no further checkpoint.
+        epochsTrained = numTrainEpochs;
+        if (!process.env.HUBTUNE_QUIET_TRAINER) console.log(`The checkpoint ${resume} is at global step ${this.state.globalStep} of ${maxSteps}: training already finished, nothing to do`);
+      } else if (!process.env.HUBTUNE_QUIET_TRAINER) {
         console.log(`Continuing training from checkpoint ${resume}: epoch ${epochsTrained}, global step ${this.state.globalStep}, skipping the first ${stepsTrainedInCurrentEpoch} batches of the epoch`);
       }
     }
@@ -712,7 +718,10 @@ export class Trainer {
     const stateful = this.callbackHandler.callbacks.filter((c): c is TrainerCallback & { state(): never } => typeof (c as { state?: unknown }).state === 'function');
     this.state.setStatefulCallbacks([this.control, ...stateful] as never);
     try {
-      await writeDirAtomic(finalDir, async (tmp) => { await this.writeCheckpointFiles(tmp); });
+      await writeDirAtomic(finalDir, async (tmp) => {
+        await this.writeCheckpointFiles(tmp);
+        writeChecksums(tmp); // last, so that it covers whatever writeCheckpointFiles (or an override) wrote
+      });
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       const last = getLastCheckpoint(args.outputDir);
@@ -756,6 +765,11 @@ export class Trainer {
     const best = this.state.bestModelCheckpoint!;
     if (!existsSync(best)) {
       console.warn(`Could not locate the best model at ${best}, if you are running a distributed training on multiple nodes, you should activate --save_on_each_node.`);
+      return;
+    }
+    const problem = verifyCheckpoint(best);
+    if (problem) {
+      console.warn(`Warning: the best model's checkpoint ${best} is damaged (${problem}): keeping the last weights instead`);
       return;
     }
     if (!process.env.HUBTUNE_QUIET_TRAINER) console.log(`Loading best model from ${best} (score: ${this.state.bestMetric}).`);

@@ -128,6 +128,8 @@ export interface Fault {
   dropAfterBytes?: number;
   /** Wait this long before answering. */
   delayMs?: number;
+  /** Answer only once this settles (a test decides when: no wall-clock timing). */
+  holdUntil?: Promise<unknown>;
   /** Serve the body with its first byte changed (a corrupting proxy or disk). */
   corrupt?: boolean;
   /** Wait this long between body chunks (slow transfer). */
@@ -1032,6 +1034,7 @@ export async function startHubServer(opts: StartHubServerOptions = {}): Promise<
       }
       void (async () => {
         if (fault?.delayMs) await sleep(fault.delayMs);
+        if (fault?.holdUntil) await fault.holdUntil.catch(() => {});
         if (fault?.hostile && interceptHostile(fault.hostile, req, res)) return;
         if (fault?.redirectTo) {
           entry.status = 307;
