@@ -13,3 +13,6 @@ export { SummarizationPipeline } from './summarization';
 export { TranslationPipeline } from './translation';
 export { ZeroShotImageClassificationPipeline, formatHypothesis, type ZeroShotImageClassificationOptions, type ZeroShotImageClassificationOutput, type ZeroShotLabelScore } from './zero-shot-image-classification';
 export { ImageFeatureExtractionPipeline, type ImageFeatureExtractionOptions, type ImageFeatureExtractionOutput, type ImageFeatures } from './image-feature-extraction';
+export { TokenClassificationPipeline, aggregateEntities, type TokenClassificationOptions, type TokenClassificationOutput, type TokenEntity, type EntityGroup, type AggregationStrategy, type PreEntity } from './token-classification';
+export { QuestionAnsweringPipeline, type QuestionAnsweringOptions, type QuestionAnsweringInput, type QuestionAnsweringItem, type QuestionAnsweringAnswer, type QuestionAnsweringOutput } from './question-answering';
+export { ZeroShotClassificationPipeline, type ZeroShotClassificationOptions, type ZeroShotResult, type ZeroShotClassificationOutput } from './zero-shot-classification';

@@ -14,6 +14,9 @@ import { summarizationTask, type SummarizationPipeline } from './summarization';
 import { translationTask, type TranslationPipeline } from './translation';
 import { zeroShotImageClassificationTask, type ZeroShotImageClassificationPipeline } from './zero-shot-image-classification';
 import { imageFeatureExtractionTask, type ImageFeatureExtractionPipeline } from './image-feature-extraction';
+import { tokenClassificationTask, type TokenClassificationPipeline } from './token-classification';
+import { questionAnsweringTask, type QuestionAnsweringPipeline } from './question-answering';
+import { zeroShotClassificationTask, type ZeroShotClassificationPipeline } from './zero-shot-classification';
 
 export const TASKS: readonly TaskDefinition[] = [
   featureExtractionTask,
@@ -26,6 +29,9 @@ export const TASKS: readonly TaskDefinition[] = [
   translationTask,
   zeroShotImageClassificationTask,
   imageFeatureExtractionTask,
+  tokenClassificationTask,
+  questionAnsweringTask,
+  zeroShotClassificationTask,
 ];
 
 /** The pipeline class of each task name (aliases included): pipeline(task) returns it. */
@@ -42,6 +48,10 @@ export interface PipelineTypes {
   [translationPair: `translation_${string}_to_${string}`]: TranslationPipeline;
   'zero-shot-image-classification': ZeroShotImageClassificationPipeline;
   'image-feature-extraction': ImageFeatureExtractionPipeline;
+  'token-classification': TokenClassificationPipeline;
+  ner: TokenClassificationPipeline;
+  'question-answering': QuestionAnsweringPipeline;
+  'zero-shot-classification': ZeroShotClassificationPipeline;
 }
 export type TaskName = keyof PipelineTypes;
 
