@@ -6,6 +6,7 @@ import { Pipeline, softmaxRows } from './base';
 import { asBatch, describe, PipelineInputError } from './inputs';
 import { disposeEncoding, modelInputs } from './text-inputs';
 import type { TaskDefinition } from './tasks';
+import { formatHypothesis } from './zero-shot-image-classification';
 
 export interface ZeroShotClassificationOptions {
   /** The labels to choose from: an array, or one string of comma-separated labels. */
@@ -48,7 +49,7 @@ export class ZeroShotClassificationPipeline extends Pipeline<string | string[], 
     const { items, single } = asBatch<string>(inputs, (v) => typeof v === 'string', 'text');
     items.forEach((t, i) => { if (typeof t !== 'string') throw new PipelineInputError(`text ${i} is ${describe(t)}: zero-shot-classification takes a string or an array of strings`); });
     if (!labels.length) throw new PipelineInputError('You must include at least one label and at least one sequence: candidateLabels is empty');
-    if (typeof template !== 'string' || !template.includes('{}')) {
+    if (typeof template !== 'string' || formatHypothesis(template, labels[0]!) === template) {
       throw new PipelineInputError(`The provided hypothesisTemplate "${template}" was not able to be formatted with the target labels. Make sure the passed template includes formatting syntax such as {} where the label should go.`);
     }
     const cfg = this.model.config as { label2id?: Record<string, number>; numLabels: number };
@@ -60,7 +61,7 @@ export class ZeroShotClassificationPipeline extends Pipeline<string | string[], 
     const n = cfg.numLabels;
     if (entail < 0) entail += n;
     const contradiction = entail === 0 ? n - 1 : 0;
-    const hypotheses = labels.map((l) => template.replace('{}', l));
+    const hypotheses = labels.map((l) => formatHypothesis(template, l));
     const tok = this.tokenizer!;
     const results: ZeroShotResult[] = [];
     for (const text of items) {
