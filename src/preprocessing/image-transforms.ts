@@ -1,6 +1,6 @@
 // Training/eval augmentations of transformers' image-classification example (torchvision
-// semantics on PIL images): RandomResizedCrop, RandomHorizontalFlip, Resize, CenterCrop,
-// ToTensor, Normalize, Compose; seeded by a small deterministic PRNG (not torch's generator,
+// semantics on PIL images): RandomResizedCrop, RandomHorizontalFlip, ColorJitter (PIL's
+// ImageEnhance blends and HSV conversion), Resize, CenterCrop, ToTensor, Normalize, Compose; seeded by a small deterministic PRNG (not torch's generator,
 // so the random draws differ from torch's, the geometry and arithmetic do not).
 import { convertToRGB } from './pil/convert';
 import { PILResample, resizePIL } from './pil/resample';
@@ -252,6 +252,186 @@ export class RandomHorizontalFlip implements ImageTransform<DecodedImage, Decode
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// ColorJitter (torchvision's PIL path: ImageEnhance.Brightness/Contrast/Color, HSV hue shift)
+
+/** PIL's "L" of an RGB pixel (ITU-R 601-2 in 16-bit fixed point, as Convert.c's L24). */
+const luma = (r: number, g: number, b: number) => (r * 19595 + g * 38470 + b * 7471 + 0x8000) >>> 16;
+
+/** PIL Image.blend(a, b, alpha) on 8-bit samples: a + alpha * (b - a) in float32, truncated (clipped when extrapolating). */
+function blendInto(out: Uint8Array, a: ArrayLike<number>, b: ArrayLike<number>, alpha: number): void {
+  const f = Math.fround;
+  const al = f(alpha);
+  const inside = al >= 0 && al <= 1;
+  for (let i = 0; i < out.length; i++) {
+    const t = f(a[i]! + f(al * (b[i]! - a[i]!)));
+    out[i] = inside ? Math.trunc(t) : t <= 0 ? 0 : t >= 255 ? 255 : Math.trunc(t);
+  }
+}
+
+function checkColorImage(img: DecodedImage, what: string): void {
+  checkImage(img, what);
+  if (img.mode !== 'RGB' && img.mode !== 'L') throw new Error(`${what}: needs an RGB or L image, got mode '${img.mode}': convert it to RGB first (ConvertRGB)`);
+}
+
+function enhance(img: DecodedImage, degenerate: ArrayLike<number>, factor: number): DecodedImage {
+  if (factor === 0) return { ...img, data: Uint8Array.from(degenerate) };
+  if (factor === 1) return { ...img, data: Uint8Array.from(img.data) };
+  const out = new Uint8Array(img.data.length);
+  blendInto(out, degenerate, img.data, factor);
+  return { ...img, data: out };
+}
+
+/** torchvision F.adjust_brightness (PIL ImageEnhance.Brightness: blend with black). */
+export function adjustBrightness(img: DecodedImage, factor: number): DecodedImage {
+  checkColorImage(img, 'adjust_brightness');
+  if (!(factor >= 0)) throw new Error(`brightness_factor (${factor}) is not non-negative.`);
+  return enhance(img, new Uint8Array(img.data.length), factor);
+}
+
+function grayOf(img: DecodedImage): Uint8Array {
+  if (img.mode === 'L') return img.data as Uint8Array;
+  const n = img.width * img.height;
+  const g = new Uint8Array(n);
+  for (let i = 0, p = 0; i < n; i++, p += 3) g[i] = luma(img.data[p]!, img.data[p + 1]!, img.data[p + 2]!);
+  return g;
+}
+
+/** torchvision F.adjust_contrast (PIL ImageEnhance.Contrast: blend with the mean grey, int(mean + 0.5)). */
+export function adjustContrast(img: DecodedImage, factor: number): DecodedImage {
+  checkColorImage(img, 'adjust_contrast');
+  if (!(factor >= 0)) throw new Error(`contrast_factor (${factor}) is not non-negative.`);
+  const g = grayOf(img);
+  let sum = 0;
+  for (let i = 0; i < g.length; i++) sum += g[i]!;
+  const mean = Math.trunc(sum / g.length + 0.5);
+  return enhance(img, new Uint8Array(img.data.length).fill(mean), factor);
+}
+
+/** torchvision F.adjust_saturation (PIL ImageEnhance.Color: blend with the image's grey version). */
+export function adjustSaturation(img: DecodedImage, factor: number): DecodedImage {
+  checkColorImage(img, 'adjust_saturation');
+  if (!(factor >= 0)) throw new Error(`saturation_factor (${factor}) is not non-negative.`);
+  if (img.mode === 'L') return enhance(img, img.data as Uint8Array, factor);
+  const g = grayOf(img);
+  const deg = new Uint8Array(img.data.length);
+  for (let i = 0; i < g.length; i++) deg[3 * i] = deg[3 * i + 1] = deg[3 * i + 2] = g[i]!;
+  return enhance(img, deg, factor);
+}
+
+/** PIL's RGB -> HSV (Convert.c rgb2hsv_row: float steps, hue and saturation truncated to 0..255). */
+export function rgbToHsvPIL(r: number, g: number, b: number): [number, number, number] {
+  const f = Math.fround;
+  const maxc = Math.max(r, g, b);
+  const minc = Math.min(r, g, b);
+  if (maxc === minc) return [0, 0, maxc];
+  const cr = f(maxc - minc);
+  const s = f(cr / maxc);
+  const rc = f((maxc - r) / cr);
+  const gc = f((maxc - g) / cr);
+  const bc = f((maxc - b) / cr);
+  let h = r === maxc ? f(bc - gc) : g === maxc ? f(2.0 + rc - bc) : f(4.0 + gc - rc);
+  const x = h / 6.0 + 1.0;
+  h = f(x - Math.trunc(x)); // fmod(x, 1.0) for x >= 0
+  const clip = (v: number) => Math.min(255, Math.max(0, Math.trunc(v)));
+  return [clip(h * 255.0), clip(s * 255.0), maxc];
+}
+
+/** PIL's HSV -> RGB (Convert.c hsv2rgb: C round(), half away from zero). */
+export function hsvToRgbPIL(h: number, s: number, v: number): [number, number, number] {
+  if (s === 0) return [v, v, v];
+  const f32 = Math.fround;
+  const i = Math.floor((h * 6.0) / 255.0);
+  const fr = f32((h * 6.0) / 255.0 - i);
+  const fs = f32(s / 255.0);
+  const cround = (x: number) => Math.min(255, Math.max(0, Math.sign(x) * Math.floor(Math.abs(x) + 0.5)));
+  const p = cround(v * (1.0 - fs));
+  const q = cround(v * (1.0 - fs * fr));
+  const t = cround(v * (1.0 - fs * (1.0 - fr)));
+  switch (i % 6) {
+    case 0: return [v, t, p];
+    case 1: return [q, v, p];
+    case 2: return [p, v, t];
+    case 3: return [p, q, v];
+    case 4: return [t, p, v];
+    default: return [v, p, q];
+  }
+}
+
+/** torchvision F.adjust_hue on a PIL image: shift the HSV hue by hue_factor * 255 (uint8 wrap-around). */
+export function adjustHue(img: DecodedImage, factor: number): DecodedImage {
+  checkColorImage(img, 'adjust_hue');
+  if (!(factor >= -0.5 && factor <= 0.5)) throw new Error(`hue_factor (${factor}) is not in [-0.5, 0.5].`);
+  if (img.mode === 'L') return img;
+  // np.array(hue_factor * 255).astype(np.uint8): truncation, then modulo 256
+  const shift = ((Math.trunc(factor * 255) % 256) + 256) % 256;
+  const out = new Uint8Array(img.data.length);
+  for (let p = 0; p < out.length; p += 3) {
+    const [h, s, v] = rgbToHsvPIL(img.data[p]!, img.data[p + 1]!, img.data[p + 2]!);
+    const [r, g, b] = hsvToRgbPIL((h + shift) & 255, s, v);
+    out[p] = r; out[p + 1] = g; out[p + 2] = b;
+  }
+  return { ...img, data: out };
+}
+
+type Jitter = number | [number, number];
+
+function jitterRange(value: Jitter | undefined, name: string, center: number, bound: [number, number], clipFirstOnZero: boolean): [number, number] | null {
+  if (value === undefined || value === null) return null;
+  let range: [number, number];
+  if (typeof value === 'number') {
+    if (value < 0) throw new Error(`If ${name} is a single number, it must be non negative.`);
+    range = [center - value, center + value];
+    if (clipFirstOnZero) range[0] = Math.max(range[0], 0);
+  } else if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'number')) {
+    range = [value[0], value[1]];
+  } else {
+    throw new Error(`${name} should be a single number or a list/tuple with length 2.`);
+  }
+  if (!(bound[0] <= range[0] && range[0] <= range[1] && range[1] <= bound[1])) throw new Error(`${name} values should be between [${bound[0]}, ${bound[1]}], but got [${range[0]}, ${range[1]}].`);
+  return range[0] === center && range[1] === center ? null : range;
+}
+
+export interface ColorJitterOptions { brightness?: Jitter; contrast?: Jitter; saturation?: Jitter; hue?: Jitter }
+export interface ColorJitterParams { order: number[]; brightness: number | null; contrast: number | null; saturation: number | null; hue: number | null }
+
+/** torchvision ColorJitter: the four adjustments in a random order, each with a factor drawn uniformly from its range. */
+export class ColorJitter implements ImageTransform<DecodedImage, DecodedImage> {
+  readonly brightness: [number, number] | null;
+  readonly contrast: [number, number] | null;
+  readonly saturation: [number, number] | null;
+  readonly hue: [number, number] | null;
+
+  constructor(o: ColorJitterOptions = {}) {
+    this.brightness = jitterRange(o.brightness, 'brightness', 1, [0, Infinity], true);
+    this.contrast = jitterRange(o.contrast, 'contrast', 1, [0, Infinity], true);
+    this.saturation = jitterRange(o.saturation, 'saturation', 1, [0, Infinity], true);
+    this.hue = jitterRange(o.hue, 'hue', 0, [-0.5, 0.5], false);
+  }
+
+  /** torchvision's get_params: randperm(4), then one uniform draw per adjustment that is on. */
+  getParams(rng: Rng): ColorJitterParams {
+    const order = [0, 1, 2, 3];
+    for (let i = 3; i > 0; i--) {
+      const j = rng.randint(0, i + 1);
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    const draw = (r: [number, number] | null) => (r ? rng.uniform(r[0], r[1]) : null);
+    return { order, brightness: draw(this.brightness), contrast: draw(this.contrast), saturation: draw(this.saturation), hue: draw(this.hue) };
+  }
+
+  apply(img: DecodedImage, rng: Rng): DecodedImage {
+    const p = this.getParams(rng);
+    for (const k of p.order) {
+      if (k === 0 && p.brightness !== null) img = adjustBrightness(img, p.brightness);
+      else if (k === 1 && p.contrast !== null) img = adjustContrast(img, p.contrast);
+      else if (k === 2 && p.saturation !== null) img = adjustSaturation(img, p.saturation);
+      else if (k === 3 && p.hue !== null) img = adjustHue(img, p.hue);
+    }
+    return img;
+  }
+}
+
 /** torchvision Resize: an int resizes the shorter edge (aspect kept, long edge truncated), [h, w] is exact. */
 export class Resize implements ImageTransform<DecodedImage, DecodedImage> {
   constructor(readonly size: SizeArg, readonly opts: { interpolation?: number; maxSize?: number } = {}) {
@@ -354,22 +534,40 @@ export class Normalize implements ImageTransform<ImageTensor, ImageTensor> {
 /** What the image-classification example builds from an image processor. */
 export interface ProcessorLike {
   size: { height: number; width: number } | { shortestEdge: number; longestEdge?: number };
+  /** Processors that centre-crop (DeiT, BEiT, CLIP): the size the model sees. */
+  cropSize?: { height: number; width: number };
+  config?: { doCenterCrop?: boolean };
   imageMean?: number[];
   imageStd?: number[];
 }
 
+/** The train-time augmentations (torchvision's defaults unless given). */
+export interface TrainAugmentOptions {
+  /** RandomResizedCrop's area range (default [0.08, 1]). */
+  scale?: [number, number];
+  /** RandomResizedCrop's aspect-ratio range (default [3/4, 4/3]). */
+  ratio?: [number, number];
+  /** RandomHorizontalFlip's probability (default 0.5). */
+  flipP?: number;
+  /** ColorJitter after the flip (off by default, as in transformers' example). */
+  colorJitter?: ColorJitterOptions | null;
+}
+
 /**
- * The example's transforms: train = convert("RGB"), RandomResizedCrop(size),
- * RandomHorizontalFlip(), ToTensor(), Normalize; eval = convert("RGB"), Resize(size),
- * CenterCrop(size), ToTensor(), Normalize. `size` is shortest_edge, else (height, width).
+ * The example's transforms: train = convert("RGB"), RandomResizedCrop(crop), RandomHorizontalFlip(),
+ * [ColorJitter], ToTensor(), Normalize; eval = convert("RGB"), Resize(size), CenterCrop(crop), ToTensor(),
+ * Normalize. `size` is shortest_edge, else (height, width); `crop` is the processor's crop_size when it
+ * centre-crops (DeiT/BEiT/CLIP: the size the model was built for), else `size`.
  */
-export function imageClassificationTransforms(processor: ProcessorLike, opts: { seed?: number } = {}): { train: Compose; eval: Compose } {
+export function imageClassificationTransforms(processor: ProcessorLike, opts: { seed?: number } & TrainAugmentOptions = {}): { train: Compose; eval: Compose } {
   const size: SizeArg = 'shortestEdge' in processor.size ? processor.size.shortestEdge : [processor.size.height, processor.size.width];
+  const crop: SizeArg = processor.cropSize && processor.config?.doCenterCrop !== false ? [processor.cropSize.height, processor.cropSize.width] : size;
   const norm: TransformLike = processor.imageMean && processor.imageStd
     ? new Normalize({ mean: processor.imageMean, std: processor.imageStd })
     : (x: ImageTensor) => x;
+  const jitter = opts.colorJitter ? [new ColorJitter(opts.colorJitter)] : [];
   return {
-    train: new Compose([new ConvertRGB(), new RandomResizedCrop(size), new RandomHorizontalFlip(), new ToTensor(), norm], opts),
-    eval: new Compose([new ConvertRGB(), new Resize(size), new CenterCrop(size), new ToTensor(), norm], opts),
+    train: new Compose([new ConvertRGB(), new RandomResizedCrop(crop, { scale: opts.scale, ratio: opts.ratio }), new RandomHorizontalFlip(opts.flipP), ...jitter, new ToTensor(), norm], opts),
+    eval: new Compose([new ConvertRGB(), new Resize(size), new CenterCrop(crop), new ToTensor(), norm], opts),
   };
 }

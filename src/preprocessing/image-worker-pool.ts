@@ -3,12 +3,14 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ImageSource } from './image-decode';
+import { ColorJitter, type TrainAugmentOptions } from './image-transforms';
 
 export interface WorkerInit {
   /** preprocessor_config.json contents (ViTImageProcessor.toDict()). */
   processor: Record<string, unknown>;
   transform: 'processor' | 'train' | 'eval';
   seed: number;
+  augment?: TrainAugmentOptions;
 }
 
 export interface WorkerJob {
@@ -38,6 +40,8 @@ export interface ImagePreprocessPoolOptions {
   transform?: 'processor' | 'train' | 'eval';
   /** Seed for 'train' augmentations; each image draws from deriveSeed(seed, epoch, index). */
   seed?: number;
+  /** 'train' augmentations: RandomResizedCrop scale/ratio, flip probability, ColorJitter. */
+  augment?: TrainAugmentOptions;
   /** Jobs in flight per worker (overlaps decoding with resizing). Default 2. */
   inFlightPerWorker?: number;
 }
@@ -85,7 +89,9 @@ export class ImagePreprocessPool {
     if (!Number.isInteger(n) || n < 1) throw new Error(`ImagePreprocessPool: workers must be a positive integer, got ${n}`);
     this.size = n;
     this.inFlight = opts.inFlightPerWorker ?? 2;
-    const init: WorkerInit = { processor: dict, transform: opts.transform ?? 'processor', seed: opts.seed ?? 0 };
+    // bad augmentation options fail here, in one line, not in every worker
+    if (opts.augment?.colorJitter) new ColorJitter(opts.augment.colorJitter);
+    const init: WorkerInit = { processor: dict, transform: opts.transform ?? 'processor', seed: opts.seed ?? 0, augment: opts.augment };
     const url = workerEntry();
     for (let i = 0; i < n; i++) {
       const worker = new Worker(url, { workerData: init });

@@ -14,7 +14,7 @@ sharp.cache(false);
 
 // the processor class named by image_processor_type (DeiT, CLIP, ConvNeXt, ... crop as their models expect)
 const processor = imageProcessorFromDict(init.processor, 'ImagePreprocessPool processor');
-const transforms = init.transform === 'processor' ? null : imageClassificationTransforms(processor)[init.transform];
+const transforms = init.transform === 'processor' ? null : imageClassificationTransforms(processor, init.augment ?? {})[init.transform];
 
 async function handle(job: WorkerJob): Promise<WorkerReply> {
   const name = typeof job.input === 'string' ? job.input : job.name ?? `image ${job.index}`;
