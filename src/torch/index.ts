@@ -18,4 +18,10 @@ export * as safetensors from './safetensors';
 export { loadTorchBin, loadShardedTorchBin, TorchCheckpointError } from './torch-bin';
 export { autocast, isAutocastEnabled, getAutocastDtype, cpuHasNativeBf16, setAllowTf32, getAllowTf32, type AutocastDevice, type AutocastOptions } from './amp/autocast';
 export { checkpoint, type CheckpointOptions } from './checkpoint';
+export {
+  getScheduler, LRScheduler, SCHEDULER_NAMES, getConstantSchedule, getConstantScheduleWithWarmup, getLinearScheduleWithWarmup,
+  getCosineScheduleWithWarmup, getCosineWithHardRestartsScheduleWithWarmup, getPolynomialDecayScheduleWithWarmup, getInverseSqrtSchedule,
+  type Schedule, type SchedulerName, type GetSchedulerOptions, type GetSchedulerForOptimizerOptions, type SchedulableOptimizer,
+  type SchedulerSpecificKwargs, type LRSchedulerOptions, type LRSchedulerState,
+} from './lr-scheduler';
 export { GradScaler, type GradScalerOptions, type GradScalerState } from './amp/grad-scaler';

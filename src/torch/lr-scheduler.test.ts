@@ -114,3 +114,31 @@ describe('lr schedules vs transformers 4.29.2 (optim/cases.json)', needsShared, 
     }
   });
 });
+
+describe("getScheduler with an optimizer, exported from 'hubtune'", () => {
+  test('drives the optimizer groups like get_scheduler(name, optimizer, ...) and the named get_*_schedule helpers', async () => {
+    const hubtune = await import('../index');
+    const { tensor, optim } = hubtune;
+    const w = tensor([1, 2], { dtype: 'float32', requiresGrad: true });
+    const b = tensor([0], { dtype: 'float32', requiresGrad: true });
+    const opt = new optim.SGD([{ params: [w], lr: 0.2 }, { params: [b] }], { lr: 0.1 });
+    const sched = hubtune.getScheduler({ name: 'linear', optimizer: opt, numWarmupSteps: 1, numTrainingSteps: 3 });
+    assert.ok(sched instanceof hubtune.LRScheduler);
+    assert.deepEqual(opt.paramGroups.map((g) => g.lr), [0, 0]);
+    sched.step();
+    assert.deepEqual(opt.paramGroups.map((g) => g.lr), [0.2, 0.1]);
+    sched.step();
+    close(opt.paramGroups[0]!.lr, 0.1); close(opt.paramGroups[1]!.lr, 0.05);
+    assert.deepEqual(sched.getLastLr(), opt.paramGroups.map((g) => g.lr));
+
+    const opt2 = new optim.SGD([w], { lr: 1 });
+    const cos = hubtune.getCosineScheduleWithWarmup({ optimizer: opt2, numWarmupSteps: 0, numTrainingSteps: 4, numCycles: 1 });
+    cos.step(); cos.step();
+    close(opt2.paramGroups[0]!.lr, 0); // a full wave: lr back to 0 half-way
+    const poly = hubtune.getPolynomialDecayScheduleWithWarmup({ optimizer: new optim.SGD([b], { lr: 1 }), numWarmupSteps: 0, numTrainingSteps: 2, lrEnd: 0.5, power: 2 });
+    poly.step();
+    close(poly.getLastLr()[0]!, 0.5 * 0.5 ** 2 + 0.5);
+    assert.throws(() => hubtune.getScheduler({ name: 'linear', optimizer: opt2, numWarmupSteps: 0 }), /linear requires `numTrainingSteps`/);
+    assert.equal(hubtune.getConstantSchedule({ optimizer: opt2 }).getLastLr()[0], 1);
+  });
+});

@@ -65,8 +65,56 @@ function checkStep(step: number): void {
   if (!Number.isInteger(step) || step < 0) throw new Error(`scheduler step must be a non-negative integer, got ${step}`);
 }
 
+/** What a scheduler drives: an optimizer's default lr and its parameter groups' lr (any hubtune optimizer). */
+export interface SchedulableOptimizer {
+  readonly defaults: { lr: number };
+  readonly paramGroups: { lr: number; [hyper: string]: unknown }[];
+}
+
+/** get_scheduler's arguments with the optimizer it drives (its default lr replaces `baseLr`). */
+export type GetSchedulerForOptimizerOptions = Omit<GetSchedulerOptions, 'baseLr'> & { optimizer: SchedulableOptimizer; lastEpoch?: number };
+
+/**
+ * transformers' get_scheduler. With an `optimizer`, like Python, it returns the LambdaLR-like
+ * LRScheduler that sets the optimizer's lr (call `step()` after each optimizer step); with only
+ * `baseLr`, the schedule as pure math (`lambda(step)`, `lrAt(step)`).
+ */
+export function getScheduler(opts: GetSchedulerForOptimizerOptions): LRScheduler;
+export function getScheduler(opts: GetSchedulerOptions): Schedule;
+export function getScheduler(opts: GetSchedulerOptions | GetSchedulerForOptimizerOptions): Schedule | LRScheduler {
+  if ('optimizer' in opts && opts.optimizer) {
+    const opt = opts.optimizer;
+    // PyTorch's LRScheduler: each group's initial_lr is set once (setdefault) and is the base lr.
+    const groups = opt.paramGroups as { lr: number; initial_lr?: number }[];
+    for (const g of groups) g.initial_lr ??= g.lr;
+    return LRScheduler.fromSchedule({
+      ...opts, baseLr: opt.defaults.lr, baseLrs: groups.map((g) => g.initial_lr!),
+      setLr: (i, lr) => { opt.paramGroups[i]!.lr = lr; },
+    });
+  }
+  return scheduleFor(opts as GetSchedulerOptions);
+}
+
+type NamedScheduleOptions = Omit<GetSchedulerForOptimizerOptions, 'name' | 'schedulerSpecificKwargs' | 'scheduler_specific_kwargs'>;
+const named = (name: SchedulerName, o: NamedScheduleOptions, kw?: SchedulerSpecificKwargs): LRScheduler =>
+  getScheduler({ ...o, name, schedulerSpecificKwargs: kw });
+/** transformers' get_constant_schedule. */
+export const getConstantSchedule = (o: { optimizer: SchedulableOptimizer; lastEpoch?: number }): LRScheduler => named('constant', o);
+/** transformers' get_constant_schedule_with_warmup. */
+export const getConstantScheduleWithWarmup = (o: NamedScheduleOptions): LRScheduler => named('constant_with_warmup', o);
+/** transformers' get_linear_schedule_with_warmup. */
+export const getLinearScheduleWithWarmup = (o: NamedScheduleOptions): LRScheduler => named('linear', o);
+/** transformers' get_cosine_schedule_with_warmup (numCycles default 0.5). */
+export const getCosineScheduleWithWarmup = (o: NamedScheduleOptions & { numCycles?: number }): LRScheduler => named('cosine', o, { numCycles: o.numCycles });
+/** transformers' get_cosine_with_hard_restarts_schedule_with_warmup (numCycles default 1). */
+export const getCosineWithHardRestartsScheduleWithWarmup = (o: NamedScheduleOptions & { numCycles?: number }): LRScheduler => named('cosine_with_restarts', o, { numCycles: o.numCycles });
+/** transformers' get_polynomial_decay_schedule_with_warmup (lrEnd default 1e-7, power 1). */
+export const getPolynomialDecayScheduleWithWarmup = (o: NamedScheduleOptions & { lrEnd?: number; power?: number }): LRScheduler => named('polynomial', o, { lrEnd: o.lrEnd, power: o.power });
+/** transformers' get_inverse_sqrt_schedule (timescale default numWarmupSteps or 10000). */
+export const getInverseSqrtSchedule = (o: NamedScheduleOptions & { timescale?: number }): LRScheduler => named('inverse_sqrt', o, { timescale: o.timescale });
+
 /** Builds the lr lambda for a schedule, following transformers' get_scheduler argument rules. */
-export function getScheduler(opts: GetSchedulerOptions): Schedule {
+function scheduleFor(opts: GetSchedulerOptions): Schedule {
   const name = opts.name as SchedulerName;
   if (!SCHEDULER_NAMES.includes(name)) {
     throw new Error(`unknown lr scheduler '${opts.name}': use one of ${SCHEDULER_NAMES.join(', ')}`);
@@ -205,7 +253,7 @@ export class LRScheduler {
 
   /** Creates a scheduler for a named transformers schedule; `baseLr` is the optimizer's default lr. */
   static fromSchedule(opts: GetSchedulerOptions & { baseLrs?: number[]; setLr: (groupIndex: number, lr: number) => void; lastEpoch?: number }): LRScheduler {
-    const schedule = getScheduler(opts);
+    const schedule = scheduleFor(opts);
     return new LRScheduler({ lrLambda: (s) => schedule.lambda(s), baseLrs: opts.baseLrs ?? [opts.baseLr], setLr: opts.setLr, lastEpoch: opts.lastEpoch });
   }
 
