@@ -1,5 +1,5 @@
 // Auto classes: pick the architecture from config.json's model_type (transformers' AutoConfig and AutoModel*).
-import { PretrainedConfig, readConfigJson, type ConfigOverrides, type HubOptions } from './config';
+import { PretrainedConfig, readConfigJson, withConfigFile, type ConfigOverrides, type HubOptions } from './config';
 import { resolveModelFile } from './files';
 import type { PreTrainedModel, FromPretrainedOptions, LoadingInfo } from './modeling-utils';
 import type { PreTrainedModelWithHead, PreTrainedModelForQuestionAnswering } from './blocks/inputs';
@@ -21,7 +21,7 @@ export class AutoConfig {
     const { revision, cacheDir, token, localFilesOnly, endpoint, ...overrides } = o;
     const path = await resolveModelFile(idOrPath, 'config.json', { revision, cacheDir, token, localFilesOnly, endpoint });
     const json = readConfigJson(path);
-    const c = configClassFor(json.model_type, path).fromDict(json);
+    const c = withConfigFile(path, () => configClassFor(json.model_type, path).fromDict(json));
     if (!c.nameOrPath) c.nameOrPath = idOrPath;
     return c.update(overrides);
   }

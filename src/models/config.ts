@@ -4,15 +4,16 @@
 // missing fields take transformers 4.29's defaults, unknown fields are kept (under their JSON name in
 // `extraFields`) and written back by `toDict()`. `toDict()` writes like `to_diff_dict`: the class's own
 // fields always, the common PretrainedConfig fields only where they differ from the defaults.
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readJsonFile } from '../util/safe-json';
+import { ConfigError } from './config-error';
+import { checkConfigRanges } from './config-limits';
 import { ACT2FN } from '../torch/nn/functional';
 import { resolveModelFile } from './files';
 
 export const TRANSFORMERS_VERSION = '4.29.2';
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError };
 
 /** One field: the camelCase property, the config.json key, and transformers' default. */
 export type FieldSpec = readonly [camel: string, json: string, dflt: unknown];
@@ -33,6 +34,7 @@ const COMMON_FIELDS: FieldSpec[] = [
   ['isDecoder', 'is_decoder', false],
   ['nameOrPath', '_name_or_path', ''],
 ];
+const MAX_LABELS = 1 << 20;
 const PROBLEM_TYPES = ['regression', 'single_label_classification', 'multi_label_classification'] as const;
 export type ProblemType = (typeof PROBLEM_TYPES)[number];
 
@@ -99,7 +101,11 @@ export class PretrainedConfig {
       if (k === 'id2label') { id2label = v as Record<string, string>; continue; }
       if (k === 'label2id') { label2id = v as Record<string, number>; continue; }
       if (k === 'transformers_version' || k === 'transformersVersion') { this.transformersVersion = String(v); continue; }
-      if (k === 'extraFields') { Object.assign(this.extraFields, v as object); continue; }
+      if (k === 'extraFields') {
+        if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`extraFields must be an object, got ${JSON.stringify(v)?.slice(0, 60)}`);
+        Object.assign(this.extraFields, v);
+        continue;
+      }
       if (k === 'attnImplementation' || k === 'attn_implementation' || k === '_attn_implementation') { this.attnImplementation = checkAttnImpl(v); continue; }
       const alias = ctor.aliases[k] ?? ctor.aliases[camelOf(k)];
       const spec = byJson.get(k) ?? byCamel.get(k) ?? (alias ? byCamel.get(alias) : undefined);
@@ -125,6 +131,12 @@ export class PretrainedConfig {
   /** Sets numLabels / id2label / label2id together, checking that they agree. */
   setLabels(o: { numLabels?: number; id2label?: Record<number | string, string>; label2id?: Record<string, number> }): void {
     let id2label: Record<number, string> | undefined;
+    for (const [name, v] of [['id2label', o.id2label], ['label2id', o.label2id]] as const) {
+      if (v !== undefined && v !== null && (typeof v !== 'object' || Array.isArray(v))) throw new ConfigError(`config field '${name}' must be an object, got ${JSON.stringify(v)?.slice(0, 60)}`);
+    }
+    if (o.numLabels !== undefined && typeof o.numLabels === 'number' && o.numLabels > MAX_LABELS) {
+      throw new ConfigError(`num_labels ${o.numLabels} is more than the ${MAX_LABELS} labels hubtune accepts: check the config`);
+    }
     if (o.id2label) {
       id2label = {};
       for (const [k, v] of Object.entries(o.id2label)) {
@@ -194,11 +206,29 @@ export class PretrainedConfig {
     if (this.problemType !== null && !PROBLEM_TYPES.includes(this.problemType)) {
       throw new ConfigError(`problem_type '${this.problemType}' is not supported: use one of ${PROBLEM_TYPES.join(', ')}`);
     }
+    const shown = (v: unknown) => JSON.stringify(v)?.slice(0, 60);
+    if (this.architectures !== null && !(Array.isArray(this.architectures) && this.architectures.every((a) => typeof a === 'string'))) {
+      throw new ConfigError(`config field 'architectures' must be a list of class names, got ${shown(this.architectures)}`);
+    }
+    for (const [json, v] of [['pad_token_id', this.padTokenId], ['bos_token_id', this.bosTokenId], ['eos_token_id', this.eosTokenId]] as const) {
+      const ok = (x: unknown) => typeof x === 'number' && Number.isSafeInteger(x);
+      if (v !== null && !ok(v) && !(Array.isArray(v) && v.length <= 1024 && v.every(ok))) throw new ConfigError(`config field '${json}' must be a token id (an integer) or null, got ${shown(v)}`);
+    }
+    for (const [json, v] of [['torch_dtype', this.torchDtype], ['finetuning_task', this.finetuningTask]] as const) {
+      if (v !== null && typeof v !== 'string') throw new ConfigError(`config field '${json}' must be a string or null, got ${shown(v)}`);
+    }
+    if (typeof this.nameOrPath !== 'string') throw new ConfigError(`config field '_name_or_path' must be a string, got ${shown(this.nameOrPath)}`);
+    for (const [camel, json] of COMMON_FIELDS) {
+      const v = (this as any)[camel];
+      const d = COMMON_FIELDS.find((f) => f[0] === camel)![2];
+      if (typeof d === 'boolean' && typeof v !== 'boolean') throw new ConfigError(`config field '${json}' must be true or false, got ${shown(v)}`);
+    }
     for (const [camel, json, d] of (this.constructor as typeof PretrainedConfig).fields) {
       const v = (this as any)[camel];
       if (typeof d === 'number' && typeof v !== 'number') throw new ConfigError(`config field '${json}' must be a number, got ${JSON.stringify(v)}`);
       if (typeof d === 'boolean' && typeof v !== 'boolean') throw new ConfigError(`config field '${json}' must be true or false, got ${JSON.stringify(v)}`);
     }
+    checkConfigRanges(this.toDict({ full: true }));
   }
 
   protected positive(json: string, v: number): void {
@@ -253,7 +283,7 @@ export class PretrainedConfig {
     return c;
   }
   static fromJsonFile<T extends typeof PretrainedConfig>(this: T, path: string): InstanceType<T> {
-    return (this as any).fromDict(readConfigJson(path));
+    return withConfigFile(path, () => (this as any).fromDict(readConfigJson(path)));
   }
   /** Loads `config.json` from a local folder or a Hub repo, applying overrides. */
   static async fromPretrained<T extends typeof PretrainedConfig>(this: T, idOrPath: string, o: ConfigOverrides & HubOptions = {}): Promise<InstanceType<T>> {
@@ -283,16 +313,28 @@ function sortKeys(v: unknown): unknown {
 }
 
 export function readConfigJson(path: string): Record<string, unknown> {
-  let raw: unknown;
+  if (!existsSync(path)) throw new ConfigError(`${path} not found: a model folder needs a config.json`);
+  return readJsonFile(path, ConfigError, { object: true }) as Record<string, unknown>;
+}
+
+/**
+ * Runs `fn`, which parses or builds from the config file `path`: any failure becomes a one-line
+ * ConfigError naming the file (and, from the checks, the field), never a bare TypeError.
+ */
+export function withConfigFile<T>(path: string, fn: () => T): T {
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    return fn();
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT') throw new ConfigError(`${path} not found: a model folder needs a config.json`);
-    throw new ConfigError(`${path} is not valid JSON (${err.message}): fix or re-download it`);
+    throw configErrorIn(path, e);
   }
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${path} must hold a JSON object`);
-  return raw as Record<string, unknown>;
+}
+
+export function configErrorIn(path: string, e: unknown): Error {
+  const msg = String((e as Error)?.message ?? e).split('\n')[0];
+  if (e instanceof ConfigError) return msg.includes(path) ? e : new ConfigError(`${path}: ${msg}`);
+  const err = new ConfigError(`${path}: cannot use this config (${(e as Error)?.name ?? 'Error'}: ${msg}); fix or re-download it`);
+  if ((e as NodeJS.ErrnoException)?.code) (err as NodeJS.ErrnoException).code = (e as NodeJS.ErrnoException).code;
+  return err;
 }
 
 export function checkActivation(json: string, name: string): void {

@@ -9,7 +9,8 @@ import { Module } from '../torch/nn/module';
 import { normalizeDType } from '../torch/dtype';
 import { writeSharded, writeFileAtomic, SAFE_WEIGHTS_NAME } from '../torch/safetensors';
 import { loadTorchBin, loadShardedTorchBin } from '../torch/torch-bin';
-import { PretrainedConfig, TRANSFORMERS_VERSION, ConfigError, readConfigJson, type ConfigOverrides } from './config';
+import { PretrainedConfig, TRANSFORMERS_VERSION, ConfigError, readConfigJson, withConfigFile, configErrorIn, type ConfigOverrides } from './config';
+import { checkModelFits } from './config-limits';
 import { resolveModelFile, resolveWeights, type FileOptions } from './files';
 import type { ModelInputs, AnyModelOutput } from './blocks/inputs';
 import { GenerationConfig, GENERATION_CONFIG_NAME } from '../generation/generation-config';
@@ -26,6 +27,8 @@ export interface LoadingInfo {
 export interface FromPretrainedOptions extends FileOptions, ConfigOverrides {
   /** A config to use instead of the checkpoint's config.json. */
   config?: PretrainedConfig;
+  /** Most bytes the model's parameters may take (default: the tensor memory limit, else RAM; HUBTUNE_MAX_MODEL_BYTES; 0: none). */
+  maxModelBytes?: number;
   /** Re-initialise checkpoint tensors whose shape differs (e.g. a classifier with another label count). */
   ignoreMismatchedSizes?: boolean;
   /**
@@ -253,12 +256,14 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
 
   // -- loading --
   /** A randomly initialised model (training from scratch). */
-  static fromConfig<M extends PreTrainedModel>(this: ModelClass<M>, config: PretrainedConfig | Record<string, unknown>): M {
+  static fromConfig<M extends PreTrainedModel>(this: ModelClass<M>, config: PretrainedConfig | Record<string, unknown>, o: { maxModelBytes?: number } = {}): M {
     const cfg = config instanceof PretrainedConfig ? config : this.configClass.fromDict(config);
     if (!(cfg instanceof this.configClass)) {
       const got = cfg as PretrainedConfig;
       throw new ConfigError(`${this.name} needs a ${this.configClass.name}, got a ${got.constructor.name} (model_type '${got.modelType}')`);
     }
+    // plausibility before any allocation: sizes in range, parameter bytes within the limit
+    checkModelFits(cfg, o);
     const m = new this(cfg);
     m.initWeights();
     return m;
@@ -272,30 +277,40 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
   static async fromPretrained<M extends PreTrainedModel>(this: ModelClass<M>, idOrPath: string, o?: FromPretrainedOptions & { outputLoadingInfo?: false }): Promise<M>;
   static async fromPretrained<M extends PreTrainedModel>(this: ModelClass<M>, idOrPath: string, o: FromPretrainedOptions & { outputLoadingInfo: true }): Promise<{ model: M; loadingInfo: LoadingInfo }>;
   static async fromPretrained<M extends PreTrainedModel>(this: ModelClass<M>, idOrPath: string, o: FromPretrainedOptions = {}): Promise<any> {
-    const { config: given, ignoreMismatchedSizes, dtype: dtypeOpt, torchDtype, device, quiet, outputLoadingInfo, revision, cacheDir, token, localFilesOnly, endpoint, ...overrides } = o;
+    const { config: given, ignoreMismatchedSizes, dtype: dtypeOpt, torchDtype, device, quiet, outputLoadingInfo, revision, cacheDir, token, localFilesOnly, endpoint, maxModelBytes, ...overrides } = o;
     if (dtypeOpt !== undefined && torchDtype !== undefined && dtypeOpt !== torchDtype) {
       throw new Error(`fromPretrained: dtype '${dtypeOpt}' and torchDtype '${torchDtype}' disagree: torchDtype is the older name of dtype, give only one`);
     }
     const dtypeAsked = dtypeOpt ?? torchDtype;
     const fileOpts = { revision, cacheDir, token, localFilesOnly, endpoint };
     let config: PretrainedConfig;
+    let configPath: string | null = null;
     if (given) config = given.clone().update(overrides);
     else {
-      const path = await resolveModelFile(idOrPath, 'config.json', fileOpts);
+      const path = configPath = await resolveModelFile(idOrPath, 'config.json', fileOpts);
       const json = readConfigJson(path);
       if (json.model_type !== undefined && !this.configClass.readsModelType(json.model_type)) {
         throw new ConfigError(`${path} is a '${String(json.model_type)}' model but ${this.name} is for '${this.configClass.modelType}': use the Auto classes (AutoModel...) or the matching class`);
       }
-      config = this.configClass.fromDict(json);
+      config = withConfigFile(path, () => this.configClass.fromDict(json));
       if (!config.nameOrPath) config.nameOrPath = idOrPath;
       config.update(overrides);
     }
+    // refuse an implausible config before reading any weights
+    if (configPath) withConfigFile(configPath, () => checkModelFits(config, { maxModelBytes }));
+    else checkModelFits(config, { maxModelBytes });
     const weights = await resolveWeights(idOrPath, fileOpts);
     const sd = weights.format === 'pytorch'
       ? (weights.sharded ? loadShardedTorchBin(weights.dir) : loadTorchBin(weights.file))
       : weights.sharded ? loadShardedSafetensors(weights.dir) : loadSafetensors(weights.file).tensors;
     const dtype = dtypeAsked === undefined ? undefined : resolveLoadDtype(dtypeAsked, config.torchDtype, sd, idOrPath);
-    const model = (this as any).fromConfig(config) as M;
+    let model: M;
+    try {
+      model = (this as any).fromConfig(config, { maxModelBytes }) as M;
+    } catch (e) {
+      for (const t of sd.values()) t.dispose();
+      throw configPath && !(e as NodeJS.ErrnoException)?.code?.startsWith?.('ERR_HUBTUNE') ? configErrorIn(configPath, e) : e;
+    }
     let info: LoadingInfo;
     try {
       info = model.loadCheckpoint(sd, { ignoreMismatchedSizes });
