@@ -13,6 +13,8 @@ import {
 } from './tokenizers/build';
 import { SentencePieceModel, SentencePieceError } from './tokenizers/sentencepiece';
 import { buildClipBpeTokenizerJson } from './tokenizers/clip';
+import { TokenizerError, validateTokenizerJson } from './tokenizers/validate';
+import { readJsonFile } from '../util/safe-json';
 import {
   sentencePieceSpecFor, vocabularyOf, t5ExtraIds, SentencePieceTextModel, sentencePieceTokenizerJson, type SentencePieceTokenizerSpec,
 } from './tokenizers/sentencepiece-tokenizers';
@@ -105,15 +107,37 @@ function parseToken(value: unknown, where: string): AddedToken | null {
     if (v.single_word !== undefined || v.singleWord !== undefined) t.singleWord = !!(v.single_word ?? v.singleWord);
     return t;
   }
-  throw new Error(`${where} is neither a string nor an AddedToken object: fix the tokenizer config`);
+  throw new TokenizerError(`${where} is neither a string nor an AddedToken object: fix the tokenizer config`);
 }
 
 function readJson(path: string, label: string): any {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new Error(`${label} (${path}) is not valid JSON (${(e as Error).message}): re-download or fix the file`);
+  return readJsonFile(path, TokenizerError, { what: label, object: true });
+}
+
+/** A JSON object of token -> integer id (vocab.json, added_tokens.json). */
+function readIdMap(path: string, label: string): Record<string, number> {
+  const m = readJson(path, label) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(m)) {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 2 ** 31 - 1) {
+      throw new TokenizerError(`${label} (${path}): the id of ${JSON.stringify(k).slice(0, 40)} must be a non-negative integer, got ${JSON.stringify(v)?.slice(0, 40)}; re-download or fix the file`);
+    }
   }
+  return m as Record<string, number>;
+}
+
+/** Text every loaded tokenizer must encode and decode: a malformed file fails at load, naming it, not later. */
+const PROBE_TEXT = 'Hello, world! 123 héllo  \u4f60\u597d';
+
+/** Errors from inside the loaders (TypeError, RangeError, backend Errors) become TokenizerErrors naming `where`. */
+function asTokenizerError(e: unknown, where: string): unknown {
+  const C = (e as Error)?.constructor;
+  if (e instanceof TokenizerError) return e; // names its file already
+  if (C === Error || C === TypeError || C === RangeError || C === SyntaxError || C === SentencePieceError) {
+    const msg = String((e as Error).message).split('\n')[0];
+    if (C === Error && msg.includes(where)) return new TokenizerError(msg);
+    return new TokenizerError(`${where}: cannot load the tokenizer (${(e as Error).name}: ${msg.slice(0, 300)}); re-download or re-save it`);
+  }
+  return e;
 }
 
 function looksLikeLocalPath(s: string): boolean {
@@ -170,6 +194,16 @@ export class AutoTokenizer {
   static async fromPretrained(idOrPath: string, options: AutoTokenizerOptions = {}): Promise<PreTrainedTokenizer> {
     if (typeof idOrPath !== 'string' || idOrPath === '') throw new TypeError('AutoTokenizer.fromPretrained needs a folder path or a Hub repo id');
     const { get, where } = await makeGetter(idOrPath, options);
+    try {
+      return await loadTokenizer(idOrPath, options, get, where);
+    } catch (e) {
+      throw asTokenizerError(e, where);
+    }
+  }
+}
+
+async function loadTokenizer(idOrPath: string, options: AutoTokenizerOptions, get: FileGetter, where: string): Promise<PreTrainedTokenizer> {
+  {
 
     const configPath = await get('tokenizer_config.json');
     const config: Record<string, any> = configPath ? readJson(configPath, 'tokenizer_config.json') : {};
@@ -181,7 +215,7 @@ export class AutoTokenizer {
     const mapPath = await get('special_tokens_map.json');
     const specialMap: Record<string, any> = mapPath ? readJson(mapPath, 'special_tokens_map.json') : {};
     const addedPath = await get('added_tokens.json');
-    const addedTokensFile: Record<string, number> = addedPath ? readJson(addedPath, 'added_tokens.json') : {};
+    const addedTokensFile: Record<string, number> = addedPath ? readIdMap(addedPath, 'added_tokens.json') : {};
 
     let family = familyFromClass(config.tokenizer_class);
     let spSpec = sentencePieceSpecFor(config.tokenizer_class, null);
@@ -228,15 +262,19 @@ export class AutoTokenizer {
     };
     for (const key of SPECIAL_TOKEN_KEYS) {
       let t: AddedToken | null | undefined = defaults[key] ? { ...defaults[key]! } : undefined;
-      if (key in config) t = parseToken(config[key], `tokenizer_config.json ${key}`);
-      if (key in specialMap) t = parseToken(specialMap[key], `special_tokens_map.json ${key}`);
+      if (key in config) t = parseToken(config[key], `${configPath} ${key}`);
+      if (key in specialMap) t = parseToken(specialMap[key], `${mapPath} ${key}`);
       const o = options[camel[key]];
       if (o !== undefined) t = parseToken(o, `option ${camel[key]}`);
       if (t) specialTokens[key] = t;
     }
     const additionalRaw: unknown[] = options.additionalSpecialTokens ?? specialMap.additional_special_tokens ?? config.additional_special_tokens
       ?? (spSpec?.className === 'T5Tokenizer' ? t5ExtraIds(config) : spSpec?.className === 'CamembertTokenizer' ? ['<s>NOTUSED', '</s>NOTUSED'] : []);
-    const additional = additionalRaw.map((v, i) => parseToken(v, `additional_special_tokens[${i}]`)!).filter(Boolean);
+    for (const [file, v] of [[configPath, config.additional_special_tokens], [mapPath, specialMap.additional_special_tokens]] as const) {
+      if (v !== undefined && v !== null && !Array.isArray(v)) throw new TokenizerError(`${file}: additional_special_tokens must be a list, got ${JSON.stringify(v)?.slice(0, 60)}; fix the tokenizer config`);
+    }
+    if (!Array.isArray(additionalRaw)) throw new TokenizerError(`${where}: additional_special_tokens must be a list, got ${JSON.stringify(additionalRaw)?.slice(0, 60)}; fix the tokenizer config`);
+    const additional = additionalRaw.map((v, i) => parseToken(v, `${where} additional_special_tokens[${i}]`)!).filter(Boolean);
 
     const mergedConfig: Record<string, any> = { ...config };
     if (options.doLowerCase !== undefined) mergedConfig.do_lower_case = options.doLowerCase;
@@ -250,7 +288,8 @@ export class AutoTokenizer {
       sentencePiece = built;
     } else if (tokenizerJsonPath) {
       tokenizerJson = readJson(tokenizerJsonPath, 'tokenizer.json');
-      if (!tokenizerJson.model) throw new Error(`tokenizer.json (${tokenizerJsonPath}) has no model: re-download or re-save the tokenizer`);
+      if (!tokenizerJson.model) throw new TokenizerError(`tokenizer.json (${tokenizerJsonPath}) has no model: re-download or re-save the tokenizer`);
+      validateTokenizerJson(tokenizerJson, tokenizerJsonPath);
       tokenizerJson = ensureSpecialTokensAdded(tokenizerJson, specialTokens, additional, addedTokensFile);
     } else {
       const specials = [...SPECIAL_TOKEN_KEYS.map((k) => specialTokens[k]).filter((t): t is AddedToken => !!t), ...additional];
@@ -269,7 +308,7 @@ export class AutoTokenizer {
           addedTokens: slowAddedTokens(vocab, specials, addedTokensFile, false),
         });
       } else if (family === 'clip') {
-        const vocab = readJson(vocabJson!, 'vocab.json') as Record<string, number>;
+        const vocab = readIdMap(vocabJson!, 'vocab.json');
         tokenizerJson = buildClipBpeTokenizerJson({
           vocab,
           merges: parseMergesTxt(readFileSync(mergesTxt!, 'utf8'), mergesTxt!),
@@ -279,7 +318,7 @@ export class AutoTokenizer {
           addedTokens: slowAddedTokens(vocab, specials, addedTokensFile, false),
         });
       } else {
-        const vocab = readJson(vocabJson!, 'vocab.json') as Record<string, number>;
+        const vocab = readIdMap(vocabJson!, 'vocab.json');
         const merges = parseMergesTxt(readFileSync(mergesTxt!, 'utf8'), mergesTxt!);
         const isRoberta = family === 'roberta' || (family === null && specialTokens.cls_token !== undefined && specialTokens.sep_token !== undefined);
         if (!family) family = isRoberta ? 'roberta' : 'gpt2';
@@ -295,6 +334,26 @@ export class AutoTokenizer {
 
     const fam = spSpec ? { inputNames: spSpec.inputNames, className: spSpec.className } : family ? FAMILY_DEFAULTS[family] : null;
     const mml = options.modelMaxLength ?? mergedConfig.model_max_length ?? mergedConfig.max_len;
+    const source = tokenizerJsonPath ?? spModel?.path ?? vocabTxt ?? vocabJson ?? where;
+    const side = (name: string, v: unknown) => {
+      if (v !== 'left' && v !== 'right') throw new TokenizerError(`${configPath ?? where}: ${name} must be 'left' or 'right', got ${JSON.stringify(v)?.slice(0, 40)}`);
+      return v;
+    };
+    const inputNames = options.modelInputNames ?? mergedConfig.model_input_names ?? fam?.inputNames ?? ['input_ids', 'token_type_ids', 'attention_mask'];
+    if (!Array.isArray(inputNames) || !inputNames.every((n) => typeof n === 'string')) {
+      throw new TokenizerError(`${configPath ?? where}: model_input_names must be a list of names, got ${JSON.stringify(inputNames)?.slice(0, 60)}`);
+    }
+    let tokenizer: PreTrainedTokenizer;
+    try {
+      tokenizer = buildTokenizer();
+      // a malformed pipeline component fails here, at load, naming the file
+      const ids = tokenizer.encode(PROBE_TEXT);
+      tokenizer.decode(ids);
+    } catch (e) {
+      throw asTokenizerError(e, source);
+    }
+    return tokenizer;
+    function buildTokenizer(): PreTrainedTokenizer {
     return new PreTrainedTokenizer({
       ...(sentencePiece ? { textModel: sentencePiece.textModel, modelFiles: sentencePiece.files, saveTokenizerJson: false } : {}),
       tokenizerJson,
@@ -302,13 +361,14 @@ export class AutoTokenizer {
       specialTokens,
       additionalSpecialTokens: additional,
       modelMaxLength: typeof mml === 'number' && Number.isFinite(mml) ? mml : VERY_LARGE_INTEGER,
-      modelInputNames: options.modelInputNames ?? mergedConfig.model_input_names ?? fam?.inputNames ?? ['input_ids', 'token_type_ids', 'attention_mask'],
-      paddingSide: options.paddingSide ?? mergedConfig.padding_side ?? 'right',
-      truncationSide: options.truncationSide ?? mergedConfig.truncation_side ?? 'right',
+      modelInputNames: inputNames,
+      paddingSide: side('padding_side', options.paddingSide ?? mergedConfig.padding_side ?? 'right'),
+      truncationSide: side('truncation_side', options.truncationSide ?? mergedConfig.truncation_side ?? 'right'),
       cleanUpTokenizationSpaces: options.cleanUpTokenizationSpaces ?? mergedConfig.clean_up_tokenization_spaces ?? true,
       tokenizerClass: typeof config.tokenizer_class === 'string' ? config.tokenizer_class : fam?.className,
       nameOrPath: idOrPath,
     });
+    }
   }
 }
 
@@ -320,7 +380,7 @@ function buildSentencePiece(spec: SentencePieceTokenizerSpec, file: { path: stri
   try {
     sp = SentencePieceModel.fromBuffer(bytes, file.name);
   } catch (e) {
-    if (e instanceof SentencePieceError) throw new Error(`${file.path}: ${e.message}`);
+    if (e instanceof SentencePieceError) throw new TokenizerError(`${file.path}: ${e.message}`);
     throw e;
   }
   const { vocab, unkId, fromSpm } = vocabularyOf(spec, sp, config);
@@ -361,7 +421,9 @@ function ensureSpecialTokensAdded(tj: Record<string, any>, specials: Partial<Rec
   const vocab: Record<string, number> = tj.model?.vocab && !Array.isArray(tj.model.vocab) ? tj.model.vocab : {};
   const vocabArr: Array<[string, number]> | null = Array.isArray(tj.model?.vocab) ? tj.model.vocab : null;
   const lookup = (c: string): number | undefined => vocab[c] ?? (vocabArr ? (() => { const i = vocabArr.findIndex((p) => p[0] === c); return i >= 0 ? i : undefined; })() : undefined);
-  let nextId = Math.max(-1, vocabArr ? vocabArr.length - 1 : -1, ...Object.values(vocab), ...added.map((t) => t.id)) + 1;
+  let nextId = vocabArr ? vocabArr.length : 0;
+  for (const id of Object.values(vocab)) if (id >= nextId) nextId = id + 1;
+  for (const t of added) if (t.id >= nextId) nextId = t.id + 1;
   let changed = false;
   const want = [...SPECIAL_TOKEN_KEYS.map((k) => specials[k]).filter((t): t is AddedToken => !!t), ...additional];
   for (const t of want) {

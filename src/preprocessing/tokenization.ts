@@ -15,3 +15,4 @@ export {
   type TokenizerInit,
 } from './tokenization-base';
 export { AutoTokenizer, type AutoTokenizerOptions } from './auto-tokenizer';
+export { TokenizerError } from './tokenizers/validate';
