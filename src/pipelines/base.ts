@@ -1,7 +1,7 @@
 // The pipeline object: callable (`await pipe(inputs, opts)`, which is `pipe.call(inputs, opts)`,
 // also spelled `pipe.run(inputs, opts)`), with the task, model, preprocessor and device as fields.
 import { CallableBase } from '../preprocessing/tokenizers/callable';
-import type { Tensor } from '../torch/index';
+import { yieldToEventLoop, type Tensor } from '../torch/index';
 import { isFloating, type DType } from '../torch/dtype';
 import type { PreTrainedTokenizer } from '../preprocessing/tokenization-base';
 import type { ViTImageProcessor } from '../preprocessing/image-processing';
@@ -52,6 +52,17 @@ export abstract class Pipeline<I = unknown, O = unknown, Opts = Record<string, u
     this.modelId = init.modelId;
     this.batchSize = init.batchSize ?? 8;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new Error(`batchSize must be a positive integer (got ${init.batchSize})`);
+    // Each call ends by letting the event loop turn once. The tasks dispose their tensors (tidy), but
+    // the small N-API shell of each handle is released by a finalizer Node runs from setImmediate,
+    // which a loop of `await pipe(x)` over synchronous work never reaches: RSS grew linearly.
+    const call = this.call;
+    this.call = async (inputs: I, options?: Opts): Promise<O> => {
+      try {
+        return await call.call(this, inputs, options);
+      } finally {
+        await yieldToEventLoop();
+      }
+    };
   }
 
   /** The dtype of the model's floating-point weights (inputs are cast to it; float32 when it has none). */
