@@ -13,7 +13,7 @@ import { TrainerHub, HubCallback, type TrainerPushOptions } from '../sharing/tra
 import type { PushResult } from '../sharing/push';
 import { join } from 'node:path';
 import {
-  Tensor, tidy, disposeAll, noGrad, manualSeed, yieldToEventLoop, resolveDevice, nn, optim, saveSafetensors,
+  Tensor, tidy, disposeAll, noGrad, manualSeed, yieldToEventLoop, resolveDevice, nn, optim, saveSafetensors, stack,
 } from '../torch/index';
 import { LRScheduler } from '../torch/lr-scheduler';
 import { isLayerNormForDecay } from '../models/blocks/norms';
@@ -181,6 +181,12 @@ export function toNested(data: ArrayLike<number>, shape: number[]): any {
     return out;
   };
   return build(0);
+}
+
+/** A span model's (question answering) start and end logits as one [batch, 2, length] array: predictions[i] is [start, end]. */
+function spanLogits(out: Record<string, unknown>): { data: Float32Array; shape: number[] } | null {
+  const { startLogits: s, endLogits: e } = out;
+  return s instanceof Tensor && e instanceof Tensor ? toFloat32(stack([s, e], 1)) : null;
 }
 
 /** argmax over the last axis of nested logits (what computeMetrics usually does first). */
@@ -386,7 +392,9 @@ export class Trainer {
     const labels = batch[this.labelNames[0]!] ?? batch.labels;
     // language models take token ids as labels, not class ids
     if ((this.model as { canGenerate?: () => boolean }).canGenerate?.()) return;
-    const n = this.numLabels();
+    // multiple choice: the label is a choice index, below the number of choices
+    const ids = batch.input_ids ?? batch.inputIds;
+    const n = ids instanceof Tensor && ids.shape.length === 3 ? ids.shape[1]! : this.numLabels();
     if (!(labels instanceof Tensor) || n === null || labels.dtype !== 'int64') return;
     const c = this.model.config as Record<string, unknown>;
     const problem = c.problemType ?? c.problem_type;
@@ -879,7 +887,7 @@ export class Trainer {
     return noGrad(() => tidy(() => {
       const out = withAutocast(this.mixedPrecision, () => this.model.forward(inputs)) as { loss?: Tensor | null; logits?: Tensor };
       const loss = out.loss instanceof Tensor ? out.loss.item() : null;
-      const logits = out.logits instanceof Tensor ? toFloat32(out.logits) : null;
+      const logits = out.logits instanceof Tensor ? toFloat32(out.logits) : spanLogits(out as Record<string, unknown>);
       return { loss, logits };
     }));
   }
