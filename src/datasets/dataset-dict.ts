@@ -6,9 +6,34 @@ import type { Dataset, FilterOptions, MapOptions, TransformFn } from './dataset'
 import type { FeatureType } from './features';
 import { pyRepr } from './pyrepr';
 
-export class DatasetDict extends Map<string, Dataset> {
+// Names that code probing an object reads (await, JSON, test frameworks): never taken for a split.
+const PROBES = new Set(['then', 'catch', 'finally', 'toJSON', 'constructor', 'asymmetricMatch', 'nodeType', 'tagName', 'length', 'prototype', 'inspect', 'valueOf']);
+
+/** Python's `dd["train"]` / `dd.train` on a DatasetDict; an unknown name is an error listing the splits. */
+const splitAccess: ProxyHandler<DatasetDictBase> = {
+  get(target, prop) {
+    if (typeof prop === 'string' && !(prop in target)) {
+      const ds = Map.prototype.get.call(target, prop) as Dataset | undefined;
+      if (ds) return ds;
+      if (PROBES.has(prop) || /^[_$@]/.test(prop)) return undefined;
+      throw new Error(`Unknown split "${prop}". Should be one of ${pyRepr([...Map.prototype.keys.call(target)])}.`);
+    }
+    const v = Reflect.get(target, prop, target);
+    if (typeof v !== 'function') return v;
+    // Map's methods need the real Map as `this`; bound once per method so identities stay stable.
+    let bound = target.boundMethods.get(v);
+    if (!bound) { bound = v.bind(target) as Function; target.boundMethods.set(v, bound); }
+    return bound;
+  },
+  has(target, prop) { return Reflect.has(target, prop) || (typeof prop === 'string' && Map.prototype.has.call(target, prop)); },
+};
+
+class DatasetDictBase extends Map<string, Dataset> {
+  /** @internal */ readonly boundMethods = new Map<Function, Function>();
+
   constructor(splits?: Record<string, Dataset> | Iterable<readonly [string, Dataset]>) {
     super(splits && !(Symbol.iterator in Object(splits)) ? Object.entries(splits as Record<string, Dataset>) : splits as Iterable<readonly [string, Dataset]> | undefined);
+    return new Proxy(this, splitAccess);
   }
 
   /** The split (Python's `dd["train"]`); an unknown name is an error listing the available splits. */
@@ -72,7 +97,7 @@ export class DatasetDict extends Map<string, Dataset> {
   }
 
   /** Python's DatasetDict.push_to_hub: parquet shards per split + README.md, one commit (see src/sharing). */
-  pushToHub(repoId: string, opts: import('../sharing/dataset-push').PushDatasetOptions = {}) { return import('../sharing/dataset-push').then((m) => m.pushDatasetDictToHub(this, repoId, opts)); }
+  pushToHub(repoId: string, opts: import('../sharing/dataset-push').PushDatasetOptions = {}) { return import('../sharing/dataset-push').then((m) => m.pushDatasetDictToHub(this as unknown as DatasetDict, repoId, opts)); }
 
   override toString(): string {
     const body = [...this].map(([k, v]) => `${k}: ${v}`).join('\n').replace(/^/gm, '    ');
@@ -80,3 +105,13 @@ export class DatasetDict extends Map<string, Dataset> {
   }
   [inspect.custom](): string { return this.toString(); }
 }
+
+/**
+ * Python's DatasetDict: a Map of split name -> Dataset whose splits are also read as properties,
+ * `ds['train']` or `ds.train` (an unknown split is an error naming the available ones).
+ */
+export type DatasetDict = DatasetDictBase & { readonly [split: string]: Dataset };
+export const DatasetDict = DatasetDictBase as unknown as {
+  new (splits?: Record<string, Dataset> | Iterable<readonly [string, Dataset]>): DatasetDict;
+  readonly prototype: DatasetDict;
+};

@@ -17,9 +17,16 @@ import { pyRepr } from './pyrepr';
 import { defaultRng, type Generator } from './rng';
 import { DatasetDict } from './dataset-dict';
 
-export type Row = Record<string, unknown>;
-export type Batch = Record<string, unknown[]>;
-export type TransformFn = (batch: Batch) => Batch | Promise<Batch>;
+/** A row, as Python's dict of mixed values (values typed `any`, like Python's). */
+export type Row = Record<string, any>;
+/** A batch: a dict of columns, one value per row. */
+export type Batch = Record<string, any[]>;
+/**
+ * A withTransform/setTransform function: a batch (dict of columns) in, a dict of columns out. A column
+ * may be a list (one value per row) or one batched tensor/array whose first dimension is the rows, as
+ * `processor(images, {returnTensors: 'pt'})` gives: rows read from the dataset then get one slice each.
+ */
+export type TransformFn = (batch: Batch) => Record<string, unknown> | Promise<Record<string, unknown>>;
 
 export interface DatasetInfo {
   description?: string;
@@ -99,6 +106,7 @@ export class Dataset {
     for (const name of this._features.keys()) {
       if (!this._columns.has(name)) throw new Error(`internal: feature '${name}' has no column`);
     }
+    return new Proxy(this, rowAccess);
   }
 
   // ------------------------------------------------------------------ construction
@@ -197,7 +205,7 @@ export class Dataset {
   }
 
   /** A batch as the user sees it: decoded, then through the transform if one is set. */
-  private async readFormatted(rows: ArrayLike<number> | { start: number; end: number }): Promise<Batch> {
+  private async readFormatted(rows: ArrayLike<number> | { start: number; end: number }, perRow = true): Promise<Batch> {
     const t = this._transform;
     if (!t) return this.readDecoded(this.columnNames, rows);
     const cols = t.columns ?? this.columnNames;
@@ -208,7 +216,11 @@ export class Dataset {
       const rest = this.columnNames.filter((c) => !cols.includes(c) && !(c in out));
       if (rest.length) Object.assign(out, await this.readDecoded(rest, rows));
     }
-    return out;
+    if (perRow) {
+      const n = 'start' in rows ? rows.end - rows.start : rows.length;
+      for (const [k, v] of Object.entries(out)) out[k] = splitBatchedColumn(v, n, k);
+    }
+    return out as Batch;
   }
 
   /** One row (Python's `ds[i]`); negative indices count from the end. Applies the transform. */
@@ -228,7 +240,7 @@ export class Dataset {
   /** Python's `ds[start:end]`: a dict of columns (Python slice semantics: negative and out-of-range bounds clamp). */
   async slice(start?: number | null, end?: number | null): Promise<Batch> {
     const [s, e] = sliceBounds(this._numRows, start, end);
-    return this.readFormatted({ start: s, end: Math.max(s, e) });
+    return this.readFormatted({ start: s, end: Math.max(s, e) }, false);
   }
 
   /** Python's `ds["column"]`: every value of a column, decoded (no transform). */
@@ -731,7 +743,46 @@ export class Dataset {
   [inspect.custom](): string { return this.toString(); }
 }
 
+/** A dataset is indexable by row like Python's: `await ds[400]` is `ds.get(400)`. */
+export interface Dataset { readonly [row: number]: Promise<Row> }
+
+const rowAccess: ProxyHandler<Dataset> = {
+  get(target, prop, receiver) {
+    if (typeof prop === 'string' && prop.length) {
+      const c = prop.charCodeAt(0);
+      if (((c >= 48 && c <= 57) || c === 45) && /^-?\d+$/.test(prop)) return target.get(Number(prop));
+    }
+    return Reflect.get(target, prop, receiver);
+  },
+};
+
 // -------------------------------------------------------------------- helpers
+
+/**
+ * A transform's column split into one value per row, as datasets indexes what a transform returns:
+ * lists stay, a batched tensor (`shape[0]` rows) becomes its row slices, a {data, shape} array its row views.
+ */
+function splitBatchedColumn(v: unknown, n: number, name: string): unknown {
+  if (Array.isArray(v) || !v || typeof v !== 'object') return v;
+  const t = v as { shape?: unknown; select?: unknown; data?: unknown; dispose?: unknown };
+  if (!Array.isArray(t.shape)) return v;
+  const shape = t.shape as number[];
+  if (shape.length === 0 || shape[0] !== n) {
+    throw new Error(`withTransform: column '${name}' has shape [${shape.join(', ')}] but the batch has ${n} rows; return one value per row (a list, or a tensor whose first dimension is the rows)`);
+  }
+  if (typeof t.select === 'function') {
+    const tt = v as { select(dim: number, i: number): unknown; dispose(): void };
+    const out = Array.from({ length: n }, (_x, i) => tt.select(0, i));
+    tt.dispose();
+    return out;
+  }
+  const data = t.data as { subarray?: (a: number, b: number) => unknown; length: number } | undefined;
+  if (data && typeof data.subarray === 'function') {
+    const per = n ? data.length / n : 0;
+    return Array.from({ length: n }, (_x, i) => ({ data: data.subarray!(i * per, (i + 1) * per), shape: shape.slice(1) }));
+  }
+  return v;
+}
 
 function unbatchRow(batch: Batch, transformed: boolean): Row {
   const row: Row = {};

@@ -536,6 +536,16 @@ async function loadFolder(root: string, name: string | undefined, opts: LoadData
  * or file, a folder written by saveToDisk, or a packaged builder (`csv`, `json`, `parquet`, `arrow`,
  * `imagefolder`) with `dataFiles`/`dataDir`. Returns a DatasetDict, or a Dataset when `split` is given.
  */
+/** With one `split`: that split, a Dataset. */
+export async function loadDataset(path: string, options: LoadDatasetOptions & { split: string }): Promise<Dataset>;
+export async function loadDataset(path: string, name: string | null | undefined, options: LoadDatasetOptions & { split: string }): Promise<Dataset>;
+/** With a list of splits: one Dataset each. */
+export async function loadDataset(path: string, options: LoadDatasetOptions & { split: string[] }): Promise<Dataset[]>;
+export async function loadDataset(path: string, name: string | null | undefined, options: LoadDatasetOptions & { split: string[] }): Promise<Dataset[]>;
+/** Without a split: every split, a DatasetDict (`ds.train`, `ds['validation']`). */
+export async function loadDataset(path: string, name?: string | (LoadDatasetOptions & { split?: null }) | null, options?: LoadDatasetOptions & { split?: null }): Promise<DatasetDict>;
+/** The split decided at run time: any of the three. */
+export async function loadDataset(path: string, name?: string | LoadDatasetOptions | null, options?: LoadDatasetOptions): Promise<DatasetDict | Dataset | Dataset[]>;
 export async function loadDataset(path: string, name?: string | LoadDatasetOptions | null, options: LoadDatasetOptions = {}): Promise<DatasetDict | Dataset | Dataset[]> {
   if (name && typeof name === 'object') { options = name; name = undefined; }
   const config = (name as string | undefined | null) ?? options.name ?? undefined;
@@ -559,7 +569,7 @@ export async function loadDataset(path: string, name?: string | LoadDatasetOptio
     if (statSync(abs).isDirectory()) {
       if (existsSync(join(abs, 'dataset_dict.json')) || existsSync(join(abs, 'state.json'))) {
         const loaded = await loadFromDisk(abs);
-        dd = loaded instanceof DatasetDict ? loaded : new DatasetDict({ [loaded.split ?? 'train']: loaded });
+        dd = loaded instanceof Dataset ? new DatasetDict({ [loaded.split ?? 'train']: loaded }) : loaded;
       } else if (options.dataFiles) {
         const splits = resolveDataFiles(options.dataFiles, abs);
         dd = await buildSplits(chooseBuilder(Object.values(splits).flat(), abs), splits, { features: options.features, cacheDir: options.cacheDir, datasetName: basename(abs), config: config ?? 'default', options });

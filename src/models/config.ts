@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { readJsonFile } from '../util/safe-json';
 import { ConfigError } from './config-error';
 import { checkConfigRanges } from './config-limits';
+import { inspect } from 'node:util';
 import { ACT2FN } from '../torch/nn/functional';
 import { resolveModelFile } from './files';
 
@@ -41,7 +42,8 @@ export type ProblemType = (typeof PROBLEM_TYPES)[number];
 export interface ConfigOverrides {
   numLabels?: number;
   id2label?: Record<number | string, string>;
-  label2id?: Record<string, number>;
+  /** Label name -> class index; string indices (`{c: String(i)}`, the course's form) are accepted. */
+  label2id?: Record<string, number | string>;
   problemType?: ProblemType | null;
   [key: string]: unknown;
 }
@@ -88,7 +90,7 @@ export class PretrainedConfig {
     for (const s of specs) { byJson.set(s[1], s); byCamel.set(s[0], s); (this as any)[s[0]] = structuredClone(s[2]); }
     let numLabels: number | undefined;
     let id2label: Record<string, string> | undefined;
-    let label2id: Record<string, number> | undefined;
+    let label2id: Record<string, number | string> | undefined;
     for (const [k, v] of Object.entries(values)) {
       if (v === undefined) continue;
       if (k === 'model_type' || k === 'modelType') {
@@ -99,7 +101,7 @@ export class PretrainedConfig {
       }
       if (k === 'num_labels' || k === 'numLabels') { numLabels = v as number; continue; }
       if (k === 'id2label') { id2label = v as Record<string, string>; continue; }
-      if (k === 'label2id') { label2id = v as Record<string, number>; continue; }
+      if (k === 'label2id') { label2id = v as Record<string, number | string>; continue; }
       if (k === 'transformers_version' || k === 'transformersVersion') { this.transformersVersion = String(v); continue; }
       if (k === 'extraFields') {
         if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(`extraFields must be an object, got ${JSON.stringify(v)?.slice(0, 60)}`);
@@ -129,7 +131,7 @@ export class PretrainedConfig {
   }
 
   /** Sets numLabels / id2label / label2id together, checking that they agree. */
-  setLabels(o: { numLabels?: number; id2label?: Record<number | string, string>; label2id?: Record<string, number> }): void {
+  setLabels(o: { numLabels?: number; id2label?: Record<number | string, string>; label2id?: Record<string, number | string> }): void {
     let id2label: Record<number, string> | undefined;
     for (const [name, v] of [['id2label', o.id2label], ['label2id', o.label2id]] as const) {
       if (v !== undefined && v !== null && (typeof v !== 'object' || Array.isArray(v))) throw new ConfigError(`config field '${name}' must be an object, got ${JSON.stringify(v)?.slice(0, 60)}`);
@@ -269,6 +271,10 @@ export class PretrainedConfig {
   toJsonString(o: { full?: boolean } = {}): string {
     return JSON.stringify(this.toDict(o), null, 2) + '\n';
   }
+
+  /** transformers' repr: `ViTConfig {` + the config.json text + `}`. */
+  toString(): string { return `${this.constructor.name} ${this.toJsonString()}`; }
+  [inspect.custom](): string { return this.toString().trimEnd(); }
 
   /** A deep copy. */
   clone(): this {

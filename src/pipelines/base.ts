@@ -113,9 +113,12 @@ export function labelOf(id2label: Record<number, string>, i: number): string {
   return id2label[i] ?? `LABEL_${i}`;
 }
 
-/** [{label, score}] sorted by score (descending), the first topK (null: all). */
-export function topLabels(scores: number[], id2label: Record<number, string>, topK: number | null): { label: string; score: number }[] {
-  const all = scores.map((score, i) => ({ label: labelOf(id2label, i), score }));
+/**
+ * [{label, score}] sorted by score (descending), the first topK (null: all). Keys in transformers' order
+ * for the task: text-classification gives {label, score}, image-classification {score, label} (`scoreFirst`).
+ */
+export function topLabels(scores: number[], id2label: Record<number, string>, topK: number | null, scoreFirst = false): { label: string; score: number }[] {
+  const all = scores.map((score, i) => (scoreFirst ? { score, label: labelOf(id2label, i) } : { label: labelOf(id2label, i), score }));
   all.sort((a, b) => b.score - a.score);
   return topK === null ? all : all.slice(0, topK);
 }

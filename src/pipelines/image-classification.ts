@@ -10,7 +10,7 @@ export interface ImageClassificationOptions {
   /** 'softmax' (default for single-label models), 'sigmoid' (multi-label) or 'none'. */
   functionToApply?: 'softmax' | 'sigmoid' | 'none';
 }
-export interface LabelScore { label: string; score: number }
+export interface LabelScore { score: number; label: string }
 export type ImageClassificationInput = ImageInputItem | ImageInputItem[];
 export type ImageClassificationOutput = LabelScore[] | LabelScore[][];
 
@@ -34,7 +34,7 @@ export class ImageClassificationPipeline extends Pipeline<ImageClassificationInp
         return out.logits.float().cpu().toArray() as number[][];
       }));
       const scores = fn === 'softmax' ? softmaxRows(logits) : fn === 'sigmoid' ? logits.map((r) => r.map(sigmoid)) : logits;
-      for (const s of scores) results.push(topLabels(s, cfg.id2label, topK));
+      for (const s of scores) results.push(topLabels(s, cfg.id2label, topK, true));
     }
     return single ? results[0] : results;
   }

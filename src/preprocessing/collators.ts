@@ -1,5 +1,7 @@
 // Data collators (transformers' data/data_collator.py): turn a list of feature objects into a
 // batch of tensors. Padding and masking run on plain arrays; tensors are made at the end.
+import { inspect } from 'node:util';
+import { pyRepr } from '../datasets/pyrepr';
 import type { PaddingOption, PreTrainedTokenizer } from './tokenization-base';
 import { CallableBase } from './tokenizers/callable';
 import { isTensor, stackToTensor, type Tensor, type TensorDType } from './tokenization-tensors';
@@ -93,6 +95,12 @@ export interface DataCollatorWithPadding {
   (features: Feature[]): Record<string, Tensor>;
 }
 
+function columnsToRows(cols: Record<string, unknown[]>): Feature[] {
+  const keys = Object.keys(cols);
+  const n = keys.length ? (cols[keys[0]!]?.length ?? 0) : 0;
+  return Array.from({ length: n }, (_x, i) => Object.fromEntries(keys.map((k) => [k, cols[k]![i]])));
+}
+
 /** Pads each batch to its longest sequence (transformers' DataCollatorWithPadding). Callable. */
 export class DataCollatorWithPadding extends CallableBase {
   tokenizer: PreTrainedTokenizer;
@@ -109,8 +117,16 @@ export class DataCollatorWithPadding extends CallableBase {
     this.padToMultipleOf = options.padToMultipleOf ?? null;
   }
 
+  /** Python's dataclass repr. */
+  override toString(): string {
+    return `DataCollatorWithPadding(tokenizer=${String(this.tokenizer)}, padding=${pyRepr(this.padding)}, max_length=${pyRepr(this.maxLength)}, pad_to_multiple_of=${pyRepr(this.padToMultipleOf)}, return_tensors='pt')`;
+  }
+  [inspect.custom](): string { return this.toString(); }
+
   /** Pads the features and returns tensors, with `label`/`label_ids` renamed to `labels`. */
-  call(features: Feature[]): Record<string, Tensor> {
+  call(features: Feature[] | Record<string, unknown[]>): Record<string, Tensor> {
+    // a dict of columns (Python's `data_collator(samples)` on `ds[:8]`) is read as its rows
+    if (!Array.isArray(features) && features && typeof features === 'object') features = columnsToRows(features);
     checkFeatures(features, 'DataCollatorWithPadding');
     const batch = this.tokenizer.pad(features, { padding: this.padding, maxLength: this.maxLength, padToMultipleOf: this.padToMultipleOf });
     renameLabels(batch);
@@ -157,6 +173,12 @@ export class DataCollatorForLanguageModeling extends CallableBase {
   mlmProbability: number;
   padToMultipleOf: number | null;
   private random: () => number;
+
+  /** Python's dataclass repr. */
+  override toString(): string {
+    return `DataCollatorForLanguageModeling(tokenizer=${String(this.tokenizer)}, mlm=${pyRepr(this.mlm)}, mlm_probability=${pyRepr(this.mlmProbability)}, pad_to_multiple_of=${pyRepr(this.padToMultipleOf)}, tf_experimental_compile=False, return_tensors='pt')`;
+  }
+  [inspect.custom](): string { return this.toString(); }
 
   constructor(options: DataCollatorForLanguageModelingOptions) {
     super();

@@ -5,6 +5,8 @@
 // PIL resize to size with `resample` (reducing_gap=None), rescale (uint8 * factor in
 // float64, then float32, as numpy does), normalise in float32 ((x - mean) / std), HWC -> CHW.
 import { existsSync, statSync } from 'node:fs';
+import { inspect } from 'node:util';
+import { CallableBase } from './tokenizers/callable';
 import type { Tensor } from '../torch/index';
 import { writeFileAtomic as writeAtomic } from '../util/atomic-file';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -154,7 +156,17 @@ function pickLoadOptions(opts: FromPretrainedOptions): ImageProcessorOptions {
   return rest;
 }
 
-export class ViTImageProcessor {
+/** transformers' BatchFeature: the processor's outputs, a dict the caller may add columns to (`inputs.labels = ...`). */
+export type BatchFeature<V> = { pixel_values: V } & Record<string, unknown>;
+
+/** Instances are callable like the tokenizer: `processor(images, {returnTensors: 'pt'})` is `processor.preprocess(...)`. */
+export interface ViTImageProcessor {
+  (images: ImageInput | ImageInput[], opts: PreprocessOptions & { returnTensors: 'pt' }): Promise<BatchFeature<TorchTensorLike>>;
+  (images: ImageInput | ImageInput[], opts: PreprocessOptions & { returnTensors: 'list' }): Promise<BatchFeature<PixelValues[]>>;
+  (images: ImageInput | ImageInput[], opts?: PreprocessOptions): Promise<BatchFeature<PixelValues>>;
+}
+
+export class ViTImageProcessor extends CallableBase {
   /** Written to `image_processor_type` by savePretrained. */
   static processorType = 'ViTImageProcessor';
   /** transformers' defaults of this processor class. */
@@ -168,6 +180,7 @@ export class ViTImageProcessor {
 
   /** Options in camelCase, or a preprocessor_config.json object (snake_case). */
   constructor(options: ImageProcessorOptions | Record<string, unknown> = {}, source = 'ViTImageProcessor options') {
+    super();
     const { options: parsed, extra } = parseImageProcessorDict(options as Record<string, unknown>, source);
     this.config = resolveOptions((this.constructor as typeof ViTImageProcessor).defaults, parsed, source);
     this.extra = extra;
@@ -267,10 +280,10 @@ export class ViTImageProcessor {
   }
 
   /** transformers' `processor(images, return_tensors=...)`: paths, bytes or decoded images. */
-  async preprocess(images: ImageInput | ImageInput[], opts: PreprocessOptions & { returnTensors: 'pt' }): Promise<{ pixel_values: TorchTensorLike }>;
-  async preprocess(images: ImageInput | ImageInput[], opts: PreprocessOptions & { returnTensors: 'list' }): Promise<{ pixel_values: PixelValues[] }>;
-  async preprocess(images: ImageInput | ImageInput[], opts?: PreprocessOptions): Promise<{ pixel_values: PixelValues }>;
-  async preprocess(images: ImageInput | ImageInput[], opts: PreprocessOptions = {}): Promise<{ pixel_values: PixelValues | PixelValues[] | TorchTensorLike }> {
+  async preprocess(images: ImageInput | ImageInput[], opts: PreprocessOptions & { returnTensors: 'pt' }): Promise<BatchFeature<TorchTensorLike>>;
+  async preprocess(images: ImageInput | ImageInput[], opts: PreprocessOptions & { returnTensors: 'list' }): Promise<BatchFeature<PixelValues[]>>;
+  async preprocess(images: ImageInput | ImageInput[], opts?: PreprocessOptions): Promise<BatchFeature<PixelValues>>;
+  async preprocess(images: ImageInput | ImageInput[], opts: PreprocessOptions = {}): Promise<BatchFeature<PixelValues | PixelValues[] | TorchTensorLike>> {
     const list = Array.isArray(images) ? images : [images];
     if (list.length === 0) throw new Error('preprocess: no images given');
     const { returnTensors, ...rest } = opts;
@@ -283,6 +296,17 @@ export class ViTImageProcessor {
     if (returnTensors && returnTensors !== 'np') throw new Error(`preprocess: returnTensors must be 'np', 'pt' or 'list', got '${returnTensors}'`);
     return { pixel_values: pv };
   }
+
+  /** `processor(images, opts)`: transformers' `__call__`, which is preprocess. */
+  call(images: ImageInput | ImageInput[], opts?: PreprocessOptions): Promise<BatchFeature<PixelValues | PixelValues[] | TorchTensorLike>> {
+    return this.preprocess(images, opts as PreprocessOptions);
+  }
+
+  /** Python's repr: `ViTImageProcessor {` + the sorted preprocessor_config.json + `}`. */
+  override toString(): string {
+    return `${(this.constructor as typeof ViTImageProcessor).processorType} ${this.toJSONString().trimEnd()}\n`;
+  }
+  [inspect.custom](): string { return this.toString().trimEnd(); }
 }
 
 /** Deprecated name in transformers; same processor. */

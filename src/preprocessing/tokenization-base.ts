@@ -3,6 +3,8 @@
 // Where @huggingface/tokenizers and Python's slow tokenizers differ (post-processing, RoBERTa
 // token types, empty second texts, decoding), hubtune follows Python transformers 4.29.
 import { mkdirSync } from 'node:fs';
+import { inspect } from 'node:util';
+import { pyRepr } from '../datasets/pyrepr';
 import { writeFileAtomicSync } from '../util/atomic-file';
 import { join } from 'node:path';
 import { Tokenizer as BackendTokenizer } from '@huggingface/tokenizers';
@@ -294,6 +296,27 @@ export class PreTrainedTokenizer extends CallableBase {
     for (const id of this.addedDecoder.keys()) if (id >= this.baseVocab.size) n++;
     return n;
   }
+
+  /** The class name transformers' AutoTokenizer would give (`RobertaTokenizerFast`; slow SentencePiece ones without `Fast`). */
+  get className(): string {
+    const fast = !this.textModel;
+    const base = (this.tokenizerClass ?? 'PreTrainedTokenizer').replace(/Fast$/, '');
+    return fast ? `${base}Fast` : base;
+  }
+
+  /** transformers' repr: the class, its settings and special tokens, then added_tokens_decoder one per line. */
+  override toString(): string {
+    const b = (x: unknown) => (x ? 'True' : 'False');
+    const max = this.modelMaxLength;
+    const maxText = Number.isSafeInteger(max) || !Number.isFinite(max) ? String(max) : BigInt(Math.round(max)).toString();
+    const head = `${this.className}(name_or_path=${pyRepr(this.nameOrPath)}, vocab_size=${this.vocabSize}, model_max_length=${maxText}, `
+      + `is_fast=${b(!this.textModel)}, padding_side=${pyRepr(this.paddingSide)}, truncation_side=${pyRepr(this.truncationSide)}, `
+      + `special_tokens=${pyRepr(this.specialTokensMap)}, clean_up_tokenization_spaces=${b(this.cleanUpTokenizationSpaces)})`;
+    const added = ((this.tokenizerJson.added_tokens ?? []) as AddedTokenJson[]).slice().sort((x, y) => x.id - y.id);
+    const rows = added.map((t) => `\t${t.id}: AddedToken(${JSON.stringify(t.content)}, rstrip=${b(t.rstrip)}, lstrip=${b(t.lstrip)}, single_word=${b(t.single_word)}, normalized=${b(t.normalized)}, special=${b(t.special)}),`);
+    return `${head},  added_tokens_decoder={\n${rows.join('\n')}${rows.length ? '\n' : ''}}`;
+  }
+  [inspect.custom](): string { return this.toString(); }
 
   /** token -> id for the whole vocabulary, added tokens included. */
   getVocab(): Record<string, number> {

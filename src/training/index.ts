@@ -1,7 +1,7 @@
 // hubtune training: transformers' Trainer, TrainingArguments, callbacks and metrics helpers.
 export {
   Trainer, setSeed, speedMetrics, argmax, toNested, TrainingDivergedError,
-  type TrainerOptions, type TrainerModel, type ProcessingClass, type EvalPrediction, type ComputeMetrics, type TrainOutput, type PredictionOutput,
+  type TrainerOptions, type TrainerModel, type ProcessingClass, type EvalPrediction, evalPrediction, type ComputeMetrics, type TrainOutput, type PredictionOutput,
 } from './trainer';
 export {
   TrainingArguments, TrainingArgumentsError, TRAINING_ARGUMENT_NAMES, toSnakeCase, toCamelCase,

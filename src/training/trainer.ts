@@ -67,8 +67,16 @@ export interface EvalPrediction {
   /** The logits as one flat array with their shape. */
   predictionsData?: Float32Array;
   predictionsShape?: number[];
+  /** Unpacks like Python's: `const [logits, labels] = evalPreds`. */
+  [Symbol.iterator](): Iterator<any>;
 }
-export type ComputeMetrics = (p: EvalPrediction) => Record<string, number> | Promise<Record<string, number>>;
+
+/** An EvalPrediction from predictions and label ids (iterable as `[predictions, labelIds]`). */
+export function evalPrediction(p: Omit<EvalPrediction, typeof Symbol.iterator>): EvalPrediction {
+  return { ...p, *[Symbol.iterator]() { yield p.predictions; yield p.labelIds; } };
+}
+/** Returns the metrics by name (what `metric.compute()` returns fits as it is). */
+export type ComputeMetrics = (p: EvalPrediction) => Record<string, unknown> | Promise<Record<string, unknown>>;
 
 export interface TrainerOptions {
   model: TrainerModel;
@@ -869,7 +877,7 @@ export class Trainer {
     let metrics: Metrics = {};
     if (this.computeMetrics && predictions && labelArr) {
       const lab = toNested(labelArr.data, labelArr.shape);
-      const computed = await this.computeMetrics({ predictions: toNested(predictions.data, predictions.shape), labelIds: lab, predictionsData: predictions.data, predictionsShape: predictions.shape });
+      const computed = await this.computeMetrics(evalPrediction({ predictions: toNested(predictions.data, predictions.shape), labelIds: lab, predictionsData: predictions.data, predictionsShape: predictions.shape }));
       metrics = { ...computed } as Metrics;
     }
     if (lossCount > 0) metrics[`${prefix}_loss`] = Math.fround(lossSum / lossCount);

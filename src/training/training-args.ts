@@ -1,7 +1,7 @@
 // TrainingArguments: transformers' names (camelCase here, snake_case accepted from JSON/YAML/CLI),
 // defaults and __post_init__ checks. One-line errors that name the field and say what to do.
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { inspect } from 'node:util';
 import { writeFileAtomicSync } from './atomic';
 import { pyJsonDumps, pyRepr, type NumberKindFn } from './pyjson';
@@ -100,6 +100,20 @@ export interface TrainingArgumentsInit {
   hubToken?: string | null;
   hubPrivateRepo?: boolean | null;
   reportTo?: string | string[];
+  /** Deprecated (transformers 4.2x): use hubModelId with the full repo name. Accepted with transformers' warning. */
+  pushToHubOrganization?: string | null;
+  /** Deprecated (transformers 4.2x): use hubModelId. Accepted with transformers' warning. */
+  pushToHubModelId?: string | null;
+  /** Deprecated (transformers 4.2x): use hubToken. Accepted with transformers' warning. */
+  pushToHubToken?: string | null;
+  /** Deprecated: use perDeviceTrainBatchSize. Accepted with transformers' warning. */
+  perGpuTrainBatchSize?: number | null;
+  /** Deprecated: use perDeviceEvalBatchSize. Accepted with transformers' warning. */
+  perGpuEvalBatchSize?: number | null;
+  /** Deprecated: use halfPrecisionBackend. Accepted with transformers' warning. */
+  fp16Backend?: HalfPrecisionBackend;
+  /** Deprecated: use device: 'cpu'. Accepted with transformers' warning. */
+  noCuda?: boolean;
   device?: DeviceChoice;
   disableTqdm?: boolean;
   runName?: string | null;
@@ -192,6 +206,24 @@ const ALIASES: Record<string, keyof TrainingArgumentsInit> = {
 };
 
 const SPEC_BY_NAME = new Map(FIELDS.map((f) => [f.name as string, f]));
+
+/** transformers 4.2x's deprecated arguments: still accepted, with its warning, and mapped onto their successors. */
+const DEPRECATED: Record<string, FieldSpec> = {
+  pushToHubOrganization: { name: 'hubModelId', kind: 'string', nullable: true },
+  pushToHubModelId: { name: 'hubModelId', kind: 'string', nullable: true },
+  pushToHubToken: { name: 'hubToken', kind: 'string', nullable: true },
+  perGpuTrainBatchSize: { name: 'perDeviceTrainBatchSize', kind: 'int', nullable: true },
+  perGpuEvalBatchSize: { name: 'perDeviceEvalBatchSize', kind: 'int', nullable: true },
+  fp16Backend: { name: 'halfPrecisionBackend', kind: 'string', values: HALF_PRECISION_BACKENDS },
+  noCuda: { name: 'device', kind: 'bool' },
+};
+
+/** report_to values of transformers' integrations; hubtune has none of them yet. */
+const INTEGRATIONS = ['azure_ml', 'clearml', 'codecarbon', 'comet_ml', 'dagshub', 'dvclive', 'flyte', 'mlflow', 'neptune', 'tensorboard', 'wandb'];
+
+/** Where deprecation warnings go (console.warn); tests may replace it. */
+export let warnDeprecated: (message: string) => void = (m) => console.warn(m);
+export function setDeprecationWarner(fn: ((message: string) => void) | null): void { warnDeprecated = fn ?? ((m) => console.warn(m)); }
 
 export const FP16_NEEDS_CUDA = 'fp16 mixed precision training (fp16) and fp16 half-precision evaluation (fp16FullEval) can only be used on CUDA devices, and this run is on the CPU: use bf16 instead (CPU autocast in bfloat16)';
 export const TF32_NEEDS_CUDA = 'tf32 requires an Ampere or newer NVIDIA GPU with CUDA, and this run is on the CPU: leave tf32 unset';
@@ -360,8 +392,14 @@ export class TrainingArguments {
   includeInputsForMetrics = false;
   // Kept out of enumerable properties so console.log / JSON.stringify / spreading never show it.
   #hubToken: string | null = null;
+  #deprecated: Record<string, unknown> = {};
 
-  constructor(init: TrainingArgumentsInit = {}) {
+  /** `new TrainingArguments('test-trainer', {evalStrategy: 'epoch'})` is Python's `TrainingArguments("test-trainer", eval_strategy="epoch")`. */
+  constructor(outputDir: string, init?: TrainingArgumentsInit);
+  constructor(init?: TrainingArgumentsInit);
+  constructor(first: TrainingArgumentsInit | string = {}, rest: TrainingArgumentsInit = {}) {
+    const init = typeof first === 'string' ? { ...rest, outputDir: first } : first;
+    if (typeof first === 'string' && rest.outputDir !== undefined && rest.outputDir !== first) fail(`TrainingArguments: outputDir given twice ('${first}' and '${rest.outputDir}'): keep one`);
     this.#assign(init as Record<string, unknown>);
     this.#postInit();
   }
@@ -383,6 +421,8 @@ export class TrainingArguments {
     for (const [rawKey, rawValue] of Object.entries(obj)) {
       if (rawValue === undefined) continue;
       const camel = toCamelCase(rawKey);
+      if (DEPRECATED[camel]) { this.#deprecated[camel] = coerce(DEPRECATED[camel], rawValue, rawKey); continue; }
+      if (camel === 'evaluationStrategy') warnDeprecated('`evaluation_strategy` is deprecated and will be removed in version 4.46 of 🤗 Transformers. Use `eval_strategy` instead');
       const target = (ALIASES[camel] ?? camel) as string;
       const spec = SPEC_BY_NAME.get(target);
       if (!spec) {
@@ -402,7 +442,54 @@ export class TrainingArguments {
     }
   }
 
+  /** transformers' __post_init__ handling of the deprecated arguments (same warnings, same effect). */
+  #applyDeprecated(): void {
+    const d = this.#deprecated;
+    if (d.pushToHubToken !== undefined) {
+      warnDeprecated('The `--push_to_hub_token` argument is deprecated and will be removed in version 5 of 🤗 Transformers. Use `--hub_token` instead.');
+      if (this.#hubToken === null) this.#hubToken = d.pushToHubToken as string | null;
+    }
+    const model = d.pushToHubModelId as string | null | undefined;
+    const org = d.pushToHubOrganization as string | null | undefined;
+    if (model) {
+      this.hubModelId = org ? `${org}/${model}` : model;
+      warnDeprecated(`The \`--push_to_hub_model_id\` and \`--push_to_hub_organization\` arguments are deprecated and will be removed in version 5 of 🤗 Transformers. Use \`--hub_model_id\` instead and pass the full repo name to this argument (in this case ${this.hubModelId}).`);
+    } else if (org) {
+      this.hubModelId = `${org}/${basename(this.outputDir)}`;
+      warnDeprecated(`The \`--push_to_hub_organization\` argument is deprecated and will be removed in version 5 of 🤗 Transformers. Use \`--hub_model_id\` instead and pass the full repo name to this argument (in this case ${this.hubModelId}).`);
+    }
+    for (const [old, now, snake] of [['perGpuTrainBatchSize', 'perDeviceTrainBatchSize', 'per_gpu_train_batch_size'], ['perGpuEvalBatchSize', 'perDeviceEvalBatchSize', 'per_gpu_eval_batch_size']] as const) {
+      const v = d[old] as number | null | undefined;
+      if (v === undefined || v === null) continue;
+      warnDeprecated(`Using deprecated \`--${snake}\` argument which will be removed in a future version. Using \`--${toSnakeCase(now)}\` is preferred.`);
+      this[now] = v;
+    }
+    if (d.fp16Backend !== undefined && d.fp16Backend !== 'auto') {
+      warnDeprecated('`fp16_backend` is deprecated and will be removed in version 5 of 🤗 Transformers. Use `half_precision_backend` instead');
+      this.halfPrecisionBackend = d.fp16Backend as HalfPrecisionBackend;
+    }
+    if (d.noCuda) {
+      warnDeprecated('using `no_cuda` is deprecated and will be removed in version 5.0 of 🤗 Transformers. Use `use_cpu` instead');
+      this.device = 'cpu';
+    }
+  }
+
+  /** report_to: 'none'/'all' (no integration is installed), anything else an error saying so. */
+  #checkReportTo(): void {
+    const out: string[] = [];
+    for (const r of this.reportTo) {
+      if (r === 'none' || r === 'all') continue;
+      if (r === 'tensorboard') fail(`reportTo 'tensorboard' is not available in hubtune yet: use reportTo: 'none' (the logged metrics are in ${join(this.outputDir, 'trainer_state.json')}'s log_history)`);
+      if (INTEGRATIONS.includes(r)) fail(`reportTo '${r}' is not available in hubtune: use reportTo: 'none' (the logged metrics are in trainer_state.json's log_history)`);
+      fail(`reportTo '${r}' is not supported, only ${[...INTEGRATIONS, 'all', 'none'].join(', ')} are known (and none of the integrations is available in hubtune yet): use reportTo: 'none'`);
+      out.push(r);
+    }
+    this.reportTo = out;
+  }
+
   #postInit(): void {
+    this.#applyDeprecated();
+    this.#checkReportTo();
     if (this.outputDir.startsWith('~')) this.outputDir = join(process.env.HOME ?? '~', this.outputDir.slice(1));
     if (this.loggingDir === null) this.loggingDir = join(this.outputDir, defaultLogdir());
     if (this.doEval === false && this.evalStrategy !== 'no') this.doEval = true;
@@ -475,7 +562,6 @@ export class TrainingArguments {
       fail(`dataloaderPrefetchFactor can only be set when data is loaded in a different process, i.e. when dataloaderNumWorkers > 0`);
     }
     this.#checkPrecision();
-    if (this.reportTo.length === 1 && this.reportTo[0] === 'none') this.reportTo = [];
     if (this.runName === null) this.runName = this.outputDir;
   }
 

@@ -19,6 +19,7 @@ export class Linear extends Module {
     if (this.bias) { const b = 1 / Math.sqrt(this.inFeatures); init.uniform_(this.bias, -b, b); }
   }
   forward(x: Tensor): Tensor { return F.linear(x, this.weight, this.bias); }
+  override extraRepr(): string { return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.bias ? 'True' : 'False'}`; }
 }
 
 export class Embedding extends Module {
@@ -36,6 +37,7 @@ export class Embedding extends Module {
     row.dispose();
   }
   forward(ids: Tensor): Tensor { return F.embedding(ids, this.weight, this.paddingIdx); }
+  override extraRepr(): string { return `${this.numEmbeddings}, ${this.embeddingDim}${this.paddingIdx === null ? '' : `, padding_idx=${this.paddingIdx}`}`; }
 }
 
 export class LayerNorm extends Module {
@@ -51,6 +53,10 @@ export class LayerNorm extends Module {
   }
   forward(x: Tensor): Tensor {
     return F.layerNorm(x, typeof this.normalizedShape === 'number' ? [this.normalizedShape] : this.normalizedShape, this.weight, this.bias, this.eps);
+  }
+  override extraRepr(): string {
+    const shape = typeof this.normalizedShape === 'number' ? [this.normalizedShape] : this.normalizedShape;
+    return `(${shape.join(', ')}${shape.length === 1 ? ',' : ''}), eps=${pyFloat(this.eps)}, elementwise_affine=True`;
   }
 }
 
@@ -68,6 +74,14 @@ export class Conv2d extends Module {
     if (this.bias) { const b = 1 / Math.sqrt((inChannels / groups) * kh * kw); init.uniform_(this.bias, -b, b); }
   }
   forward(x: Tensor): Tensor { return F.conv2d(x, this.weight, this.bias, this.o); }
+  override extraRepr(): string {
+    const pair = (v: number | number[] | undefined, d: number) => { const a = v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : v; return `(${a.join(', ')})`; };
+    const o = this.o as { stride?: number | number[]; padding?: number | number[] };
+    let s = `${this.inChannels}, ${this.outChannels}, kernel_size=${pair(this.kernelSize, 1)}, stride=${pair(o.stride, 1)}`;
+    if (o.padding !== undefined && pair(o.padding, 0) !== '(0, 0)') s += `, padding=${pair(o.padding, 0)}`;
+    if (!this.bias) s += ', bias=False';
+    return s;
+  }
 }
 
 export class Dropout extends Module {
@@ -77,12 +91,21 @@ export class Dropout extends Module {
   }
   /** Active only in train mode; in eval mode returns a view of the input. */
   forward(x: Tensor): Tensor { return F.dropout(x, this.p, this.training); }
+  override extraRepr(): string { return `p=${pyFloat(this.p)}, inplace=False`; }
 }
 
 export class Activation extends Module {
   private readonly fn: (x: Tensor) => Tensor;
   constructor(readonly name: string) { super(); this.fn = F.getActivation(name); }
   forward(x: Tensor): Tensor { return this.fn(x); }
+  override toString(): string { return this.constructor === Activation ? `Activation(${this.name})` : `${this.constructor.name}()`; }
+}
+
+/** Python's repr of a float: 0.1, 1e-05, 1.0. */
+function pyFloat(x: number): string {
+  if (Number.isInteger(x) && Math.abs(x) < 1e16) return `${x}.0`;
+  const s = String(x);
+  return s.replace(/e([+-])(\d)$/, 'e$10$2');
 }
 export class ReLU extends Activation { constructor() { super('relu'); } }
 export class GELU extends Activation { constructor(approximate: 'none' | 'tanh' = 'none') { super(approximate === 'tanh' ? 'gelu_new' : 'gelu'); } }

@@ -3,6 +3,7 @@
 import { Tensor, type DType } from '../tensor';
 import { keep } from '../scope';
 import { noGrad } from '../runtime';
+import { inspect } from 'node:util';
 
 export interface LoadResult { missingKeys: string[]; unexpectedKeys: string[]; mismatchedKeys: { key: string; expected: number[]; got: number[] }[] }
 
@@ -45,6 +46,20 @@ export class Module {
     }
     return m;
   }
+
+  /** The text inside a leaf's parentheses in its repr (PyTorch's extra_repr), e.g. `in_features=768, out_features=3, bias=True`. */
+  extraRepr(): string { return ''; }
+
+  /** PyTorch's repr: the module tree, `(name): Class(...)` per child, indented by two spaces. */
+  toString(): string {
+    const kids = this.children();
+    const extra = this.extraRepr();
+    if (!kids.length) return `${this.constructor.name}(${extra})`;
+    const lines = extra ? [extra] : [];
+    for (const [n, m] of kids) lines.push(`(${n}): ${String(m).replace(/\n/g, '\n  ')}`);
+    return `${this.constructor.name}(\n  ${lines.join('\n  ')}\n)`;
+  }
+  [inspect.custom](): string { return this.toString(); }
 
   children(): [string, Module][] { return [...this._modules].filter((e): e is [string, Module] => e[1] !== null); }
   *namedModules(prefix = ''): Generator<[string, Module]> {
