@@ -12,6 +12,7 @@ export {
   TrainerControl, CallbackHandler, DefaultFlowCallback, EarlyStoppingCallback, JsonlLogCallback, LOG_HISTORY_JSONL,
   type TrainerCallback, type StatefulCallback, type CallbackExtras, type EarlyStoppingOptions,
 } from './callbacks';
+export { TensorBoardCallback, SummaryWriter } from './tensorboard';
 export { ProgressCallback, formatLogLine, type ProgressCallbackOptions } from './progress';
 export { logMetrics, saveMetrics, metricsFormat, secs2timedelta, type Metrics } from './metrics-io';
 export { DataLoader, lengthGroupedIndices, batchToRows, rowLengths, type DatasetLike, type Collator, type DataLoaderOptions, type Feature } from './data-loader';

@@ -22,6 +22,7 @@ import { TrainerState, type LogEntry } from './trainer-state';
 import {
   CallbackHandler, DefaultFlowCallback, JsonlLogCallback, TrainerControl, type TrainerCallback,
 } from './callbacks';
+import { TensorBoardCallback } from './tensorboard';
 import { ProgressCallback } from './progress';
 import { logMetrics as printMetrics, saveMetrics as writeMetrics, type Metrics } from './metrics-io';
 import { writeFileAtomicSync, writeDirAtomic, cleanStaleTempDirs } from './atomic';
@@ -268,6 +269,7 @@ export class Trainer {
     this.hub = new TrainerHub(this);
     const cbs: (TrainerCallback | (new () => TrainerCallback))[] = [new DefaultFlowCallback(), new ProgressCallback(), new JsonlLogCallback(), ...(o.callbacks ?? [])];
     if (this.args.pushToHub) cbs.push(new HubCallback(this.hub));
+    if (this.args.reportTo.includes('tensorboard')) cbs.push(new TensorBoardCallback());
     this.callbackHandler = new CallbackHandler(cbs, { model: this.model, processingClass: this.processingClass, optimizer: this.optimizer, lrScheduler: this.lrScheduler });
     this.state = new TrainerState();
     this.control = new TrainerControl();
