@@ -159,6 +159,11 @@ test('bad images as transformers meets them: small, grayscale, CMYK, 16-bit', as
   await assert.rejects(deit(cmyk), /mode 'CMYK' is not RGB.*Unable to infer channel dimension format/);
   // an image smaller than the crop: resized up first, so the crop fits (as transformers)
   assert.equal((await deit(tiny) as LabelScore[]).length, 3);
+  // without resizing, transformers' centre crop of a smaller image gives a smaller array, which the model refuses
+  const noResize = await pipeline('image-classification', { model: repos.deit!.cls });
+  noResize.imageProcessor!.config.doResize = false;
+  await assert.rejects(noResize(tiny), /^Error: input image size \(\d+\*\d+\) doesn't match the model \(32\*32\): resize the images with the model's image processor$/);
+  noResize.dispose();
   const clipZs = await pipeline('zero-shot-image-classification', { model: clip });
   assert.equal((await clipZs(gray16, { candidateLabels: ['a', 'b'] }) as ZeroShotLabelScore[]).length, 2, 'CLIP converts to RGB');
   // a size the model was not built for, without interpolation: the model's one-line error
