@@ -2,7 +2,7 @@
 // naming the model, the dataset and its columns, the task and the TrainingArguments; validated
 // with one-line errors that name the closest valid key; and the workflow that runs them (the
 // course's fine-tuning recipe for image and text classification).
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { loadDataset, ClassLabel, type Batch, type Dataset, type DatasetDict } from '../datasets/index';
@@ -10,7 +10,7 @@ import { AutoConfig, AutoModelForImageClassification, AutoModelForSequenceClassi
 import { AutoImageProcessor } from '../preprocessing/image-processing';
 import { AutoTokenizer } from '../preprocessing/auto-tokenizer';
 import { DataCollatorWithPadding } from '../preprocessing/collators';
-import { Trainer, TrainingArguments, setSeed, TRAINING_ARGUMENT_NAMES, toCamelCase, toSnakeCase, type EvalPrediction, type ProcessingClass, type Metrics } from '../training/index';
+import { Trainer, TrainingArguments, setSeed, getLastCheckpoint, ensureOutputDir, TRAINING_ARGUMENT_NAMES, toCamelCase, toSnakeCase, type EvalPrediction, type ProcessingClass, type Metrics } from '../training/index';
 import { closestKey } from '../training/training-args';
 import { combine, loadMetric } from '../metrics/index';
 import { stack, tensor } from '../torch/index';
@@ -152,6 +152,9 @@ export async function prepareData(r: Recipe, modelConfig: PretrainedConfig, log:
   const loaded = await loadDataset(r.dataset, r.datasetConfig ?? null, { dataDir: r.dataDir, dataFiles: r.dataFiles });
   const dataset = (loaded as DatasetDict);
   if (!(dataset instanceof Map)) throw new RecipeError(`dataset '${r.dataset}' did not load as splits`);
+  if (dataset.size === 0) {
+    throw new RecipeError(`dataset '${r.dataset}'${r.dataDir ? ` in ${r.dataDir}` : ''} has no data files: ${r.dataset === 'imagefolder' ? 'put the images in <split>/<label>/ or <label>/ folders' : 'check the path and data_files'}`);
+  }
   const trainSplit = r.trainSplit ?? 'train';
   const first = dataset.has(trainSplit) ? dataset.get(trainSplit) : dataset.get(r.testSplit ?? r.evalSplit ?? [...dataset.keys()][0]);
   const task: RecipeTask = r.task ?? (modelConfig.modelType === 'vit' ? 'image-classification' : 'text-classification');
@@ -227,9 +230,31 @@ function getSplit(p: Prepared, name: string | null | undefined, what: string): D
   return d;
 }
 
+/**
+ * transformers' run scripts (run_glue.py) before training: a non-empty output folder is refused unless
+ * overwrite_output_dir; one with checkpoints resumes from the last (said in one line). Returns what
+ * to pass as resumeFromCheckpoint.
+ */
+export function outputDirResume(args: TrainingArguments, log: (l: string) => void): string | boolean | null {
+  const dir = args.outputDir;
+  if (existsSync(dir) && statSync(dir).isDirectory() && !args.overwriteOutputDir) {
+    const last = getLastCheckpoint(dir);
+    if (last === null && readdirSync(dir).length > 0) {
+      throw new RecipeError(`Output directory (${dir}) already exists and is not empty: use --overwrite-output-dir (overwrite_output_dir: true) to train over it, or choose another --output-dir`);
+    }
+    if (last !== null && args.resumeFromCheckpoint === null) {
+      log(`Checkpoint detected, resuming training at ${last}. To avoid this behavior, change --output-dir or add --overwrite-output-dir to train from scratch.`);
+      return true; // the newest intact checkpoint (the Trainer verifies and falls back)
+    }
+  }
+  ensureOutputDir(dir);
+  return args.resumeFromCheckpoint;
+}
+
 /** Runs a recipe: fine-tunes (or trains from scratch), prints logMetrics for train/eval/test, saves the model. */
 export async function runRecipe(r: Recipe, o: { log?: (l: string) => void } = {}): Promise<{ outputDir: string; metrics: Record<string, Metrics> }> {
   const log = o.log ?? ((l: string) => console.log(l));
+  const resume = outputDirResume(new TrainingArguments({ ...(r.trainingArgs ?? {}) } as never), log);
   const base = await AutoConfig.fromPretrained(r.model, { revision: r.revision });
   const p = await prepareData(r, base, log);
   const id2label = Object.fromEntries(p.labels.map((l, i) => [i, l]));
@@ -250,7 +275,7 @@ export async function runRecipe(r: Recipe, o: { log?: (l: string) => void } = {}
     trainDataset: getSplit(p, r.trainSplit ?? 'train', 'training'), evalDataset: getSplit(p, evalSplit, 'evaluation'), processingClass: p.processor,
   });
   const metrics: Record<string, Metrics> = {};
-  const train = await trainer.train();
+  const train = await trainer.train({ resumeFromCheckpoint: resume });
   trainer.logMetrics('train', train.metrics);
   trainer.saveMetrics('train', train.metrics);
   await trainer.saveModel();

@@ -21,9 +21,9 @@
 //
 // A checkpoint is written into `checkpoint-<step>.tmp-<pid>` and renamed into place (writeDirAtomic),
 // so an interrupted or failed save (disk full, kill) never leaves a folder named checkpoint-<step>.
-import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Tensor, loadSafetensors, saveSafetensors, getRngState, setRngState, keep, disposeAll } from '../torch/index';
 import type { Optimizer, OptimizerStateDict, ParamState } from '../torch/optim/index';
 import type { LRScheduler, LRSchedulerState } from '../torch/lr-scheduler';
@@ -75,6 +75,41 @@ export function sortedCheckpoints(outputDir: string): string[] {
 export function getLastCheckpoint(outputDir: string): string | null {
   const all = sortedCheckpoints(outputDir);
   return all.length ? all[all.length - 1]! : null;
+}
+
+// ---------------------------------------------------------------------------------- output folder
+
+/**
+ * Creates the output folder (and its parents) if needed and checks it is writable; otherwise one
+ * line that says why, naming the folder, instead of a raw ENOENT/ENOTDIR from mkdir.
+ */
+export function ensureOutputDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, fsConstants.W_OK);
+    return;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    // The nearest part of the path that exists says what is wrong.
+    let p = resolve(dir);
+    while (p !== dirname(p) && !existsSync(p)) p = dirname(p);
+    let why: string;
+    let broken: string | null = null;
+    for (let q = resolve(dir); q !== dirname(q); q = dirname(q)) {
+      try { if (lstatSync(q).isSymbolicLink() && !existsSync(q)) { broken = q; break; } } catch { /* missing */ }
+    }
+    if (broken) why = `${broken} is a broken link`;
+    else if (code === 'ENOTDIR' || code === 'EEXIST' || (existsSync(p) && !statSync(p).isDirectory())) why = `${p} is a file, not a folder`;
+    else if (code === 'EACCES' || code === 'EPERM') why = `no permission to write in ${p}`;
+    else if (code === 'EROFS') why = `${p} is on a read-only file system`;
+    else if (code === 'ENOSPC') why = 'the disk is full';
+    else why = `${code || (e as Error).message.split('\n')[0]}`;
+    throw new OutputDirError(`cannot write the output folder ${dir}: ${why}; choose another outputDir (--output-dir)`);
+  }
+}
+
+export class OutputDirError extends Error {
+  override name = 'OutputDirError';
 }
 
 // ---------------------------------------------------------------------------------- checksums

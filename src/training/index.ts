@@ -18,7 +18,7 @@ export { logMetrics, saveMetrics, metricsFormat, secs2timedelta, type Metrics } 
 export { DataLoader, lengthGroupedIndices, batchToRows, rowLengths, type DatasetLike, type Collator, type DataLoaderOptions, type Feature } from './data-loader';
 export {
   getLastCheckpoint, sortedCheckpoints, rotateCheckpoints, loadModelWeights, CheckpointError, PREFIX_CHECKPOINT_DIR,
-  verifyCheckpoint, lastIntactCheckpoint, writeChecksums, CHECKSUMS_NAME,
+  verifyCheckpoint, lastIntactCheckpoint, writeChecksums, CHECKSUMS_NAME, ensureOutputDir, OutputDirError,
 } from './checkpoint';
 export { writeFileAtomic, writeFileAtomicSync, writeDirAtomic } from './atomic';
 export { createModelCard, saveModelCard, type ModelCardOptions } from './model-card';

@@ -33,7 +33,7 @@ import {
 import {
   PREFIX_CHECKPOINT_DIR, TRAINER_STATE_NAME, TRAINING_ARGS_NAME, CheckpointError, getLastCheckpoint, rotateCheckpoints,
   saveOptimizer, loadOptimizer, saveScheduler, loadScheduler, saveRngState, readRngState, restoreRngState, loadModelWeights,
-  writeChecksums, verifyCheckpoint, lastIntactCheckpoint, type RngStateFile,
+  writeChecksums, verifyCheckpoint, lastIntactCheckpoint, ensureOutputDir, type RngStateFile,
 } from './checkpoint';
 
 // ---------------------------------------------------------------------------------- types
@@ -273,7 +273,7 @@ export class Trainer {
     this.callbackHandler = new CallbackHandler(cbs, { model: this.model, processingClass: this.processingClass, optimizer: this.optimizer, lrScheduler: this.lrScheduler });
     this.state = new TrainerState();
     this.control = new TrainerControl();
-    mkdirSync(this.args.outputDir, { recursive: true });
+    ensureOutputDir(this.args.outputDir);
   }
 
   private defaultCollator(): Collator {

@@ -7,7 +7,7 @@ interface TrainFlags {
   imageColumn?: string; textColumns?: string; labelColumn?: string; trainSplit?: string; evalSplit?: string; testSplit?: string;
   maxTrainSamples?: string; maxEvalSamples?: string; maxLength?: string; fromScratch?: boolean; metrics?: string;
   outputDir?: string; learningRate?: string; numTrainEpochs?: string; maxSteps?: string; perDeviceTrainBatchSize?: string;
-  evalStrategy?: string; seed?: string; set?: string[];
+  evalStrategy?: string; seed?: string; overwriteOutputDir?: boolean; set?: string[];
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -32,7 +32,7 @@ export function recipeFromFlags(f: TrainFlags, base: Record<string, unknown> = {
   const putTa = (k: string, v: unknown) => { if (v !== undefined) ta[k] = v; };
   putTa('output_dir', f.outputDir); putTa('learning_rate', num(f.learningRate, '--learning-rate')); putTa('num_train_epochs', num(f.numTrainEpochs, '--num-train-epochs'));
   putTa('max_steps', num(f.maxSteps, '--max-steps')); putTa('per_device_train_batch_size', num(f.perDeviceTrainBatchSize, '--per-device-train-batch-size'));
-  putTa('eval_strategy', f.evalStrategy); putTa('seed', num(f.seed, '--seed'));
+  putTa('eval_strategy', f.evalStrategy); putTa('seed', num(f.seed, '--seed')); putTa('overwrite_output_dir', f.overwriteOutputDir);
   for (const kv of f.set ?? []) {
     const i = kv.indexOf('=');
     if (i <= 0) throw new Error(`--set takes key=value (a TrainingArguments field), got '${kv}'`);
@@ -64,6 +64,7 @@ export function register(program: Command): void {
     .option('--from-scratch', "train the model's architecture from random weights instead of fine-tuning")
     .option('--metrics <a,b>', 'metrics (default accuracy, + f1 for two labels)')
     .option('-o, --output-dir <dir>', 'TrainingArguments output_dir')
+    .option('--overwrite-output-dir', 'train over a non-empty output folder (otherwise refused, or resumed from its last checkpoint)')
     .option('--learning-rate <lr>').option('--num-train-epochs <n>').option('--max-steps <n>').option('--per-device-train-batch-size <n>')
     .option('--eval-strategy <s>', 'no, steps or epoch').option('--seed <n>')
     .option('--set <key=value>', 'any other TrainingArguments field (repeatable), e.g. --set warmup_ratio=0.1', collect)
