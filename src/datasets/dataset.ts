@@ -463,7 +463,14 @@ export class Dataset {
       }
       if (batched) {
         if (!idx.length) continue;
-        const res = await fn(...callArgs(batch, input, idx, params.withIndices)) as Record<string, unknown> | null | undefined;
+        let res: Record<string, unknown> | null | undefined;
+        try {
+          res = await fn(...callArgs(batch, input, idx, params.withIndices)) as Record<string, unknown> | null | undefined;
+        } catch (err) {
+          // the function names rows within its batch: say where the batch is (the error stays the same object)
+          if (err instanceof Error && s > 0 && /\brow \d+/.test(err.message)) err.message = `map, batch of rows ${s}-${e - 1}: ${err.message}`;
+          throw err;
+        }
         if (res === null || res === undefined) { addOutput({}, idx.length, s); kept.push(...idx); continue; }
         if (typeof res !== 'object' || Array.isArray(res)) throw new Error(`map: a batched function must return a dict of lists (or nothing), got ${Array.isArray(res) ? 'a list' : typeof res} for the batch at row ${s}`);
         const lens = new Set(Object.values(res).map((v) => (v as ArrayLike<unknown>)?.length));

@@ -16,7 +16,7 @@ import { buildClipBpeTokenizerJson } from './tokenizers/clip';
 import { TokenizerError, validateTokenizerJson } from './tokenizers/validate';
 import { readJsonFile } from '../util/safe-json';
 import {
-  sentencePieceSpecFor, vocabularyOf, t5ExtraIds, SentencePieceTextModel, sentencePieceTokenizerJson, type SentencePieceTokenizerSpec,
+  sentencePieceSpecFor, SENTENCEPIECE_TOKENIZERS, vocabularyOf, t5ExtraIds, SentencePieceTextModel, sentencePieceTokenizerJson, type SentencePieceTokenizerSpec,
 } from './tokenizers/sentencepiece-tokenizers';
 
 export interface AutoTokenizerOptions {
@@ -219,10 +219,12 @@ async function loadTokenizer(idOrPath: string, options: AutoTokenizerOptions, ge
 
     let family = familyFromClass(config.tokenizer_class);
     let spSpec = sentencePieceSpecFor(config.tokenizer_class, null);
+    let modelType: unknown;
     if (!family && !spSpec) {
       const modelConfigPath = await get('config.json');
       if (modelConfigPath) {
         const mc = readJson(modelConfigPath, 'config.json');
+        modelType = mc.model_type;
         family = familyFromClass(mc.tokenizer_class) ?? MODEL_TYPE_FAMILIES[mc.model_type] ?? null;
         if (!family) spSpec = sentencePieceSpecFor(mc.tokenizer_class, mc.model_type);
       }
@@ -241,6 +243,14 @@ async function loadTokenizer(idOrPath: string, options: AutoTokenizerOptions, ge
       if (!spModel) throw new Error(`no tokenizer files in ${where}: ${spSpec.className} needs tokenizer.json or ${spSpec.files.join(' / ')}; pass a folder or repo that has them`);
     }
     if (!tokenizerJsonPath && !spModel) {
+      if (!family) {
+        // a SentencePiece file, but no class or model type says how to read it (its vocabulary layout, specials)
+        for (const name of new Set(SENTENCEPIECE_TOKENIZERS.flatMap((t) => t.files).concat('tokenizer.model'))) {
+          if (!(await get(name))) continue;
+          const said = config.tokenizer_class ? `tokenizer_class '${config.tokenizer_class}'` : modelType ? `model_type '${modelType}'` : 'no tokenizer_class or model_type';
+          throw new TokenizerError(`${where}: ${name} is a SentencePiece model of an unknown model type (${said}); hubtune reads it for ${SENTENCEPIECE_TOKENIZERS.map((t) => t.className).join(', ')}: set tokenizer_class in tokenizer_config.json, or save a tokenizer.json with transformers (save_pretrained of the fast tokenizer)`);
+        }
+      }
       if (family !== 'roberta' && family !== 'gpt2' && family !== 'clip') vocabTxt = await get('vocab.txt');
       if (!vocabTxt) {
         vocabJson = await get('vocab.json');

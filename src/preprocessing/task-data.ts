@@ -61,10 +61,22 @@ export interface QaFeatureOptions {
 function windows(tokenizer: PreTrainedTokenizer, ex: QaExamples, o: QaFeatureOptions) {
   const padRight = tokenizer.paddingSide === 'right';
   const questions = ex.question.map((q) => q.replace(/^\s+/, ''));
-  return tokenizer(padRight ? questions : ex.context, padRight ? ex.context : questions, {
-    truncation: padRight ? 'only_second' : 'only_first', maxLength: o.maxLength ?? 384, stride: o.docStride ?? 128,
-    returnOverflowingTokens: true as const, returnOffsetsMapping: true, padding: (o.padToMaxLength ?? true) ? 'max_length' : false,
-  }) as BatchEncoding<number[][]>;
+  const maxLength = o.maxLength ?? 384, docStride = o.docStride ?? 128;
+  try {
+    return tokenizer(padRight ? questions : ex.context, padRight ? ex.context : questions, {
+      truncation: padRight ? 'only_second' : 'only_first', maxLength, stride: docStride,
+      returnOverflowingTokens: true as const, returnOffsetsMapping: true, padding: (o.padToMaxLength ?? true) ? 'max_length' : false,
+    }) as BatchEncoding<number[][]>;
+  } catch (e) {
+    // the tokenizer's window errors, said in run_qa's terms (row, question, context, docStride)
+    const m = /^text\[(\d+)\]: (.*)$/.exec((e as Error).message);
+    if (!m) throw e;
+    const row = m[1]!;
+    if (/gets no room/.test(m[2]!)) throw new Error(`row ${row}: the question leaves no room for the context in a window of maxLength ${maxLength}: shorten the question or raise maxLength`);
+    const fit = /smaller than the (\d+) tokens/.exec(m[2]!);
+    if (fit) throw new Error(`row ${row}: docStride (${docStride}) must be smaller than the ${fit[1]} context tokens that fit in a window of maxLength ${maxLength} beside the question: lower docStride or raise maxLength`);
+    throw new Error(`row ${row}: ${m[2]}`);
+  }
 }
 
 /**
@@ -87,6 +99,7 @@ export function prepareQaTrainFeatures(tokenizer: PreTrainedTokenizer, ex: QaExa
   const starts: number[] = [], ends: number[] = [];
   const offsets = enc.offset_mapping as [number, number][][];
   const mapping = enc.overflow_to_sample_mapping as number[];
+  const widest = new Map<number, number>(); // the widest context span (in characters) of each example's windows
   (enc.input_ids as number[][]).forEach((ids, i) => {
     const cls = Math.max(0, ids.indexOf(tokenizer.clsTokenId ?? tokenizer.bosTokenId ?? -1));
     const seq = enc.sequenceIds(i);
@@ -98,6 +111,7 @@ export function prepareQaTrainFeatures(tokenizer: PreTrainedTokenizer, ex: QaExa
     let e = ids.length - 1;
     while (seq[e] !== ctxSeq) e--;
     const off = offsets[i]!;
+    widest.set(mapping[i]!, Math.max(widest.get(mapping[i]!) ?? 0, off[e]![1] - off[s]![0]));
     if (!(off[s]![0] <= startChar && off[e]![1] >= endChar)) { starts.push(cls); ends.push(cls); return; }
     // run_qa walks past the window's last context token when the answer ends the window (its own
     // "edge case" comment): the walk stops at the last context token here, so that label stays right
@@ -107,6 +121,13 @@ export function prepareQaTrainFeatures(tokenizer: PreTrainedTokenizer, ex: QaExa
     while (off[e]![1] >= endChar) e--;
     ends.push(e + 1);
   });
+  // an answer longer than any window's context would train as "no answer" in every window
+  for (const [row, width] of widest) {
+    const a = ex.answers[row]!;
+    if (a.text[0]!.length > width) {
+      throw new Error(`row ${row}: answers.text[0] (${a.text[0]!.length} characters) is longer than the context of any window (at most ${width} characters with maxLength ${o.maxLength ?? 384}): raise maxLength or shorten the answer`);
+    }
+  }
   const out: Record<string, unknown[]> = {};
   for (const [k, v] of Object.entries(enc)) if (k !== 'offset_mapping' && k !== 'overflow_to_sample_mapping') out[k] = v as unknown[];
   out.start_positions = starts;
