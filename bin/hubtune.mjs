@@ -1,5 +1,13 @@
 #!/usr/bin/env node
-// The `hubtune` command: runs the TypeScript CLI through tsx's loader.
-import { register } from 'tsx/esm/api';
-register();
-await import('../src/cli/main.ts');
+// The `hubtune` command. Installed from npm it runs the compiled CLI (dist/); in a hubtune
+// checkout (src/ present, tsx installed) it runs the TypeScript sources through tsx's loader.
+import { existsSync } from 'node:fs';
+
+const src = new URL('../src/cli/main.ts', import.meta.url);
+if (existsSync(src)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(src.href);
+} else {
+  await import('../dist/cli/main.js');
+}

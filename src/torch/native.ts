@@ -49,7 +49,7 @@ const candidates = [resolve(here, '../../build/Release/hubtune_native.node'), re
 function load(): NativeAddon {
   const path = candidates.find((p) => existsSync(p));
   if (!path) {
-    throw new Error('hubtune native addon is not built: run `bash scripts/bootstrap.sh` (apt packages + npm ci) in the hubtune folder');
+    throw new Error('hubtune native addon is not built: in a project, install libtorch (`sudo apt-get install -y libtorch-dev libopenblas0-pthread g++ make`) and run `npm rebuild hubtune`; in a hubtune checkout, run `bash scripts/bootstrap.sh`');
   }
   tuneOpenblasBeforeLoad();
   const require = createRequire(import.meta.url);

@@ -104,6 +104,31 @@ type HeadOptions<C> = {
   qaDropout?: (config: C) => number;
 };
 
+/** What a token-classification head adds to its family's base class. */
+export interface TokenClassificationHead {
+  readonly forwardArgNames: readonly string[];
+  readonly dropout: nn.Dropout;
+  readonly classifier: nn.Linear;
+  readonly backbone: TextBackbone;
+  forward(batch: ModelInputs): TokenClassifierOutput;
+}
+/** What an extractive question-answering head adds to its family's base class. */
+export interface QuestionAnsweringHead {
+  readonly forwardArgNames: readonly string[];
+  readonly qaOutputs: nn.Linear;
+  readonly dropout: nn.Dropout | null;
+  readonly backbone: TextBackbone;
+  forward(batch: ModelInputs): QuestionAnsweringModelOutput;
+}
+/** What a pooled multiple-choice head adds to its family's base class. */
+export interface MultipleChoiceHead {
+  readonly forwardArgNames: readonly string[];
+  readonly dropout: nn.Dropout;
+  readonly classifier: nn.Linear;
+  readonly backbone: TextBackbone;
+  forward(batch: ModelInputs): MultipleChoiceModelOutput;
+}
+
 /** A token-classification model class (backbone, dropout, classifier on every token) for a family's base class. */
 export function tokenClassificationModel<C extends PretrainedConfig, B extends AbstractModelClass<C>>(name: string, Base: B, o: HeadOptions<C>) {
   abstract class ForTokenClassification extends (Base as unknown as AbstractModelClass<C>) {
@@ -130,7 +155,7 @@ export function tokenClassificationModel<C extends PretrainedConfig, B extends A
     }
   }
   Object.defineProperty(ForTokenClassification, 'name', { value: name });
-  return ForTokenClassification as unknown as Omit<B, 'prototype'> & (new (config: C) => InstanceType<B> & InstanceType<typeof ForTokenClassification>);
+  return ForTokenClassification as unknown as Omit<B, 'prototype'> & (new (config: C) => InstanceType<B> & TokenClassificationHead);
 }
 
 /** An extractive question-answering model class (backbone, qa_outputs: hidden -> 2) for a family's base class. */
@@ -159,7 +184,7 @@ export function questionAnsweringModel<C extends PretrainedConfig, B extends Abs
     }
   }
   Object.defineProperty(ForQuestionAnswering, 'name', { value: name });
-  return ForQuestionAnswering as unknown as Omit<B, 'prototype'> & (new (config: C) => InstanceType<B> & InstanceType<typeof ForQuestionAnswering>);
+  return ForQuestionAnswering as unknown as Omit<B, 'prototype'> & (new (config: C) => InstanceType<B> & QuestionAnsweringHead);
 }
 
 /**
@@ -191,5 +216,5 @@ export function pooledMultipleChoiceModel<C extends PretrainedConfig, B extends 
     }
   }
   Object.defineProperty(ForMultipleChoice, 'name', { value: name });
-  return ForMultipleChoice as unknown as Omit<B, 'prototype'> & (new (config: C) => InstanceType<B> & InstanceType<typeof ForMultipleChoice>);
+  return ForMultipleChoice as unknown as Omit<B, 'prototype'> & (new (config: C) => InstanceType<B> & MultipleChoiceHead);
 }
