@@ -22,6 +22,8 @@ export interface PipelineInit {
   imageProcessor?: ViTImageProcessor | null;
   device: string;
   batchSize?: number;
+  /** Worker threads that preprocess inputs while the model runs (image pipelines; 0: none). */
+  numWorkers?: number;
   /** Where the model came from (Hub id or folder). */
   modelId: string;
 }
@@ -39,6 +41,8 @@ export abstract class Pipeline<I = unknown, O = unknown, Opts = Record<string, u
   readonly modelId: string;
   /** Inputs per forward pass (default 8). */
   batchSize: number;
+  /** Worker threads that preprocess inputs while the model runs (image pipelines; default 0: none). */
+  readonly numWorkers: number;
   /** Call-time defaults set by pipeline(task, {topK, functionToApply, ...}). */
   defaults: Partial<Opts> = {};
 
@@ -52,6 +56,8 @@ export abstract class Pipeline<I = unknown, O = unknown, Opts = Record<string, u
     this.modelId = init.modelId;
     this.batchSize = init.batchSize ?? 8;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new Error(`batchSize must be a positive integer (got ${init.batchSize})`);
+    this.numWorkers = init.numWorkers ?? 0;
+    if (!Number.isInteger(this.numWorkers) || this.numWorkers < 0) throw new Error(`numWorkers must be a non-negative integer (got ${init.numWorkers})`);
     // Each call ends by letting the event loop turn once. The tasks dispose their tensors (tidy), but
     // the small N-API shell of each handle is released by a finalizer Node runs from setImmediate,
     // which a loop of `await pipe(x)` over synchronous work never reaches: RSS grew linearly.
@@ -85,6 +91,37 @@ export abstract class Pipeline<I = unknown, O = unknown, Opts = Record<string, u
     return this.call(inputs, options);
   }
 
+  /**
+   * Runs over a list, an iterable or an async iterable (a dataset column: see keyDataset), batchSize
+   * inputs per forward pass, and yields one output per input in order, as transformers' pipelines do
+   * over datasets. An input that fails yields a PipelineItemError (with its index) and the others go on.
+   */
+  async *stream<T = unknown>(inputs: Iterable<unknown> | AsyncIterable<unknown>, options?: Opts): AsyncGenerator<T | PipelineItemError> {
+    let start = 0;
+    for await (const chunk of batchesOf(inputs, this.batchSize)) {
+      yield* (await this.runItems(chunk, start, options)) as (T | PipelineItemError)[];
+      start += chunk.length;
+    }
+  }
+
+  /** The outputs of one batch of inputs, a PipelineItemError in place of each input that fails. */
+  protected async runItems(chunk: unknown[], start: number, options?: Opts): Promise<unknown[]> {
+    try {
+      return await this.call(chunk as I, options) as unknown[];
+    } catch {
+      // find the failing inputs: one at a time
+      const out: unknown[] = [];
+      for (let i = 0; i < chunk.length; i++) {
+        try {
+          out.push((await this.call([chunk[i]] as I, options) as unknown[])[0]);
+        } catch (e) {
+          out.push(new PipelineItemError(start + i, e));
+        }
+      }
+      return out;
+    }
+  }
+
   /** Frees the model's tensors; the pipeline cannot be used afterwards. */
   dispose(): void {
     for (const p of this.model.parameters()) p.dispose();
@@ -94,6 +131,36 @@ export abstract class Pipeline<I = unknown, O = unknown, Opts = Record<string, u
   protected *chunks<T>(items: T[]): Generator<T[]> {
     for (let i = 0; i < items.length; i += this.batchSize) yield items.slice(i, i + this.batchSize);
   }
+}
+
+/** One input of a batch that failed; `cause` is the original error. */
+export class PipelineItemError extends Error {
+  override name = 'PipelineItemError';
+  constructor(readonly index: number, override readonly cause: unknown) {
+    super(`input ${index}: ${String((cause as Error)?.message ?? cause).split('\n')[0]}`);
+  }
+}
+
+/** Some inputs of a list failed: `results` has every output (null where it failed), `failures` the errors. */
+export class PipelineBatchError<T = unknown> extends Error {
+  override name = 'PipelineBatchError';
+  constructor(readonly results: (T | null)[], readonly failures: PipelineItemError[]) {
+    const shown = failures.slice(0, 3).map((f) => f.message).join('; ');
+    super(`${failures.length} of ${results.length} inputs failed (${shown}${failures.length > 3 ? '; ...' : ''}); the other ${results.length - failures.length} succeeded: they are in error.results`);
+  }
+}
+
+/** Groups a list, iterable or async iterable into arrays of `size`. */
+export async function* batchesOf<T>(inputs: Iterable<T> | AsyncIterable<T>, size: number): AsyncGenerator<T[]> {
+  if (inputs === null || typeof inputs !== 'object' || !(Symbol.iterator in inputs || Symbol.asyncIterator in inputs)) {
+    throw new Error('stream(inputs): inputs must be an array, an iterable or an async iterable (e.g. keyDataset(dataset, "image"))');
+  }
+  let cur: T[] = [];
+  for await (const x of inputs as AsyncIterable<T>) {
+    cur.push(x);
+    if (cur.length === size) { yield cur; cur = []; }
+  }
+  if (cur.length) yield cur;
 }
 
 /** Row-wise softmax of a [N, K] score matrix in float64. */

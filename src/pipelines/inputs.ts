@@ -81,3 +81,18 @@ export function describe(v: unknown): string {
   if (typeof v === 'object') return `an object with keys ${Object.keys(v as object).slice(0, 5).join(', ') || '(none)'}`;
   return `a ${typeof v} (${String(v).slice(0, 40)})`;
 }
+
+/**
+ * One column of a dataset (or any iterable of rows) as a stream of inputs, like transformers'
+ * KeyDataset: `for await (const out of pipe.stream(keyDataset(ds, 'image'))) ...`.
+ */
+export async function* keyDataset(rows: Iterable<Record<string, unknown>> | AsyncIterable<Record<string, unknown>>, key: string): AsyncGenerator<unknown> {
+  let i = 0;
+  for await (const row of rows as AsyncIterable<Record<string, unknown>>) {
+    if (!row || typeof row !== 'object' || !(key in row)) {
+      throw new PipelineInputError(`keyDataset: row ${i} has no column '${key}' (columns: ${Object.keys(row ?? {}).join(', ') || 'none'})`);
+    }
+    yield row[key];
+    i++;
+  }
+}

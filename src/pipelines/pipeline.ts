@@ -26,6 +26,8 @@ export interface PipelineLoadOptions {
   device?: string;
   /** Inputs per forward pass (default 8). */
   batchSize?: number;
+  /** Worker threads that decode and preprocess images while the model runs (default 0: in the main thread). */
+  numWorkers?: number;
   /**
    * The model's floating-point dtype: 'float32' (default), 'bfloat16', 'float16', or 'auto' (the
    * checkpoint's torch_dtype). Inputs are cast to it; scores come back in float32.
@@ -44,7 +46,7 @@ export interface PipelineLoadOptions {
   /** Where the default-model notice goes (default console.warn). */
   warn?: (message: string) => void;
 }
-const LOAD_OPTION_KEYS: ReadonlySet<string> = new Set(['model', 'revision', 'device', 'batchSize', 'dtype', 'torchDtype', 'tokenizer', 'imageProcessor', 'cacheDir', 'token', 'localFilesOnly', 'warn']);
+const LOAD_OPTION_KEYS: ReadonlySet<string> = new Set(['model', 'revision', 'device', 'batchSize', 'numWorkers', 'dtype', 'torchDtype', 'tokenizer', 'imageProcessor', 'cacheDir', 'token', 'localFilesOnly', 'warn']);
 
 /** The call options of a pipeline class (its third type parameter). */
 export type CallOptionsOf<P> = P extends Pipeline<any, any, infer O> ? O : never;
@@ -175,7 +177,7 @@ export async function pipeline(task: string, given: object = {}): Promise<Pipeli
   model.to(device);
   model.eval();
   // translation_xx_to_yy keeps its language pair
-  const init: PipelineInit = { task: /^translation_.+_to_.+$/.test(task) ? task : info.task, model, tokenizer, imageProcessor, device, batchSize: options.batchSize, modelId };
+  const init: PipelineInit = { task: /^translation_.+_to_.+$/.test(task) ? task : info.task, model, tokenizer, imageProcessor, device, batchSize: options.batchSize, numWorkers: options.numWorkers, modelId };
   const pipe = info.create(init);
   pipe.defaults = Object.fromEntries(Object.entries(options).filter(([k, v]) => !LOAD_OPTION_KEYS.has(k) && v !== undefined));
   return pipe;
