@@ -113,13 +113,32 @@ export interface AttentionOptions {
   /** Also return the attention probabilities (forces the composed path). */
   needWeights?: boolean;
 }
+/** libtorch 1.x: its scaled_dot_product_attention is a composed kernel (q·(1/√d), matmul, add_ mask, softmax), not a fused one. */
+const COMPOSED_SDPA = Number(String(N.versions().torch).split('.')[0]) < 2;
 /**
- * softmax(q kᵀ / √d + mask) v. Uses libtorch's fused kernel when no weights are needed, the composed
- * form otherwise; both give the same numbers within float rounding.
+ * Where libtorch's kernel is not the faster one. libtorch 2.x fuses attention (flash/memory-efficient
+ * kernels) for every dtype: always taken. libtorch 1.13's kernel composes the ops: for float32 and under
+ * autocast it is the fastest path (the mask is added in place, so bf16 scores stay bf16 where a separate
+ * `+ mask` promotes them to float32 and doubles the softmax and its backward: 4x slower measured at
+ * ViT-base size); for a model cast to bf16/fp16 (no autocast) both paths cost the same, and the composed
+ * order below (matmul, / √d, + mask) rounds like PyTorch's and transformers', whose bf16 logits it then
+ * reproduces bit for bit (the kernel rounds the scaled queries once more).
+ */
+function kernelIsBest(q: Tensor): boolean {
+  if (!COMPOSED_SDPA) return true;
+  const dt = q.dtype;
+  if (dt !== 'bfloat16' && dt !== 'float16') return true;
+  const s = N.autocastState();
+  return q.device.startsWith('cuda') ? s.cuda : s.cpu;
+}
+/**
+ * softmax(q kᵀ / √d + mask) v. Uses libtorch's kernel when no weights are needed (and it is the best path
+ * for this libtorch and dtype, see kernelIsBest), the composed form otherwise; both give the same numbers
+ * within float rounding.
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions = {}): { output: Tensor; weights: Tensor | null } {
   const p = o.dropoutP ?? 0;
-  if (!o.needWeights && !(o.attnMask && o.attnMask.dtype === 'bool')) {
+  if (!o.needWeights && !(o.attnMask && o.attnMask.dtype === 'bool') && kernelIsBest(q)) {
     return { output: new Tensor(N.sdpa(q._h, k._h, v._h, o.attnMask ? o.attnMask._h : null, p, !!o.isCausal)), weights: null };
   }
   const d = q.shape[q.ndim - 1]!;
@@ -149,6 +168,7 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, o: At
   const dropped = p > 0 ? dropout(probs, p, true) : probs;
   const output = dropped.matmul(v);
   if (dropped !== probs) dropped.dispose();
+  if (!o.needWeights) { probs.dispose(); return { output, weights: null }; }
   return { output, weights: probs };
 }
 
