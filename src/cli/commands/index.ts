@@ -10,6 +10,7 @@ import { register as registerDiscover } from './discover';
 import { register as registerRepo } from './repo';
 import { register as registerCache } from './cache';
 import { register as registerEnv } from './env';
+import { register as registerServe } from './serve';
 
 export function registerAll(program: Command): void {
   void program;
@@ -23,4 +24,5 @@ export function registerAll(program: Command): void {
   registerRepo(program);
   registerCache(program);
   registerEnv(program);
+  registerServe(program);
 }
