@@ -237,14 +237,17 @@ export class Dataset {
     return this.readFormatted(idx);
   }
 
-  /** Python's `ds[start:end]`: a dict of columns (Python slice semantics: negative and out-of-range bounds clamp). */
+  /**
+   * Python's `ds[start:end]`: a dict of columns (Python slice semantics: negative and out-of-range bounds
+   * clamp). With a transform, its output as returned (a batched tensor stays one tensor).
+   */
   async slice(start?: number | null, end?: number | null): Promise<Batch> {
     const [s, e] = sliceBounds(this._numRows, start, end);
     return this.readFormatted({ start: s, end: Math.max(s, e) }, false);
   }
 
   /** Python's `ds["column"]`: every value of a column, decoded (no transform). */
-  async column(name: string): Promise<unknown[]> {
+  async column(name: string): Promise<any[]> {
     this.checkColumns([name], 'column');
     return (await this.readDecoded([name], { start: 0, end: this._numRows }))[name];
   }

@@ -92,7 +92,7 @@ export interface DataCollatorWithPaddingOptions {
 }
 
 export interface DataCollatorWithPadding {
-  (features: Feature[]): Record<string, Tensor>;
+  (features: Feature[] | Record<string, unknown[]>): Record<string, Tensor>;
 }
 
 function columnsToRows(cols: Record<string, unknown[]>): Feature[] {

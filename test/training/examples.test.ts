@@ -1,4 +1,4 @@
-// The course's two projects (examples/beans-vit.ts, examples/mrpc-distilroberta.ts) run end to end
+// The course's two projects in their long form (examples/advanced/beans-vit.ts, mrpc-distilroberta.ts) run end to end
 // against the local Hub server, with tiny stand-ins uploaded under the real (canonical) repo ids
 // and the ids the course types redirected to them (307) as the Hub does.
 import { test, before, after } from 'node:test';
@@ -42,7 +42,7 @@ after(async () => {
 });
 
 test('beans-vit example: trains the (tiny) ViT from the Hub, saves, evaluates on test', async () => {
-  const { main } = await import('../../examples/beans-vit');
+  const { main } = await import('../../examples/advanced/beans-vit');
   const out = join(work, 'vit-out');
   const r = await main({ outputDir: out, maxSteps: 6, batchSize: 8, evalSteps: 3, loggingSteps: 2, workers: 2, device: 'cpu' });
   assert.equal(r.interrupted, false);
@@ -58,7 +58,7 @@ test('beans-vit example: trains the (tiny) ViT from the Hub, saves, evaluates on
 });
 
 test('mrpc-distilroberta example: tokenizes glue/mrpc, trains with padding collator, accuracy + F1', async () => {
-  const { main } = await import('../../examples/mrpc-distilroberta');
+  const { main } = await import('../../examples/advanced/mrpc-distilroberta');
   const out = join(work, 'mrpc-out');
   const r = await main({ outputDir: out, maxSteps: 8, batchSize: 8, device: 'cpu' });
   assert.equal(r.interrupted, false);
