@@ -43,7 +43,7 @@ async function runExample(name: string): Promise<{ cwd: string; stdout: string; 
   delete env.HF_TOKEN;
   delete env.HF_HUB_CACHE;
   delete env.HUBTUNE_QUIET_TRAINER;
-  const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', join(root, 'examples', `${name}.ts`)], { cwd, env, maxBuffer: 1 << 24, timeout: 240_000 });
+  const { stdout, stderr } = await run(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'examples', `${name}.ts`)], { cwd, env, maxBuffer: 1 << 24, timeout: 240_000 });
   return { cwd, stdout, stderr };
 }
 
