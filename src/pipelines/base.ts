@@ -61,10 +61,11 @@ export abstract class Pipeline<I = unknown, O = unknown, Opts = Record<string, u
     // Each call ends by letting the event loop turn once. The tasks dispose their tensors (tidy), but
     // the small N-API shell of each handle is released by a finalizer Node runs from setImmediate,
     // which a loop of `await pipe(x)` over synchronous work never reaches: RSS grew linearly.
-    const call = this.call;
-    this.call = async (inputs: I, options?: Opts): Promise<O> => {
+    const call = this.call as (...args: unknown[]) => Promise<O>;
+    // every argument goes through (zero-shot-classification takes (inputs, candidateLabels, options))
+    this.call = async (inputs: I, options?: Opts, ...rest: unknown[]): Promise<O> => {
       try {
-        return await call.call(this, inputs, options);
+        return await call.call(this, inputs, options, ...rest);
       } finally {
         await yieldToEventLoop();
       }

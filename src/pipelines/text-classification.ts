@@ -2,7 +2,7 @@
 // single texts and sentence pairs ({text, text_pair}).
 import { noGrad, tidy } from '../torch/index';
 import { Pipeline, checkTopK, sigmoid, softmaxRows, topLabels } from './base';
-import { asBatch, isTextItem, textPair, type TextInputItem } from './inputs';
+import { asBatch, isTextItem, PipelineInputError, textPair, type TextInputItem } from './inputs';
 import type { LabelScore } from './image-classification';
 import { disposeEncoding, modelInputs } from './text-inputs';
 import type { TaskDefinition } from './tasks';
@@ -29,7 +29,11 @@ export class TextClassificationPipeline extends Pipeline<TextClassificationInput
     const cfg = this.model.config;
     const legacy = !('topK' in o) || o.topK === undefined;
     const topK = legacy ? 1 : checkTopK(o.topK);
-    const fn = o.functionToApply ?? (cfg.problemType === 'multi_label_classification' || cfg.numLabels === 1 ? 'sigmoid' : 'softmax');
+    const given = typeof o.functionToApply === 'string' ? o.functionToApply.toLowerCase() : o.functionToApply;
+    if (given !== undefined && !['softmax', 'sigmoid', 'none'].includes(given as string)) {
+      throw new PipelineInputError(`functionToApply must be 'softmax', 'sigmoid' or 'none' (got ${JSON.stringify(o.functionToApply)})`);
+    }
+    const fn = given ?? (cfg.problemType === 'multi_label_classification' || cfg.numLabels === 1 ? 'sigmoid' : 'softmax');
     const tok = this.tokenizer!;
     const results: LabelScore[][] = [];
     for (const chunk of this.chunks(pairs)) {

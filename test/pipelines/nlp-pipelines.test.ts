@@ -223,3 +223,26 @@ test('fill-mask with XLM-RoBERTa (SentencePiece): the course\'s "Hola soy una pe
   });
   model.dispose();
 });
+
+test('text-classification: topK and functionToApply (softmax, sigmoid, none; any case) over three labels', async () => {
+  const clf = await pipeline('text-classification', { model: nli });
+  const text = 'the dog lives in paris';
+  const tok = await AutoTokenizer.fromPretrained(nli);
+  const model = await AutoModelForSequenceClassification.fromPretrained(nli, { quiet: true });
+  model.eval();
+  const enc = tok(text);
+  const logits = (noGrad(() => model.forward({ inputIds: tensor([enc.input_ids as number[]], { dtype: 'int64' }) }).logits.toArray()) as number[][])[0]!;
+  const names = ['contradiction', 'neutral', 'entailment'];
+  const raw = await clf(text, { topK: null, functionToApply: 'none' }) as { label: string; score: number }[];
+  assert.equal(raw.length, 3);
+  raw.forEach((r) => assert.ok(Math.abs(r.score - logits[names.indexOf(r.label)]!) < 1e-5));
+  const two = await clf(text, { topK: 2 }) as { label: string; score: number }[];
+  assert.equal(two.length, 2);
+  const z = logits.reduce((s, x) => s + Math.exp(x), 0);
+  two.forEach((r) => assert.ok(Math.abs(r.score - Math.exp(logits[names.indexOf(r.label)]!) / z) < 1e-5));
+  assert.ok(two[0]!.score >= two[1]!.score);
+  const sig = await clf(text, { topK: 1, functionToApply: 'SIGMOID' as never }) as { label: string; score: number }[];
+  assert.ok(Math.abs(sig[0]!.score - 1 / (1 + Math.exp(-Math.max(...logits)))) < 1e-5);
+  await assert.rejects(clf(text, { functionToApply: 'relu' as never }), /functionToApply must be 'softmax', 'sigmoid' or 'none' \(got "relu"\)/);
+  model.dispose();
+});
