@@ -320,6 +320,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterVisionOps(env, exports);
   RegisterAutocast(env, exports);
   RegisterCheckpoint(env, exports);
+  RegisterQuantized(env, exports);
   return exports;
 }
 

@@ -65,6 +65,7 @@ void RegisterOps(Napi::Env env, Napi::Object exports);
 void RegisterVisionOps(Napi::Env env, Napi::Object exports);
 void RegisterAutocast(Napi::Env env, Napi::Object exports);
 void RegisterCheckpoint(Napi::Env env, Napi::Object exports);
+void RegisterQuantized(Napi::Env env, Napi::Object exports);
 void InstallAllocator();
 int64_t AllocatorLiveBytes();
 int64_t AllocatorPeakBytes();

@@ -7,6 +7,7 @@ import {
 } from '../torch/index';
 import { Module } from '../torch/nn/module';
 import { normalizeDType } from '../torch/dtype';
+import { dynamicQuantizationConfig, quantizeDynamic, repackQuantized } from '../torch/quantization';
 import { writeSharded, writeFileAtomic, SAFE_WEIGHTS_NAME } from '../torch/safetensors';
 import { loadTorchBin, loadShardedTorchBin } from '../torch/torch-bin';
 import { PretrainedConfig, TRANSFORMERS_VERSION, ConfigError, readConfigJson, withConfigFile, configErrorIn, type ConfigOverrides } from './config';
@@ -313,7 +314,15 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
     }
     let info: LoadingInfo;
     try {
+      const quantized = dynamicQuantizationConfig(config.extraFields, idOrPath);
+      if (quantized) {
+        // an int8 model saved by quantizeDynamic: int8 layers first, then its checkpoint into them
+        if (dtype && dtype !== 'float32') throw new Error(`fromPretrained: ${idOrPath} is an int8-quantized model (float32 activations): leave dtype out or use 'float32'`);
+        model.eval();
+        quantizeDynamic(model, { modules: quantized.modules, structureOnly: true });
+      }
       info = model.loadCheckpoint(sd, { ignoreMismatchedSizes });
+      if (quantized) repackQuantized(model);
     } catch (e) {
       model.dispose();
       throw e;

@@ -3,6 +3,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolveDevice } from '../torch/index';
 import { isFloating, normalizeDType, type DType } from '../torch/dtype';
+import { isQuantized, quantizeDynamic } from '../torch/quantization';
 import { AutoConfig } from '../models/auto';
 import type { PretrainedConfig } from '../models/config';
 import { modelClassFor, modelTypesFor, modalityOf, towerFor } from '../models/registry';
@@ -35,6 +36,8 @@ export interface PipelineLoadOptions {
   dtype?: DType | 'auto' | string;
   /** transformers' older name of `dtype`. */
   torchDtype?: DType | 'auto' | string;
+  /** 'int8': dynamic int8 quantization of the Linear layers (CPU, float32 activations), see quantizeDynamic. */
+  quantize?: 'int8';
   /** A tokenizer (or its folder / repo id) instead of the model's. */
   tokenizer?: PreTrainedTokenizer | string;
   /** An image processor (or its folder / repo id) instead of the model's. */
@@ -46,7 +49,7 @@ export interface PipelineLoadOptions {
   /** Where the default-model notice goes (default console.warn). */
   warn?: (message: string) => void;
 }
-const LOAD_OPTION_KEYS: ReadonlySet<string> = new Set(['model', 'revision', 'device', 'batchSize', 'numWorkers', 'dtype', 'torchDtype', 'tokenizer', 'imageProcessor', 'cacheDir', 'token', 'localFilesOnly', 'warn']);
+const LOAD_OPTION_KEYS: ReadonlySet<string> = new Set(['model', 'revision', 'device', 'batchSize', 'numWorkers', 'dtype', 'torchDtype', 'quantize', 'tokenizer', 'imageProcessor', 'cacheDir', 'token', 'localFilesOnly', 'warn']);
 
 /** The call options of a pipeline class (its third type parameter). */
 export type CallOptionsOf<P> = P extends Pipeline<any, any, infer O> ? O : never;
@@ -116,6 +119,10 @@ export async function pipeline(task: string, given: object = {}): Promise<Pipeli
   if (options === null || typeof options !== 'object') throw new PipelineError('pipeline(task, options): options must be an object like {model: "path/or/repo"}');
   const warn = options.warn ?? ((m: string) => console.warn(m));
   const dtype = pipelineDtype(options);
+  if (options.quantize !== undefined && options.quantize !== 'int8') throw new PipelineError(`pipeline: quantize must be 'int8' (got '${String(options.quantize)}')`);
+  if (options.quantize && dtype !== undefined && dtype !== 'auto' && dtype !== 'float32') {
+    throw new PipelineError(`pipeline: quantize 'int8' runs float32 activations: leave dtype out (got '${String(dtype)}')`);
+  }
   const hub = { revision: options.revision, cacheDir: options.cacheDir, token: options.token, localFilesOnly: options.localFilesOnly };
 
   let model: PipelineModel;
@@ -176,6 +183,10 @@ export async function pipeline(task: string, given: object = {}): Promise<Pipeli
   if (options.model !== undefined && typeof options.model !== 'string' && dtype !== undefined && dtype !== 'auto') model.to(dtype as never);
   model.to(device);
   model.eval();
+  if (options.quantize === 'int8' && !isQuantized(model as never)) {
+    if (device !== 'cpu') throw new PipelineError(`pipeline: quantize 'int8' runs on the CPU only (device is '${device}'): pass device: 'cpu'`);
+    quantizeDynamic(model as never);
+  }
   // translation_xx_to_yy keeps its language pair
   const init: PipelineInit = { task: /^translation_.+_to_.+$/.test(task) ? task : info.task, model, tokenizer, imageProcessor, device, batchSize: options.batchSize, numWorkers: options.numWorkers, modelId };
   const pipe = info.create(init);

@@ -25,3 +25,4 @@ export {
   type SchedulerSpecificKwargs, type LRSchedulerOptions, type LRSchedulerState,
 } from './lr-scheduler';
 export { GradScaler, type GradScalerOptions, type GradScalerState } from './amp/grad-scaler';
+export { quantizeDynamic, DynamicQuantizedLinear, QuantizationError, isQuantized, quantizedEngine, type QuantizeDynamicOptions, type DynamicQuantizationConfig } from './quantization';
