@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   Generator, arange, cat, empty, eye, full, linspace, loadSafetensors, loadTorchBin, memoryStats, ones, rand, randint, randn,
-  setRngState, setTensorMemoryLimit, tensor, zeros, Tensor,
+  setRngState, setTensorMemoryLimit, tensor, zeros, Tensor, saveSafetensors,
 } from './index';
 import { native } from './native';
 
@@ -106,4 +106,40 @@ test('loading: a safetensors or .bin file declaring a tensor that cannot fit is 
   const bin = join(dir, 'pytorch_model.bin');
   writeFileSync(bin, Buffer.from('PK\u0003\u0004 not really a zip'));
   assert.throws(() => loadTorchBin(bin), (e: Error) => e.message.includes('pytorch_model.bin'));
+});
+
+test('loading a valid file whose tensors the allocator refuses: one error naming the file and tensor, nothing half-loaded, the process carries on', async () => {
+  const { torchSave, contiguous } = await import('../../test/support/torch-save');
+  const dir = mkdtempSync(join(tmpdir(), 'hubtune-native-'));
+  const st = join(dir, 'model.safetensors');
+  saveSafetensors(st, new Map([['small', ones([10])], ['big', zeros([1_000_000])]]));
+  const bin = join(dir, 'pytorch_model.bin');
+  writeFileSync(bin, torchSave({ big: contiguous('float32', [1_000_000], new Uint8Array(4_000_000)) }));
+  const live = memoryStats().liveTensors;
+  const prev = setTensorMemoryLimit(memoryStats().allocatedBytes + 1_000_000);
+  try {
+    assertNativeError(() => loadSafetensors(st), /^ERR_HUBTUNE_OUT_OF_MEMORY$/, /model\.safetensors: tensor 'big' \[1000000\] F32: out of memory: cannot allocate 4\.0 MB/);
+    assert.throws(() => loadTorchBin(bin), (e: Error) => /pytorch_model\.bin/.test(e.message) && /out of memory|cannot allocate/.test(e.message) && !e.message.includes('\n'));
+    assert.equal(memoryStats().liveTensors, live, 'nothing half-loaded stays alive');
+  } finally {
+    setTensorMemoryLimit(prev);
+  }
+  assert.equal(loadSafetensors(st).tensors.get('big')!.numel, 1_000_000, 'loads once the limit allows it');
+});
+
+test('with no limit at all (HUBTUNE_MAX_TENSOR_BYTES=0), a 4 TB tensor fails in malloc: a JS error in a process that lives on', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const code = `
+    const { empty, zeros, memoryStats } = await import(${JSON.stringify(new URL('./index.ts', import.meta.url).pathname)});
+    if (memoryStats().limitBytes !== 0) throw new Error('limit not off');
+    for (const make of [() => empty([1e6, 1e6]), () => zeros([1e6, 1e6]), () => zeros([3e5, 1]).matmul(zeros([1, 3e6]))]) {
+      try { make(); console.log('ALLOCATED'); } catch (e) { console.log('ERR ' + (e.code ?? '') + ' ' + e.message.split('\\n').length); }
+    }
+    console.log('ALIVE ' + zeros([2]).add(1).sum().item());`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8', env: { ...process.env, HUBTUNE_MAX_TENSOR_BYTES: '0', HUBTUNE_QUIET_BLAS_WARNING: '1' }, timeout: 60_000 });
+  assert.equal(r.signal, null, `killed by ${r.signal}: ${r.stderr}`);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.deepEqual(lines.slice(0, 3).map((l) => /^ERR ERR_HUBTUNE_\w+ 1$/.test(l)), [true, true, true], r.stdout);
+  assert.equal(lines[3], 'ALIVE 2');
 });

@@ -18,9 +18,17 @@ const FROM_DTYPE: Record<DType, SafetensorsDType> = {
 export function tensorsFromSafetensors(file: SafetensorsFile, label = 'safetensors'): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
   for (const [name, st] of file.tensors) {
-    const dt = TO_DTYPE[st.dtype];
-    if (!dt) throw new SafetensorsError(`${label}: tensor '${name}' has dtype ${st.dtype}, which hubtune cannot load`);
-    out.set(name, new Tensor(N.fromBuffer(st.data, st.shape, dtypeCode(dt), null)));
+    try {
+      const dt = TO_DTYPE[st.dtype];
+      if (!dt) throw new SafetensorsError(`${label}: tensor '${name}' has dtype ${st.dtype}, which hubtune cannot load`);
+      out.set(name, new Tensor(N.fromBuffer(st.data, st.shape, dtypeCode(dt), null)));
+    } catch (e) {
+      // Nothing half-loaded stays alive; an engine error (e.g. the allocator's refusal) names the file and tensor.
+      for (const t of out.values()) t.dispose();
+      if (e instanceof SafetensorsError) throw e;
+      const err = e as Error & { code?: string };
+      throw Object.assign(new SafetensorsError(`${label}: tensor '${name}' [${st.shape.join(', ')}] ${st.dtype}: ${err.message}`), err.code ? { code: err.code } : {});
+    }
   }
   return out;
 }

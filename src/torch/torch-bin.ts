@@ -15,7 +15,13 @@ function toTensor(raw: RawTensor, name: string, label: string): Tensor {
   if (!(DTYPES as readonly string[]).includes(raw.dtype)) {
     throw new TorchCheckpointError(`${label}: tensor '${name}' has dtype ${raw.dtype}, which hubtune cannot load (it loads ${DTYPES.join(', ')})`);
   }
-  return new Tensor(N.fromBuffer(raw.data, raw.shape, dtypeCode(raw.dtype as DType), null));
+  try {
+    return new Tensor(N.fromBuffer(raw.data, raw.shape, dtypeCode(raw.dtype as DType), null));
+  } catch (e) {
+    // An engine error (e.g. the allocator's refusal) names the file and tensor, and keeps its code.
+    const err = e as Error & { code?: string };
+    throw Object.assign(new TorchCheckpointError(`${label}: tensor '${name}' [${raw.shape.join(', ')}] ${raw.dtype}: ${err.message}`), err.code ? { code: err.code } : {});
+  }
 }
 
 /** Loads every tensor of a torch.save zip checkpoint (a state dict); the legacy format is refused. */
