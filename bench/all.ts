@@ -1,4 +1,4 @@
-// Runs every bench script that exists (engine, models, datasets, preprocessing-text,
+// Runs every bench script that exists (engine, models, generation, datasets, preprocessing-text,
 // preprocessing-images), one after another in child processes, and prints one combined JSON object.
 // A missing, failing or silent sub-bench is reported in the object, never fatal.
 //
@@ -13,7 +13,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
-const BENCHES = ['engine', 'models', 'datasets', 'preprocessing-text', 'preprocessing-images'];
+const BENCHES = ['engine', 'models', 'generation', 'datasets', 'preprocessing-text', 'preprocessing-images'];
 const timeoutS = Number(process.env.BENCH_TIMEOUT_S) > 0 ? Number(process.env.BENCH_TIMEOUT_S) : 900;
 
 type Outcome =

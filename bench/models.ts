@@ -1,27 +1,45 @@
-// Model training and inference speed at real size, randomly initialised (no weights needed):
-// ViT-base/16 at 224x224 with 3 labels, and DistilRoBERTa-base at sequence length 128 with 2 labels,
-// batch 8, train mode. A training step is forward + backward + clipGradNorm(1.0) + AdamW (the
-// Trainer's decay/no-decay groups). Where /usr/bin/python3 has torch, the same architectures written
-// with plain torch.nn are timed side by side in this run. Prints JSON.
-//   npm run bench:models [-- --quick]      (--quick: 1 warm-up + 2 timed steps; default 1 + 3)
-import { readFileSync } from 'node:fs';
+// Training speed at real size, randomly initialised (no weights needed), hubtune against Debian's
+// python3-torch running the same architectures (bench/support/models_worker.py), in one run:
+//   - ViT-base/16 at 224x224 (3 labels) and DistilRoBERTa-base at sequence length 128 (2 labels),
+//     batch 8, one training step = forward (+ loss) [under bf16 CPU autocast for bf16] + backward +
+//     clipGradNorm(1.0) + AdamW (the Trainer's decay/no-decay groups), in fp32 and bf16, on both sides.
+//     Rounds interleave (hubtune fp32, PyTorch fp32, hubtune bf16, PyTorch bf16, ...) after one
+//     warm-up step each, so both sides see the same machine load; medians and ratios are printed.
+//     Targets: hubtune bf16 >= 2x hubtune fp32, >= 1.0x PyTorch bf16; hubtune fp32 >= 1.0x PyTorch fp32.
+//   - Gradient checkpointing, ViT-base batch 32 (fp32): each run in its own process (peak RSS is a
+//     process high-water mark), with and without, interleaved. Targets: peak RSS <= 50% of without,
+//     step time <= 1.4x.
+//   - Quality: the image demo's fine-tuning (same seed, same data) in fp32 and in bf16; test accuracy
+//     of both (target: within 1.5 points).
+// Prints JSON (machine load included: the 1-minute load average before each round).
+//   npm run bench:models [-- --rounds N] [-- --only vit,distilroberta,checkpointing,quality] [-- --layers N]
+//     [-- --checkpointing-rounds N] [-- --checkpointing-batch N] [-- --checkpointing-warmup 0|1]
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { randn, randint, ones, optim, noGrad, tidy, disposeAll, manualSeed, memoryStats, resetPeakMemory, getNumThreads, versions, type Tensor } from '../src/torch/index';
+import { randn, randint, ones, optim, tidy, disposeAll, manualSeed, memoryStats, resetPeakMemory, getNumThreads, versions, autocast, type Tensor } from '../src/torch/index';
 import { AutoConfig, AutoModelForImageClassification, AutoModelForSequenceClassification, decayParameterGroups, type PreTrainedModel, type ModelOutput } from '../src/models/index';
 import { sharedPath } from '../test/support/shared';
+import { PyWorker, ensurePythonTorch, median, round, ratio, machine, load1 } from './support/pytorch';
 
-const QUICK = process.argv.includes('--quick');
-const WARMUP = 1;
-const TIMED = QUICK ? 2 : 3;
+const arg = (name: string) => { const i = process.argv.indexOf(name); return i >= 0 ? process.argv[i + 1] : undefined; };
+const ROUNDS = Math.max(1, Number(arg('--rounds') ?? 3));
+const ONLY = (arg('--only') ?? 'vit,distilroberta,checkpointing,quality').split(',');
 const BATCH = 8;
 const SEQ = 128;
-
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const n = s.length; return n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2; };
-const round = (x: number, d = 3) => Number(x.toFixed(d));
+const CKPT_BATCH = Number(arg('--checkpointing-batch') ?? 32);
+const CKPT_ROUNDS = Math.max(1, Number(arg('--checkpointing-rounds') ?? ROUNDS));
+const CKPT_WARMUP = Number(arg('--checkpointing-warmup') ?? 1);
+/** --layers N: fewer layers (both sides alike) when the machine is too loaded for full-size runs; recorded in the JSON. */
+const LAYERS = arg('--layers') ? Number(arg('--layers')) : undefined;
 
 function readConfig(file: string, fallback: Record<string, unknown>): Record<string, unknown> {
-  try { return JSON.parse(readFileSync(sharedPath('fixtures', 'real-configs', file), 'utf8')); } catch { return fallback; }
+  let c: Record<string, unknown>;
+  try { c = JSON.parse(readFileSync(sharedPath('fixtures', 'real-configs', file), 'utf8')); } catch { c = fallback; }
+  return LAYERS ? { ...c, num_hidden_layers: Math.min(LAYERS, c.num_hidden_layers as number) } : c;
 }
 const VIT = readConfig('vit-base-patch16-224-in21k.config.json', {
   model_type: 'vit', hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0,
@@ -32,161 +50,172 @@ const DISTILROBERTA = readConfig('distilroberta-base.config.json', {
   pad_token_id: 1, type_vocab_size: 1, layer_norm_eps: 1e-5, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1, initializer_range: 0.02,
 });
 
-interface Result { trainStepS: number[]; trainSamplesPerS: number; inferenceS: number[]; inferenceLatencyS: number; peakRssMB: number; peakTensorMB: number; params: number }
+type Precision = 'fp32' | 'bf16';
 
-function benchModel(model: PreTrainedModel, batch: Record<string, Tensor>): Result {
-  let peakRss = process.memoryUsage.rss();
-  const sample = () => { peakRss = Math.max(peakRss, process.memoryUsage.rss()); };
-  resetPeakMemory();
-  const { groups } = decayParameterGroups(model, 0.01);
-  const opt = new optim.AdamW(groups, { lr: 5e-5 });
-  const params = model.parameters();
-  model.train();
-  const trainStepS: number[] = [];
-  for (let i = 0; i < WARMUP + TIMED; i++) {
+/** A hubtune model with its optimizer, stepping like the Trainer (autocast around the forward only). */
+class HubtuneTrainee {
+  readonly opt: optim.AdamW;
+  readonly params: Tensor[];
+  constructor(readonly model: PreTrainedModel, readonly batch: Record<string, Tensor>) {
+    this.opt = new optim.AdamW(decayParameterGroups(model, 0.01).groups, { lr: 5e-5 });
+    this.params = model.parameters();
+    model.train();
+  }
+  step(precision: Precision): number {
     const t0 = performance.now();
     tidy(() => {
-      const out = model.forward(batch) as ModelOutput;
-      out.loss!.backward();
+      const fwd = () => (this.model.forward(this.batch) as ModelOutput).loss!;
+      const loss = precision === 'bf16' ? autocast('cpu', { dtype: 'bfloat16' }, fwd) : fwd();
+      loss.backward();
     });
-    optim.clipGradNorm(params, 1.0);
-    opt.step();
-    opt.zeroGrad();
-    const dt = (performance.now() - t0) / 1000;
-    sample();
-    if (i >= WARMUP) trainStepS.push(dt);
+    optim.clipGradNorm(this.params, 1.0);
+    this.opt.step();
+    this.opt.zeroGrad();
+    return (performance.now() - t0) / 1000;
   }
-  model.eval();
-  const inferenceS: number[] = [];
-  const { labels, ...inputs } = batch;
-  for (let i = 0; i < WARMUP + TIMED; i++) {
-    const t0 = performance.now();
-    noGrad(() => tidy(() => { (model.forward(inputs) as ModelOutput).logits.sum().item(); }));
-    const dt = (performance.now() - t0) / 1000;
-    sample();
-    if (i >= WARMUP) inferenceS.push(dt);
+  dispose(): void {
+    for (const s of this.opt.state.values()) for (const v of Object.values(s)) if (typeof v !== 'number') v.dispose();
+    disposeAll(this.batch);
+    this.model.dispose();
   }
-  const stepMedian = median(trainStepS);
-  const out: Result = {
-    trainStepS: trainStepS.map((x) => round(x)), trainSamplesPerS: round(BATCH / stepMedian), inferenceS: inferenceS.map((x) => round(x)),
-    inferenceLatencyS: round(median(inferenceS)), peakRssMB: Math.round(peakRss / 2 ** 20), peakTensorMB: Math.round(memoryStats().peakAllocatedBytes / 2 ** 20),
-    params: model.numParameters(),
+}
+
+function makeTrainee(kind: 'vit' | 'roberta', batch: number): HubtuneTrainee {
+  if (kind === 'vit') {
+    const model = AutoModelForImageClassification.fromConfig(AutoConfig.fromDict(VIT).update({ numLabels: 3 }));
+    return new HubtuneTrainee(model, { pixel_values: randn([batch, 3, 224, 224]), labels: randint(0, 3, [batch]) });
+  }
+  const model = AutoModelForSequenceClassification.fromConfig(AutoConfig.fromDict(DISTILROBERTA).update({ numLabels: 2 }));
+  return new HubtuneTrainee(model, {
+    input_ids: randint(3, DISTILROBERTA.vocab_size as number, [batch, SEQ]), attention_mask: ones([batch, SEQ], { dtype: 'int64' }), labels: randint(0, 2, [batch]),
+  });
+}
+
+/** Interleaved training rounds of one architecture, hubtune and PyTorch, fp32 and bf16. */
+async function trainingSpeed(name: string, kind: 'vit' | 'roberta', config: Record<string, unknown>, numLabels: number, py: PyWorker | null): Promise<Record<string, unknown>> {
+  const h = makeTrainee(kind, BATCH);
+  if (py) await py.call({ op: 'setup', key: name, kind, config, batch: BATCH, seq: SEQ, num_labels: numLabels });
+  const times: Record<string, number[]> = { hubtuneFp32: [], pytorchFp32: [], hubtuneBf16: [], pytorchBf16: [] };
+  const loads: number[] = [];
+  const pyStep = async (precision: Precision) => (await py!.call<{ stepS: number[] }>({ op: 'train', key: name, precision, n: 1 })).stepS[0]!;
+  // warm-up: one step of each
+  for (const p of ['fp32', 'bf16'] as const) { h.step(p); if (py) await pyStep(p); }
+  resetPeakMemory();
+  for (let r = 0; r < ROUNDS; r++) {
+    loads.push(load1());
+    process.stderr.write(`bench/models: ${name} round ${r + 1}/${ROUNDS} (load ${loads[r]})\n`);
+    times.hubtuneFp32!.push(h.step('fp32'));
+    if (py) times.pytorchFp32!.push(await pyStep('fp32'));
+    times.hubtuneBf16!.push(h.step('bf16'));
+    if (py) times.pytorchBf16!.push(await pyStep('bf16'));
+  }
+  const med = Object.fromEntries(Object.entries(times).filter(([, v]) => v.length).map(([k, v]) => [k, round(median(v))]));
+  const out: Record<string, unknown> = {
+    stepS: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, v.map((x) => round(x))])),
+    medianStepS: med,
+    samplesPerS: Object.fromEntries(Object.entries(med).map(([k, v]) => [k, round(BATCH / v, 2)])),
+    loadavg1PerRound: loads,
+    hubtunePeakTensorMB: Math.round(memoryStats().peakAllocatedBytes / 2 ** 20),
+    params: h.model.numParameters(),
+    ratios: {
+      'hubtune bf16 vs hubtune fp32 (target >= 2)': ratio(med.hubtuneFp32!, med.hubtuneBf16!),
+      ...(py ? {
+        'hubtune bf16 vs PyTorch bf16 autocast (target >= 1.0)': ratio(med.pytorchBf16!, med.hubtuneBf16!),
+        'hubtune fp32 vs PyTorch fp32 (target >= 1.0)': ratio(med.pytorchFp32!, med.hubtuneFp32!),
+        'PyTorch bf16 vs PyTorch fp32': ratio(med.pytorchFp32!, med.pytorchBf16!),
+      } : {}),
+    },
   };
-  for (const s of opt.state.values()) for (const v of Object.values(s)) if (typeof v !== 'number') v.dispose();
+  h.dispose();
+  if (py) { await py.call({ op: 'free', key: name }); }
   return out;
 }
 
-// ---- the same architectures in plain PyTorch (torch.nn), timed the same way ---------------------
-const PY = String.raw`
-import json, sys, time, resource
-import torch, torch.nn as nn, torch.nn.functional as F
-a = json.loads(sys.stdin.read()); c = a["config"]; torch.manual_seed(0)
-H, NH, L, I = c["hidden_size"], c["num_attention_heads"], c["num_hidden_layers"], c["intermediate_size"]
-pd, ad, eps = c.get("hidden_dropout_prob", 0.1), c.get("attention_probs_dropout_prob", 0.1), c.get("layer_norm_eps", 1e-12)
-class Attn(nn.Module):
-    def __init__(s):
-        super().__init__(); s.q, s.k, s.v, s.o = (nn.Linear(H, H) for _ in range(4)); s.drop = nn.Dropout(ad)
-    def forward(s, x, mask):
-        B, T, _ = x.shape; sp = lambda t: t.view(B, T, NH, H // NH).transpose(1, 2)
-        sc = sp(s.q(x)) @ sp(s.k(x)).transpose(-1, -2) / (H // NH) ** 0.5
-        if mask is not None: sc = sc + mask
-        p = s.drop(sc.softmax(-1))
-        return s.o((p @ sp(s.v(x))).transpose(1, 2).reshape(B, T, H))
-class Layer(nn.Module):
-    def __init__(s, pre):
-        super().__init__(); s.pre = pre; s.attn = Attn(); s.ln1, s.ln2 = nn.LayerNorm(H, eps=eps), nn.LayerNorm(H, eps=eps)
-        s.fc1, s.fc2, s.drop = nn.Linear(H, I), nn.Linear(I, H), nn.Dropout(pd)
-    def forward(s, x, mask=None):
-        if s.pre:
-            x = x + s.drop(s.attn(s.ln1(x), mask)); return x + s.drop(s.fc2(F.gelu(s.fc1(s.ln2(x)))))
-        x = s.ln1(x + s.drop(s.attn(x, mask))); return s.ln2(x + s.drop(s.fc2(F.gelu(s.fc1(x)))))
-class ViT(nn.Module):
-    def __init__(s, n):
-        super().__init__(); P = c["patch_size"]; N = (c["image_size"] // P) ** 2
-        s.patch = nn.Conv2d(c["num_channels"], H, P, P); s.cls = nn.Parameter(torch.randn(1, 1, H) * .02); s.pos = nn.Parameter(torch.randn(1, N + 1, H) * .02)
-        s.layers = nn.ModuleList(Layer(True) for _ in range(L)); s.ln = nn.LayerNorm(H, eps=eps); s.head = nn.Linear(H, n)
-    def forward(s, x):
-        x = s.patch(x).flatten(2).transpose(1, 2); x = torch.cat([s.cls.expand(x.shape[0], -1, -1), x], 1) + s.pos
-        for l in s.layers: x = l(x)
-        return s.head(s.ln(x)[:, 0])
-class Roberta(nn.Module):
-    def __init__(s, n):
-        super().__init__(); s.wte = nn.Embedding(c["vocab_size"], H, padding_idx=c["pad_token_id"])
-        s.wpe = nn.Embedding(c["max_position_embeddings"], H, padding_idx=c["pad_token_id"]); s.tte = nn.Embedding(c.get("type_vocab_size", 2), H)
-        s.ln, s.drop = nn.LayerNorm(H, eps=eps), nn.Dropout(pd); s.layers = nn.ModuleList(Layer(False) for _ in range(L))
-        s.dense, s.out = nn.Linear(H, H), nn.Linear(H, n)
-    def forward(s, ids, am):
-        m = ids.ne(c["pad_token_id"]).int(); pos = torch.cumsum(m, 1) * m + c["pad_token_id"]
-        x = s.drop(s.ln(s.wte(ids) + s.wpe(pos.long()) + s.tte(torch.zeros_like(ids))))
-        mask = (1.0 - am[:, None, None, :].float()) * torch.finfo(torch.float32).min
-        for l in s.layers: x = l(x, mask)
-        return s.out(s.drop(torch.tanh(s.dense(s.drop(x[:, 0])))))
-B, n = a["batch"], a["num_labels"]
-if a["kind"] == "vit":
-    model = ViT(n); inputs = (torch.randn(B, 3, c["image_size"], c["image_size"]),)
-else:
-    model = Roberta(n); inputs = (torch.randint(3, c["vocab_size"], (B, a["seq"])), torch.ones(B, a["seq"], dtype=torch.long))
-labels = torch.randint(0, n, (B,))
-nd = [p for nm, p in model.named_parameters() if "bias" in nm or "ln" in nm]; ids_nd = {id(p) for p in nd}
-opt = torch.optim.AdamW([{"params": [p for p in model.parameters() if id(p) not in ids_nd], "weight_decay": 0.01}, {"params": nd, "weight_decay": 0.0}], lr=5e-5)
-model.train(); tr = []
-for i in range(a["warmup"] + a["timed"]):
-    t0 = time.perf_counter(); loss = F.cross_entropy(model(*inputs), labels); loss.backward()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0); opt.step(); opt.zero_grad(set_to_none=True)
-    if i >= a["warmup"]: tr.append(time.perf_counter() - t0)
-model.eval(); inf = []
-with torch.no_grad():
-    for i in range(a["warmup"] + a["timed"]):
-        t0 = time.perf_counter(); model(*inputs).sum().item()
-        if i >= a["warmup"]: inf.append(time.perf_counter() - t0)
-med = lambda xs: sorted(xs)[len(xs) // 2] if len(xs) % 2 else sum(sorted(xs)[len(xs) // 2 - 1:len(xs) // 2 + 1]) / 2
-print(json.dumps({"trainStepS": [round(x, 3) for x in tr], "trainSamplesPerS": round(B / med(tr), 3), "inferenceS": [round(x, 3) for x in inf],
-    "inferenceLatencyS": round(med(inf), 3), "peakRssMB": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-    "params": sum(p.numel() for p in model.parameters()), "torch": torch.__version__, "threads": torch.get_num_threads()}))
-`;
-
-function pythonAvailable(): boolean {
-  const r = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
-  return r.status === 0;
-}
-function benchPython(kind: 'vit' | 'roberta', config: Record<string, unknown>, numLabels: number): unknown {
-  const input = JSON.stringify({ kind, config, batch: BATCH, seq: SEQ, num_labels: numLabels, warmup: WARMUP, timed: TIMED });
-  const r = spawnSync('/usr/bin/python3', ['-c', PY], { input, encoding: 'utf8', maxBuffer: 1 << 20 });
-  if (r.status !== 0) return { error: (r.stderr || '').trim().split('\n').slice(-1)[0] };
-  return JSON.parse(r.stdout.trim().split('\n').pop()!);
-}
-
-function main(): void {
+// ---- gradient checkpointing: one child process per measurement -----------------------------------
+function checkpointingChild(on: boolean): void {
   manualSeed(0);
-  const results: Record<string, unknown> = {
-    bench: 'models', quick: QUICK, batch: BATCH, warmupSteps: WARMUP, timedSteps: TIMED, torch: versions().torch, threads: getNumThreads(),
-    reference: { 'transformers 4.29.2 on this machine kind (samples/s)': { vit: 1.40, distilroberta: 4.5 } },
-  };
-  const python = pythonAvailable();
+  const h = makeTrainee('vit', CKPT_BATCH);
+  if (on) h.model.gradientCheckpointingEnable();
+  const warm = CKPT_WARMUP > 0 ? h.step('fp32') : null;
+  const step = h.step('fp32');
+  console.log(JSON.stringify({ checkpointing: on, warmupS: warm === null ? null : round(warm), stepS: round(step), peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024), peakTensorMB: Math.round(memoryStats().peakAllocatedBytes / 2 ** 20) }));
+}
 
-  // ViT-base/16, 224x224, 3 labels
-  {
-    const model = AutoModelForImageClassification.fromConfig(AutoConfig.fromDict(VIT).update({ numLabels: 3 }));
-    const batch = { pixel_values: randn([BATCH, 3, 224, 224]), labels: randint(0, 3, [BATCH]) };
-    results.vit = { model: 'ViTForImageClassification (vit-base-patch16-224-in21k, 3 labels)', hubtune: benchModel(model, batch) };
-    disposeAll(batch);
-    model.dispose();
-    if (python) (results.vit as any).pytorch = benchPython('vit', VIT, 3);
+function checkpointing(): Record<string, unknown> {
+  const runs: Record<string, { stepS: number; peakRssMB: number; peakTensorMB: number }[]> = { without: [], with: [] };
+  const loads: number[] = [];
+  const self = fileURLToPath(import.meta.url);
+  for (let r = 0; r < CKPT_ROUNDS; r++) {
+    loads.push(load1());
+    for (const on of [false, true]) {
+      process.stderr.write(`bench/models: checkpointing ${on ? 'on' : 'off'} round ${r + 1}/${CKPT_ROUNDS} (load ${load1()})\n`);
+      const res = spawnSync(process.execPath, ['--import', 'tsx', self, '--checkpointing-child', on ? 'on' : 'off', ...process.argv.slice(2)], { encoding: 'utf8', maxBuffer: 1 << 20, env: process.env });
+      if (res.status !== 0) return { error: `child failed: ${(res.stderr || '').trim().split('\n').slice(-2).join(' | ')}` };
+      runs[on ? 'with' : 'without']!.push(JSON.parse(res.stdout.trim().split('\n').pop()!));
+    }
   }
-  // DistilRoBERTa-base, sequence length 128, 2 labels
-  {
-    const model = AutoModelForSequenceClassification.fromConfig(AutoConfig.fromDict(DISTILROBERTA).update({ numLabels: 2 }));
-    const batch = { input_ids: randint(3, DISTILROBERTA.vocab_size as number, [BATCH, SEQ]), attention_mask: ones([BATCH, SEQ], { dtype: 'int64' }), labels: randint(0, 2, [BATCH]) };
-    results.distilroberta = { model: 'RobertaForSequenceClassification (distilroberta-base, 2 labels, seq 128)', hubtune: benchModel(model, batch) };
-    disposeAll(batch);
-    model.dispose();
-    if (python) (results.distilroberta as any).pytorch = benchPython('roberta', DISTILROBERTA, 2);
+  const m = (k: 'with' | 'without', f: 'stepS' | 'peakRssMB' | 'peakTensorMB') => median(runs[k]!.map((x) => x[f]));
+  return {
+    model: `ViTForImageClassification (vit-base-patch16-224-in21k, ${VIT.num_hidden_layers} layers), batch ${CKPT_BATCH}, fp32, ${CKPT_WARMUP > 0 ? 'one warm-up + ' : 'no warm-up, '}one timed step per process`,
+    runs, loadavg1PerRound: loads,
+    median: { withoutStepS: round(m('without', 'stepS')), withStepS: round(m('with', 'stepS')), withoutPeakRssMB: m('without', 'peakRssMB'), withPeakRssMB: m('with', 'peakRssMB'),
+      withoutPeakTensorMB: m('without', 'peakTensorMB'), withPeakTensorMB: m('with', 'peakTensorMB') },
+    ratios: {
+      'peak RSS with / without (target <= 0.5)': ratio(m('with', 'peakRssMB'), m('without', 'peakRssMB')),
+      'step time with / without (target <= 1.4)': ratio(m('with', 'stepS'), m('without', 'stepS')),
+      'peak tensor memory with / without': ratio(m('with', 'peakTensorMB'), m('without', 'peakTensorMB')),
+    },
+  };
+}
+
+// ---- quality: the image demo's fine-tuning in fp32 and bf16 ---------------------------------------
+async function quality(): Promise<Record<string, unknown>> {
+  const { runImageDemo } = await import('../src/demo/run-image');
+  const out: Record<string, unknown> = {};
+  for (const p of ['fp32', 'bf16'] as const) {
+    const dir = mkdtempSync(join(tmpdir(), `hubtune-bench-quality-${p}-`));
+    process.stderr.write(`bench/models: image demo fine-tuning in ${p} (load ${load1()})\n`);
+    try {
+      const r = await runImageDemo({ outputDir: dir, bf16: p === 'bf16', scratch: false, log: () => {} });
+      out[p] = { testAccuracy: round(r.fineTuned.accuracy * 100, 2), trainSeconds: round(r.fineTuned.trainSeconds, 1) };
+    } finally { rmSync(dir, { recursive: true, force: true }); }
   }
-  if (!python) results.pytorch = 'skipped: /usr/bin/python3 cannot import torch';
-  for (const k of ['vit', 'distilroberta']) {
-    const r = results[k] as any;
-    if (r.pytorch?.trainSamplesPerS) r.hubtuneVsPytorchTrainSpeed = round(r.hubtune.trainSamplesPerS / r.pytorch.trainSamplesPerS, 2);
-  }
+  const a = (out.fp32 as any).testAccuracy as number, b = (out.bf16 as any).testAccuracy as number;
+  out['accuracy points bf16 - fp32 (target |x| <= 1.5)'] = round(b - a, 2);
+  out['train time fp32 / bf16'] = ratio((out.fp32 as any).trainSeconds, (out.bf16 as any).trainSeconds);
+  return out;
+}
+
+async function main(): Promise<void> {
+  manualSeed(0);
+  const t0 = performance.now();
+  const results: Record<string, unknown> = {
+    bench: 'models', rounds: ROUNDS, batch: BATCH, ...(LAYERS ? { layers: `--layers ${LAYERS}: ViT ${VIT.num_hidden_layers} and DistilRoBERTa ${DISTILROBERTA.num_hidden_layers} layers on both sides (full size: 12 and 6)` } : {}), machine: machine(), hubtune: { torch: versions().torch, threads: getNumThreads() },
+    openblasCoretype: process.env.OPENBLAS_CORETYPE ?? null,
+  };
+  const wantPy = ONLY.includes('vit') || ONLY.includes('distilroberta');
+  const pt = wantPy ? ensurePythonTorch() : null;
+  const py = pt?.ok ? new PyWorker('models_worker.py') : null;
+  if (pt && !pt.ok) results.pytorch = `skipped: ${pt.why}`;
+  try {
+    if (ONLY.includes('vit')) {
+      results.vit = { model: 'ViTForImageClassification (vit-base-patch16-224-in21k, 3 labels), 224x224', ...(await trainingSpeed('vit', 'vit', VIT, 3, py)) };
+    }
+    if (ONLY.includes('distilroberta')) {
+      results.distilroberta = { model: 'RobertaForSequenceClassification (distilroberta-base, 2 labels), seq 128', ...(await trainingSpeed('distilroberta', 'roberta', DISTILROBERTA, 2, py)) };
+    }
+    if (py) {
+      const info = await py.call({ op: 'free', key: '' });
+      results.pytorch = { torch: info.torch, threads: info.threads };
+    }
+  } finally { py?.close(); }
+  if (ONLY.includes('checkpointing')) results.gradientCheckpointing = checkpointing();
+  if (ONLY.includes('quality')) results.quality = await quality();
+  results.machine = { ...(results.machine as object), loadavgAtEnd: load1() };
+  results.seconds = round((performance.now() - t0) / 1000, 1);
   console.log(JSON.stringify(results, null, 2));
 }
-main();
+
+const child = process.argv.indexOf('--checkpointing-child');
+if (child >= 0) checkpointingChild(process.argv[child + 1] === 'on');
+else await main();

@@ -28,6 +28,10 @@ export interface ImageDemoOptions {
   epochs?: number;
   counts?: { train: number; validation: number; test: number };
   seed?: number;
+  /** Fine-tune under bf16 CPU autocast (TrainingArguments bf16). */
+  bf16?: boolean;
+  /** Also train the same architecture from scratch, report, plot and predict (default true; false returns after the fine-tuning, scratch NaN). */
+  scratch?: boolean;
   log?: (line: string) => void;
 }
 
@@ -85,7 +89,7 @@ export async function runImageDemo(o: ImageDemoOptions = {}): Promise<DemoResult
   const trainArgs = (dir: string) => new TrainingArguments({
     outputDir: dir, perDeviceTrainBatchSize: 16, perDeviceEvalBatchSize: 64, evalStrategy: 'steps', numTrainEpochs: epochs,
     saveSteps: 25, evalSteps: 25, loggingSteps: 10, learningRate: 1e-3, warmupRatio: 0.1, weightDecay: 0.05, saveTotalLimit: 2,
-    removeUnusedColumns: false, loadBestModelAtEnd: true, metricForBestModel: 'accuracy', seed, reportTo: [],
+    removeUnusedColumns: false, loadBestModelAtEnd: true, metricForBestModel: 'accuracy', seed, reportTo: [], bf16: o.bf16 ?? false,
   });
 
   const run = async (name: string, model: PreTrainedModel, dir: string) => {
@@ -118,6 +122,10 @@ export async function runImageDemo(o: ImageDemoOptions = {}): Promise<DemoResult
   ft.trainer.saveMetrics('eval', ft.evalMetrics);
   ft.trainer.saveMetrics('test', ft.pred.metrics);
   ft.trainer.saveState();
+
+  if (o.scratch === false) {
+    return { outputDir, modelDir, files: [], fineTuned: { accuracy: Number(ft.pred.metrics.test_accuracy), trainSeconds: ft.trainSeconds }, scratch: { accuracy: NaN, trainSeconds: 0 } };
+  }
 
   // 4. the same architecture from scratch, same data and budget
   log('\n== 3/5 train the same architecture from scratch (same data, same budget) ==');
