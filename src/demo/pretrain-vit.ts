@@ -112,6 +112,7 @@ export async function pretrainViT(p: PretrainViTParams): Promise<{ evalAccuracy:
     encoder_stride: p.patchSize ?? 8, architectures: ['ViTForImageClassification'],
   });
   const model = p.initFrom ? await initFromCheckpoint(p.initFrom, size, log) : ViTForImageClassification.fromConfig(config);
+  model.config.nameOrPath = ''; // a base checkpoint: no build-machine path in the saved config.json
   if (p.initFrom) log(`continuing from ${p.initFrom}`);
   const processor = new ViTImageProcessor({ size: { height: size, width: size }, imageMean: [0.5, 0.5, 0.5], imageStd: [0.5, 0.5, 0.5] });
   mkdirSync(p.outDir, { recursive: true });

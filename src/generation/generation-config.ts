@@ -173,7 +173,7 @@ export class GenerationConfig {
       if (o.full || JSON.stringify(v) !== JSON.stringify(d)) out[json] = v;
     }
     if (this.fromModelConfig || o.full) out._from_model_config = this.fromModelConfig;
-    out.transformers_version = this.transformersVersion ?? TRANSFORMERS_VERSION;
+    out.transformers_version = TRANSFORMERS_VERSION;
     return Object.fromEntries(Object.keys(out).sort().map((k) => [k, out[k]]));
   }
   toJsonString(o: { full?: boolean } = {}): string { return JSON.stringify(this.toDict(o), null, 2) + '\n'; }

@@ -22,7 +22,7 @@ export class AutoConfig {
     const path = await resolveModelFile(idOrPath, 'config.json', { revision, cacheDir, token, localFilesOnly, endpoint });
     const json = readConfigJson(path);
     const c = withConfigFile(path, () => configClassFor(json.model_type, path).fromDict(json));
-    if (!c.nameOrPath) c.nameOrPath = idOrPath;
+    c.nameOrPath = idOrPath; // AutoConfig.from_pretrained: name_or_path is the id or path given
     return c.update(overrides);
   }
 }

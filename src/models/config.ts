@@ -9,7 +9,7 @@ import { readJsonFile } from '../util/safe-json';
 import { ConfigError } from './config-error';
 import { checkConfigRanges } from './config-limits';
 import { inspect } from 'node:util';
-import { ACT2FN } from '../torch/nn/functional';
+import { ACT2FN, unknownActivation } from '../torch/nn/functional';
 import { resolveModelFile } from './files';
 
 export const TRANSFORMERS_VERSION = '4.29.2';
@@ -264,7 +264,8 @@ export class PretrainedConfig {
       out.label2id = { ...this.label2id };
     }
     out.model_type = this.modelType;
-    out.transformers_version = this.transformersVersion ?? TRANSFORMERS_VERSION;
+    // transformers' to_dict writes its own __version__: the version whose behaviour hubtune follows.
+    out.transformers_version = TRANSFORMERS_VERSION;
     return sortKeys(out) as Record<string, unknown>;
   }
   /** JSON text as save_pretrained writes it (indent 2, sorted keys, trailing newline). */
@@ -295,8 +296,8 @@ export class PretrainedConfig {
   static async fromPretrained<T extends typeof PretrainedConfig>(this: T, idOrPath: string, o: ConfigOverrides & HubOptions = {}): Promise<InstanceType<T>> {
     const { revision, cacheDir, token, localFilesOnly, endpoint, ...overrides } = o;
     const path = await resolveModelFile(idOrPath, 'config.json', { revision, cacheDir, token, localFilesOnly, endpoint });
+    // PretrainedConfig.from_pretrained keeps the file's _name_or_path; AutoConfig and the models set the id.
     const c = (this as any).fromJsonFile(path) as InstanceType<T>;
-    if (!c.nameOrPath) c.nameOrPath = idOrPath;
     return c.update(overrides);
   }
 }
@@ -344,8 +345,8 @@ export function configErrorIn(path: string, e: unknown): Error {
 }
 
 export function checkActivation(json: string, name: string): void {
-  if (typeof name !== 'string' || !ACT2FN[name]) {
-    throw new ConfigError(`config field '${json}' is '${String(name)}', which hubtune does not know: use one of ${Object.keys(ACT2FN).join(', ')}`);
+  if (typeof name !== 'string' || !Object.hasOwn(ACT2FN, name)) {
+    throw new ConfigError(`config field '${json}': ${unknownActivation(name)}`);
   }
 }
 

@@ -294,9 +294,10 @@ export abstract class PreTrainedModel<C extends PretrainedConfig = PretrainedCon
         throw new ConfigError(`${path} is a '${String(json.model_type)}' model but ${this.name} is for '${this.configClass.modelType}': use the Auto classes (AutoModel...) or the matching class`);
       }
       config = withConfigFile(path, () => this.configClass.fromDict(json));
-      if (!config.nameOrPath) config.nameOrPath = idOrPath;
       config.update(overrides);
     }
+    // PreTrainedModel.from_pretrained: config.name_or_path = pretrained_model_name_or_path (whatever the file says)
+    config.nameOrPath = idOrPath;
     // refuse an implausible config before reading any weights
     if (configPath) withConfigFile(configPath, () => checkModelFits(config, { maxModelBytes }));
     else checkModelFits(config, { maxModelBytes });

@@ -13,6 +13,7 @@ import {
   DistilBertForMaskedLM, DistilBertForSequenceClassification, ViTForImageClassification, ViTModel,
   modelSummary, createPositionIdsFromInputIds, type PreTrainedModel, type ModelOutput,
 } from './index';
+import { TRANSFORMERS_VERSION } from './config';
 
 process.env.HUBTUNE_QUIET = '1';
 let dir: string;
@@ -303,5 +304,39 @@ describe('save and load', () => {
     } finally { console.warn = orig; }
     assert.match(warnings.join('\n'), /NaN values in 1 tensor\(s\): classifier\.weight/);
     m.dispose();
+  });
+});
+
+describe("config.json's _name_or_path and transformers_version as transformers writes them", () => {
+  test('models and AutoConfig take the id or path given; XConfig.fromPretrained keeps the file; saves write TRANSFORMERS_VERSION', async () => {
+    const src = join(dir, 'named');
+    ViTForImageClassification.fromConfig(tinyVit).savePretrained(src);
+    const file = JSON.parse(readFileSync(join(src, 'config.json'), 'utf8'));
+    assert.equal(file._name_or_path, undefined, 'a model built from a config has no _name_or_path');
+    // a checkpoint saved on another machine by another transformers version
+    writeFileSync(join(src, 'config.json'), JSON.stringify({ ...file, _name_or_path: '/tmp/build-machine/A', transformers_version: '4.41.0' }));
+    assert.equal((await ViTConfig.fromPretrained(src)).nameOrPath, '/tmp/build-machine/A');
+    assert.equal((await AutoConfig.fromPretrained(src)).nameOrPath, src);
+    const m = await ViTForImageClassification.fromPretrained(src);
+    assert.equal(m.config.nameOrPath, src);
+    const withConfig = await ViTForImageClassification.fromPretrained(src, { config: await ViTConfig.fromPretrained(src) });
+    assert.equal(withConfig.config.nameOrPath, src);
+    const out = join(dir, 'named-out');
+    m.savePretrained(out);
+    const saved = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    assert.equal(saved._name_or_path, src);
+    assert.equal(saved.transformers_version, TRANSFORMERS_VERSION);
+    const cfg = await ViTConfig.fromPretrained(src);
+    assert.equal(cfg.transformersVersion, '4.41.0');
+    assert.equal(cfg.toDict().transformers_version, TRANSFORMERS_VERSION);
+    m.dispose(); withConfig.dispose();
+  });
+
+  test("the demo's pretrained assets carry no build-machine _name_or_path", () => {
+    for (const name of ['vit-tiny-shapes', 'roberta-tiny-mlm']) {
+      const cfg = JSON.parse(readFileSync(new URL(`../../assets/${name}/config.json`, import.meta.url), 'utf8'));
+      assert.equal(cfg._name_or_path, undefined, name);
+      assert.equal(cfg.transformers_version, TRANSFORMERS_VERSION, name);
+    }
   });
 });

@@ -143,8 +143,7 @@ export class CLIPConfig extends PretrainedConfig {
 
   override toDict(o: { full?: boolean } = {}): Record<string, unknown> {
     const d = super.toDict(o);
-    const strip = (x: Record<string, unknown>) => { const { transformers_version: _v, ...r } = x; return { ...r, transformers_version: this.transformersVersion ?? r.transformers_version }; };
-    const out = { ...d, text_config: strip(this.textConfig.toDict({ full: true })), vision_config: strip(this.visionConfig.toDict({ full: true })) };
+    const out = { ...d, text_config: this.textConfig.toDict({ full: true }), vision_config: this.visionConfig.toDict({ full: true }) };
     return Object.fromEntries(Object.keys(out).sort().map((k) => [k, (out as Record<string, unknown>)[k]]));
   }
 }

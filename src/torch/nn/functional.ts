@@ -86,22 +86,73 @@ export function geluFast(x: Tensor): Tensor {
   });
 }
 
-/** Activation functions by the names transformers' configs use (`hidden_act`). */
+/** transformers' GELUActivation(use_gelu_python=True): x·0.5·(1 + erf(x/√2)). */
+export function geluPython(x: Tensor): Tensor {
+  return composed((tmp) => tmp(x.mul(0.5)).mul(tmp(tmp(tmp(x.div(Math.sqrt(2.0))).erf()).add(1.0))));
+}
+/** transformers' GELUTanh(use_gelu_tanh_python=True): x·0.5·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+export function geluPythonTanh(x: Tensor): Tensor {
+  return composed((tmp) => {
+    const inner = tmp(tmp(tmp(x.pow(3.0)).mul(0.044715)).add(x));
+    const t = tmp(tmp(inner.mul(Math.sqrt(2.0 / Math.PI))).tanh()).add(1.0);
+    return tmp(x.mul(0.5)).mul(tmp(t));
+  });
+}
+/** transformers' LaplaceActivation (MEGA): 0.5·(1 + erf((x − μ)/(σ·√2))), μ = 0.707107, σ = 0.282095. */
+export function laplace(x: Tensor, mu = 0.707107, sigma = 0.282095): Tensor {
+  return composed((tmp) => tmp(tmp(tmp(tmp(x.sub(mu)).div(sigma * Math.sqrt(2.0))).erf()).add(1.0)).mul(0.5));
+}
+/** torch.nn.functional.mish, as ATen computes it: x·tanh(log1p(exp(x))). */
+export function mish(x: Tensor): Tensor {
+  return composed((tmp) => x.mul(tmp(tmp(tmp(x.exp()).log1p()).tanh())));
+}
+/** torch.nn.functional.leaky_relu: x where x > 0, else negativeSlope·x (default 0.01, nn.LeakyReLU's). */
+export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
+  return composed((tmp) => x.where(tmp(x.gt(0)), tmp(x.mul(negativeSlope))));
+}
+
+/**
+ * Activation functions by the names transformers' configs use (`hidden_act`): every entry of
+ * transformers' ACT2FN (activations.py) with its exact formula, except the two with learnable
+ * parameters (prelu, xielu), which a function table cannot hold.
+ */
 export const ACT2FN: Record<string, (x: Tensor) => Tensor> = {
   gelu: (x) => x.gelu(),
-  gelu_new: geluNew,
-  gelu_pytorch_tanh: (x) => x.gelu('tanh'),
+  gelu_10: (x) => composed((tmp) => tmp(x.gelu()).clamp(-10, 10)),
   gelu_fast: geluFast,
+  gelu_new: geluNew,
+  gelu_python: geluPython,
+  gelu_pytorch_tanh: (x) => x.gelu('tanh'),
+  gelu_python_tanh: geluPythonTanh,
+  gelu_accurate: geluNew, // AccurateGELUActivation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), NewGELU's ops
+  laplace: (x) => laplace(x),
+  leaky_relu: (x) => leakyRelu(x),
+  linear: (x) => x.clone(),
+  mish,
+  quick_gelu: (x) => { const s = x.mul(1.702); const g = s.sigmoid(); s.dispose(); const r = x.mul(g); g.dispose(); return r; },
   relu: (x) => x.relu(),
+  relu2: (x) => composed((tmp) => tmp(x.relu()).square()),
+  relu6: (x) => x.clamp(0, 6),
+  sigmoid: (x) => x.sigmoid(),
   silu: (x) => x.silu(),
   swish: (x) => x.silu(),
   tanh: (x) => x.tanh(),
-  sigmoid: (x) => x.sigmoid(),
-  quick_gelu: (x) => { const s = x.mul(1.702); const g = s.sigmoid(); s.dispose(); const r = x.mul(g); g.dispose(); return r; },
 };
+/** ACT2FN names hubtune leaves out, with the reason. */
+export const UNSUPPORTED_ACTIVATIONS: Record<string, string> = {
+  prelu: 'nn.PReLU has a learnable weight',
+  xielu: 'XIELUActivation has learnable alpha_p/alpha_n',
+};
+/** The one-line error for an activation name that ACT2FN lacks. */
+export function unknownActivation(name: unknown): string {
+  const why = typeof name === 'string' && Object.hasOwn(UNSUPPORTED_ACTIVATIONS, name) ? UNSUPPORTED_ACTIVATIONS[name] : null;
+  return why
+    ? `activation '${name}' is not available in hubtune (${why}): use one of ${Object.keys(ACT2FN).join(', ')}`
+    : `unknown activation '${String(name)}': use one of ${Object.keys(ACT2FN).join(', ')}`;
+}
 export function getActivation(name: string): (x: Tensor) => Tensor {
-  const f = ACT2FN[name];
-  if (!f) throw new Error(`unknown activation '${name}': supported are ${Object.keys(ACT2FN).join(', ')}`);
+  const f = Object.hasOwn(ACT2FN, name) ? ACT2FN[name] : undefined;
+  if (!f) throw new Error(unknownActivation(name));
   return f;
 }
 
