@@ -218,7 +218,7 @@ const DEPRECATED: Record<string, FieldSpec> = {
   noCuda: { name: 'device', kind: 'bool' },
 };
 
-/** report_to values of transformers' integrations; hubtune has none of them yet. */
+/** report_to values of transformers' integrations; hubtune has tensorboard. */
 const INTEGRATIONS = ['azure_ml', 'clearml', 'codecarbon', 'comet_ml', 'dagshub', 'dvclive', 'flyte', 'mlflow', 'neptune', 'tensorboard', 'wandb'];
 
 /** Where deprecation warnings go (console.warn); tests may replace it. */
@@ -474,17 +474,16 @@ export class TrainingArguments {
     }
   }
 
-  /** report_to: 'none'/'all' (no integration is installed), anything else an error saying so. */
+  /** report_to: 'tensorboard' is the integration hubtune has ('all' means it, as transformers' "every installed one"); the others are errors saying so. */
   #checkReportTo(): void {
-    const out: string[] = [];
+    const out = new Set<string>();
     for (const r of this.reportTo) {
-      if (r === 'none' || r === 'all') continue;
-      if (r === 'tensorboard') fail(`reportTo 'tensorboard' is not available in hubtune yet: use reportTo: 'none' (the logged metrics are in ${join(this.outputDir, 'trainer_state.json')}'s log_history)`);
-      if (INTEGRATIONS.includes(r)) fail(`reportTo '${r}' is not available in hubtune: use reportTo: 'none' (the logged metrics are in trainer_state.json's log_history)`);
-      fail(`reportTo '${r}' is not supported, only ${[...INTEGRATIONS, 'all', 'none'].join(', ')} are known (and none of the integrations is available in hubtune yet): use reportTo: 'none'`);
-      out.push(r);
+      if (r === 'none') continue;
+      if (r === 'all' || r === 'tensorboard') { out.add('tensorboard'); continue; }
+      if (INTEGRATIONS.includes(r)) fail(`reportTo '${r}' is not available in hubtune: use reportTo: 'tensorboard' or 'none' (the logged metrics are also in trainer_state.json's log_history)`);
+      fail(`reportTo '${r}' is not supported, only ${[...INTEGRATIONS, 'all', 'none'].join(', ')} are known (tensorboard is the one hubtune has): use reportTo: 'tensorboard' or 'none'`);
     }
-    this.reportTo = out;
+    this.reportTo = [...out];
   }
 
   #postInit(): void {

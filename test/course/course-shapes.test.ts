@@ -121,11 +121,11 @@ test("deprecated TrainingArguments of transformers 4.2x are accepted with transf
   }
 });
 
-test('reportTo: none/all pass, tensorboard says it is not available yet, unknown names list the known ones', () => {
+test('reportTo: none passes, all and tensorboard mean the TensorBoard writer, the other integrations say they are not available, unknown names list the known ones', () => {
   assert.deepEqual(new TrainingArguments({ outputDir: join(work, 'r'), reportTo: 'none' }).reportTo, []);
-  assert.deepEqual(new TrainingArguments({ outputDir: join(work, 'r'), reportTo: 'all' }).reportTo, []);
-  assert.throws(() => new TrainingArguments({ outputDir: join(work, 'r'), reportTo: ['tensorboard'] }), /reportTo 'tensorboard' is not available in hubtune yet: use reportTo: 'none'/);
-  assert.throws(() => new TrainingArguments({ outputDir: join(work, 'r'), reportTo: 'wandb' }), /reportTo 'wandb' is not available in hubtune/);
+  assert.deepEqual(new TrainingArguments({ outputDir: join(work, 'r'), reportTo: 'all' }).reportTo, ['tensorboard']);
+  assert.deepEqual(new TrainingArguments({ outputDir: join(work, 'r'), reportTo: ['tensorboard', 'all'] }).reportTo, ['tensorboard']);
+  assert.throws(() => new TrainingArguments({ outputDir: join(work, 'r'), reportTo: 'wandb' }), /reportTo 'wandb' is not available in hubtune: use reportTo: 'tensorboard' or 'none'/);
   assert.throws(() => new TrainingArguments({ outputDir: join(work, 'r'), reportTo: 'tensorbaord' }), /reportTo 'tensorbaord' is not supported, only .*tensorboard/);
 });
 
