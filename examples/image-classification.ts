@@ -14,7 +14,7 @@
 import { pathToFileURL } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { loadDataset, Image, type Dataset, type DatasetDict } from '../src/datasets/index';
-import { AutoConfig, AutoModelForImageClassification, modalityOf } from '../src/models/index';
+import { AutoConfig, modalityOf, modelClassFor } from '../src/models/index';
 import { AutoImageProcessor, ImagePreprocessPool, type ColorJitterOptions } from '../src/preprocessing/image-processing';
 import { loadMetric } from '../src/metrics/index';
 import { Trainer, TrainingArguments, argmax, setSeed, type EvalPrediction } from '../src/training/index';
@@ -122,7 +122,11 @@ export async function main(o: ImageClassificationOptions = {}): Promise<ImageCla
   const computeMetrics = (p: EvalPrediction) => metric.compute({ predictions: argmax(p.predictions), references: p.labelIds }) as Record<string, number>;
 
   setSeed(seed);
-  const model = await AutoModelForImageClassification.fromPretrained(modelId, {
+  // AutoModelForImageClassification's pick; a distilled DeiT checkpoint names the inference-only teacher
+  // class, so its trainable DeiTForImageClassification is fine-tuned instead (a new classifier on the backbone)
+  const picked = modelClassFor('AutoModelForImageClassification', config.modelType, modelId, config.architectures);
+  const ModelClass = picked.name.endsWith('WithTeacher') ? modelClassFor('AutoModelForImageClassification', config.modelType, modelId) : picked;
+  const model = await ModelClass.fromPretrained(modelId, {
     numLabels: labels.length,
     id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
     label2id: Object.fromEntries(labels.map((l, i) => [l, i])),

@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { manualSeed } from '../../src/torch/index';
-import { AutoModel, AutoModelForImageClassification, CLIPModel } from '../../src/models/index';
+import { AutoModel, AutoModelForImageClassification, CLIPModel, DeiTForImageClassificationWithTeacher } from '../../src/models/index';
 import { ViTImageProcessor } from '../../src/preprocessing/image-processing';
 import { BeitImageProcessor, CLIPImageProcessor, ConvNextImageProcessor, DeiTImageProcessor } from '../../src/preprocessing/image-processors';
 
@@ -35,12 +35,14 @@ export function tinyProcessorFor(family: VisionFamily): ViTImageProcessor {
  * Saves a tiny model of `family` with its image processor into `dir`: a classifier (labels given) or,
  * like the backbones people fine-tune from the Hub, the bare model (AutoModel).
  */
-export async function saveTinyVisionRepo(dir: string, family: VisionFamily, o: { labels?: string[]; seed?: number } = {}): Promise<string> {
+export async function saveTinyVisionRepo(dir: string, family: VisionFamily, o: { labels?: string[]; seed?: number; teacher?: boolean } = {}): Promise<string> {
   mkdirSync(dir, { recursive: true });
   manualSeed(o.seed ?? 0);
   const labels = o.labels;
+  // DeiT's distilled Hub checkpoints are DeiTForImageClassificationWithTeacher
+  const Head = o.teacher ? DeiTForImageClassificationWithTeacher : AutoModelForImageClassification;
   const m = labels
-    ? AutoModelForImageClassification.fromConfig({
+    ? Head.fromConfig({
       ...TINY_VISION[family], num_labels: labels.length,
       id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])), label2id: Object.fromEntries(labels.map((l, i) => [l, i])),
     })

@@ -1,6 +1,7 @@
 // examples/image-classification.ts (run_image_classification.py) fine-tunes each family's backbone,
 // named by family, from the local Hub server: bare backbones (ViT) and 1000-class-style classifier
-// checkpoints whose head is replaced (DeiT, BEiT, Swin, ConvNeXt, ResNet), on a beans-like dataset.
+// checkpoints whose head is replaced (DeiT as distilled with-teacher, BEiT, Swin, ConvNeXt, ResNet), on a
+// beans-like dataset.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,7 +28,7 @@ before(async () => {
   for (const f of VISION_FAMILIES) {
     // the Hub's ViT is a bare backbone; the others are ImageNet classifiers (here: 5 labels)
     const labels = f === 'vit' ? undefined : ['tench', 'goldfish', 'shark', 'ray', 'cock'];
-    addFolderRepo(hub, 'model', BACKBONES[f]!, await saveTinyVisionRepo(join(work, `repo-${f}`), f, { labels, seed: 2 }));
+    addFolderRepo(hub, 'model', BACKBONES[f]!, await saveTinyVisionRepo(join(work, `repo-${f}`), f, { labels, seed: 2, teacher: f === 'deit' }));
   }
   addFolderRepo(hub, 'dataset', 'beans', await saveTinyBeansDataset(join(work, 'beans'), { train: 12, validation: 6, test: 3 }));
 });
@@ -60,6 +61,7 @@ for (const f of VISION_FAMILIES) {
     assert.equal(cfg.model_type, f);
     assert.deepEqual(cfg.id2label, { 0: 'angular_leaf_spot', 1: 'bean_rust', 2: 'healthy' });
     assert.equal(cfg.finetuning_task, 'image-classification');
+    if (f === 'deit') assert.deepEqual(cfg.architectures, ['DeiTForImageClassification'], 'the trainable class, not the teacher');
     // the saved folder serves the image-classification pipeline
     const clf = await pipeline('image-classification', { model: out, device: 'cpu' });
     const top = await clf(join(work, 'beans', 'test', 'healthy', readdirSync(join(work, 'beans', 'test', 'healthy'))[0]!)) as LabelScore[];
