@@ -47,7 +47,7 @@ for (const f of VISION_FAMILIES) {
     const clf = await pipeline('image-classification', { model: repos[f]!.cls, device: 'cpu' });
     const img = rgbPng(45, 37);
     const out = await clf(img) as LabelScore[];
-    assert.deepEqual(out.map((x) => Object.keys(x)), [['label', 'score'], ['label', 'score'], ['label', 'score']]);
+    assert.deepEqual(out.map((x) => Object.keys(x)), [['score', 'label'], ['score', 'label'], ['score', 'label']]);
     assert.deepEqual(new Set(out.map((x) => x.label)), new Set(LABELS));
     assert.ok(out.every((x, i) => i === 0 || out[i - 1]!.score >= x.score));
     // the model itself on the image processor's pixel values

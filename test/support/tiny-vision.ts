@@ -40,9 +40,9 @@ export async function saveTinyVisionRepo(dir: string, family: VisionFamily, o: {
   manualSeed(o.seed ?? 0);
   const labels = o.labels;
   // DeiT's distilled Hub checkpoints are DeiTForImageClassificationWithTeacher
-  const Head = o.teacher ? DeiTForImageClassificationWithTeacher : AutoModelForImageClassification;
+  const fromConfig = (c: Record<string, unknown>) => (o.teacher ? DeiTForImageClassificationWithTeacher.fromConfig(c) : AutoModelForImageClassification.fromConfig(c));
   const m = labels
-    ? Head.fromConfig({
+    ? fromConfig({
       ...TINY_VISION[family], num_labels: labels.length,
       id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])), label2id: Object.fromEntries(labels.map((l, i) => [l, i])),
     })
