@@ -38,6 +38,6 @@ test('modes, conversion and PNG round trip; decode errors name the source', asyn
   assert.equal(l.data[0], (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16);
   const again = await decodeImage({ bytes: await encodeImagePng(rgba) });
   assert.deepEqual(again.data, rgba.data);
-  await assert.rejects(decodeImage({ bytes: new Uint8Array([0, 1, 2]) }, { source: 'train row 7' }), /^Error: train row 7: cannot decode image/);
+  await assert.rejects(decodeImage({ bytes: new Uint8Array([0, 1, 2]) }, { source: 'train row 7' }), /^DatasetError: train row 7: cannot decode image/);
   await assert.rejects(decodeImage({ path: '/nonexistent/x.png' }), /cannot read image file \/nonexistent\/x\.png \(ENOENT\)/);
 });

@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { decodeImage as decodePil } from '../preprocessing/image-decode';
 import { convertToRGB } from '../preprocessing/pil/convert';
 import type { DecodedImage as PilImage } from '../preprocessing/pil/types';
+import { DatasetError } from './errors';
 
 export type ImageMode = 'L' | 'LA' | 'RGB' | 'RGBA';
 
@@ -58,11 +59,11 @@ export async function decodeImage(input: { bytes?: Uint8Array | null; path?: str
   const where = opts.source ?? input.path ?? 'image bytes';
   let bytes = input.bytes ?? null;
   if (!bytes) {
-    if (!input.path) throw new Error(`${where}: image has neither bytes nor path; store the image bytes or a readable file path`);
+    if (!input.path) throw new DatasetError(`${where}: image has neither bytes nor path; store the image bytes or a readable file path`);
     try {
       bytes = new Uint8Array(await readFile(input.path));
     } catch (e) {
-      throw new Error(`${where}: cannot read image file ${input.path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check that the file exists`);
+      throw new DatasetError(`${where}: cannot read image file ${input.path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check that the file exists`);
     }
   }
   // One decoder for the whole project (src/preprocessing/image-decode.ts): PIL's modes, no ICC
@@ -71,7 +72,7 @@ export async function decodeImage(input: { bytes?: Uint8Array | null; path?: str
   try {
     raw = await decodePil(bytes, { name: where });
   } catch (e) {
-    throw new Error(`${where}: cannot decode image (${(e as Error).message.split('\n')[0]}); the file is corrupt or not an image`);
+    throw new DatasetError(`${where}: cannot decode image (${(e as Error).message.split('\n')[0]}); the file is corrupt or not an image`);
   }
   const format = sniffFormat(bytes);
   let img = makeDecodedImage({ ...toDatasetMode(raw), path: input.path ?? null, bytes: input.bytes ?? null, format });

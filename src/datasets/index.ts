@@ -5,3 +5,4 @@ export { DatasetDict } from './dataset-dict';
 export { Features, Value, ClassLabel, Image, Sequence, inferFeature, featureRepr, type FeatureType, type FeatureDict } from './features';
 export { decodeImage, convertImage, encodeImagePng, isDecodedImage, type DecodedImage, type ImageMode } from './image';
 export { defaultRng, type Generator } from './rng';
+export { DatasetError } from './errors';

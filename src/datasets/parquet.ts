@@ -1,36 +1,17 @@
 // Parquet files: lazy, row-group-at-a-time columns on read; HF-compatible files on write
 // (features JSON in the `huggingface` key/value metadata, as `datasets` writes it).
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { parquetMetadataAsync, parquetRead, parquetSchema, type AsyncBuffer, type FileMetaData, type SchemaTree } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
+import { parquetMetadataAsync, parquetSchema, type FileMetaData, type SchemaTree } from 'hyparquet';
 import { parquetWriteFile } from 'hyparquet-writer';
 import type { SchemaElement } from 'hyparquet-writer';
 import { ChunkedColumn, type Column } from './columns';
 import { ClassLabel, Features, Image, Sequence, Value, isFeatureDict, type FeatureType } from './features';
+import { DatasetError, datasetErrorIn } from './errors';
+import { decodeColumnRows, fileBuffer } from './parquet-decode';
+import { parseJsonText } from '../util/safe-json';
 
 export interface OpenedTable { numRows: number; features: Features; columns: Map<string, Column>; hfFeatures: boolean }
-
-function fileBuffer(path: string): AsyncBuffer {
-  const size = statSync(path).size;
-  return {
-    byteLength: size,
-    slice(start: number, end?: number): Promise<ArrayBuffer> {
-      const e = Math.min(end ?? size, size);
-      const buf = Buffer.allocUnsafeSlow(Math.max(0, e - start));
-      const fd = openSync(path, 'r');
-      try {
-        let off = 0;
-        while (off < buf.length) {
-          const n = readSync(fd, buf, off, buf.length - off, start + off);
-          if (n === 0) break;
-          off += n;
-        }
-      } finally { closeSync(fd); }
-      return Promise.resolve(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);
-    },
-  };
-}
 
 /** BigInt -> number where safe; recursive over lists and structs. */
 export function normalizeStorage(v: unknown): unknown {
@@ -51,50 +32,106 @@ export function normalizeStorage(v: unknown): unknown {
 
 export function hfFeaturesFromMetadata(json: string | undefined, where: string): Features | null {
   if (!json) return null;
-  let meta: { info?: { features?: Record<string, unknown> } };
-  try { meta = JSON.parse(json); } catch { throw new Error(`${where}: the 'huggingface' metadata is not valid JSON; rewrite the file`); }
-  return meta.info?.features ? Features.fromJSON(meta.info.features, `${where} huggingface.info.features`) : null;
+  const meta = parseJsonText(json, `${where}: the 'huggingface' metadata`, DatasetError) as { info?: { features?: Record<string, unknown> } } | null;
+  const features = meta && typeof meta === 'object' && meta.info && typeof meta.info === 'object' ? meta.info.features : undefined;
+  if (features === undefined || features === null) return null;
+  try {
+    return Features.fromJSON(features, `${where} huggingface.info.features`);
+  } catch (e) {
+    throw datasetErrorIn(`${where} huggingface.info.features`, e, 'rewrite the file');
+  }
 }
 
-/** Opens a parquet file lazily: reads the footer only; columns load one row group at a time. */
+/**
+ * The footer's counts and offsets checked against the file before any page is read: num_rows equal
+ * to the row groups' rows, every column chunk inside the file, no external column files.
+ */
+export function checkParquetMetadata(md: FileMetaData, fileSize: number, path: string): void {
+  const n = (v: unknown) => (typeof v === 'bigint' ? Number(v) : typeof v === 'number' ? v : NaN);
+  const numRows = n(md.num_rows);
+  if (!Number.isSafeInteger(numRows) || numRows < 0) throw new DatasetError(`${path}: footer field num_rows is ${String(md.num_rows)}, not a row count; the file is corrupt, re-download or regenerate it`);
+  if (!Array.isArray(md.row_groups)) throw new DatasetError(`${path}: the footer has no row_groups list; the file is corrupt, re-download or regenerate it`);
+  // pages lie between the leading magic and the footer
+  const dataEnd = fileSize - 8 - (Number.isSafeInteger(md.metadata_length) ? md.metadata_length : 0);
+  let total = 0;
+  md.row_groups.forEach((rg, i) => {
+    const rows = n(rg.num_rows);
+    if (!Number.isSafeInteger(rows) || rows < 0) throw new DatasetError(`${path}: row group ${i} has num_rows ${String(rg.num_rows)}; the file is corrupt, re-download or regenerate it`);
+    total += rows;
+    for (const [j, cc] of (rg.columns ?? []).entries()) {
+      const col = cc.meta_data?.path_in_schema?.join('.') ?? `#${j}`;
+      const where = `${path}: row group ${i}, column '${col}'`;
+      if (cc.file_path) throw new DatasetError(`${where} is stored in another file (${String(cc.file_path).slice(0, 60)}), which hubtune does not read; rewrite the dataset as self-contained parquet`);
+      const m = cc.meta_data;
+      if (!m) throw new DatasetError(`${where} has no column metadata; the file is corrupt, re-download or regenerate it`);
+      const dataOff = n(m.data_page_offset);
+      const dictOff = m.dictionary_page_offset === undefined ? dataOff : n(m.dictionary_page_offset);
+      const size = n(m.total_compressed_size);
+      const values = n(m.num_values);
+      const start = Math.min(dataOff, dictOff);
+      if (![dataOff, dictOff, size, values].every((x) => Number.isSafeInteger(x) && x >= 0) || start < 4 || start + size > dataEnd) {
+        throw new DatasetError(`${where}: pages at byte ${start} of ${size} bytes (${values} values) do not fit the ${fileSize}-byte file before its footer; the file is corrupt, re-download or regenerate it`);
+      }
+    }
+  });
+  if (total !== numRows) throw new DatasetError(`${path}: the footer says num_rows ${numRows} but its row groups hold ${total} rows; the file is corrupt, re-download or regenerate it`);
+}
+
+/** Opens a parquet file lazily: reads the footer only; columns load one row group at a time (decoded in a bounded worker). */
 export async function openParquet(path: string): Promise<OpenedTable> {
-  const name = basename(path);
-  let file: AsyncBuffer; let metadata: FileMetaData;
   try {
-    file = fileBuffer(path);
-    metadata = await parquetMetadataAsync(file);
+    return await openParquetChecked(path);
   } catch (e) {
-    throw new Error(`${path}: not a readable parquet file (${(e as Error).message}); re-download or regenerate it`);
+    throw datasetErrorIn(path, e);
   }
+}
+
+async function openParquetChecked(path: string): Promise<OpenedTable> {
+  const name = basename(path);
+  let metadata: FileMetaData;
+  const size = statSync(path).size;
+  try {
+    metadata = await parquetMetadataAsync(fileBuffer(path));
+  } catch (e) {
+    throw new DatasetError(`${path}: not a readable parquet file (${String((e as Error).message).split('\n')[0].slice(0, 200)}); re-download or regenerate it`);
+  }
+  checkParquetMetadata(metadata, size, path);
   const schema = parquetSchema(metadata);
   const hf = hfFeaturesFromMetadata(metadata.key_value_metadata?.find((kv) => kv.key === 'huggingface')?.value, path);
   const inferred = new Features(schema.children.map((c) => [c.element.name, featureFromParquet(c)] as const));
   let features = inferred;
   if (hf) {
     const missing = [...hf.keys()].filter((k) => !inferred.has(k));
-    if (missing.length) throw new Error(`${path}: the huggingface metadata names columns ${missing.join(', ')} that the file lacks; rewrite the file`);
+    if (missing.length) throw new DatasetError(`${path}: the huggingface metadata names columns ${missing.join(', ')} that the file lacks; rewrite the file`);
     features = new Features([...inferred.keys()].map((k) => [k, hf.get(k) ?? inferred.get(k)!] as const));
   }
   const numRows = Number(metadata.num_rows);
-  const groups: { start: number; rows: number }[] = [];
+  const groups: { start: number; rows: number; bytes: Map<string, number> }[] = [];
   let start = 0;
-  for (const rg of metadata.row_groups) { const rows = Number(rg.num_rows); groups.push({ start, rows }); start += rows; }
+  for (const rg of metadata.row_groups) {
+    const rows = Number(rg.num_rows);
+    const bytes = new Map<string, number>();
+    for (const cc of rg.columns) {
+      const top = cc.meta_data?.path_in_schema?.[0] ?? '';
+      bytes.set(top, (bytes.get(top) ?? 0) + Number(cc.meta_data?.total_compressed_size ?? 0));
+    }
+    groups.push({ start, rows, bytes });
+    start += rows;
+  }
   const id = `${path}:${statSync(path).mtimeMs}`;
   const columns = new Map<string, Column>();
   for (const col of features.keys()) {
     columns.set(col, new ChunkedColumn(groups.map((g, gi) => ({
       rows: g.rows,
       key: `pq:${id}:${gi}:${col}`,
-      load: () => new Promise<unknown[]>((resolve, reject) => {
-        parquetRead({
-          file, metadata, columns: [col], rowStart: g.start, rowEnd: g.start + g.rows, utf8: false, compressors,
-          onComplete: (rows: unknown[][]) => {
-            const out = new Array(rows.length);
-            for (let i = 0; i < rows.length; i++) out[i] = normalizeStorage(rows[i][0]);
-            resolve(out);
-          },
-        }).catch((e: Error) => reject(new Error(`${name}: cannot read column '${col}' in rows ${g.start}-${g.start + g.rows - 1} (${e.message}); the file is corrupt, re-download or regenerate it`)));
-      }),
+      load: async () => {
+        const where = `${name}: column '${col}', rows ${g.start}-${g.start + g.rows - 1}`;
+        const rows = await decodeColumnRows(path, col, g.start, g.start + g.rows, g.bytes.get(col) ?? 0, where);
+        if (rows.length !== g.rows) throw new DatasetError(`${where}: decoded ${rows.length} values for ${g.rows} rows; the file is corrupt, re-download or regenerate it`);
+        const out = new Array(rows.length);
+        for (let i = 0; i < rows.length; i++) out[i] = normalizeStorage(rows[i]);
+        return out;
+      },
     }))));
   }
   return { numRows, features, columns, hfFeatures: !!hf };
