@@ -11,6 +11,8 @@ import {
 import { ChunkedColumn, type Column } from './columns';
 import { ClassLabel, Features, Image, Sequence, Value, isFeatureDict, type FeatureType } from './features';
 import { hfFeaturesFromMetadata, normalizeStorage, type OpenedTable } from './parquet';
+import { DatasetError, datasetErrorIn } from './errors';
+import { verifyArrowMessage } from './arrow-verify';
 
 const EOS = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
 
@@ -44,6 +46,8 @@ function scanMessages(path: string): Msg[] {
       if (metaLen === 0) break;
       if (metaLen < 0 || pos + prefix + metaLen > size) throw new Error(`bad message header at byte ${pos}`);
       const meta = readAt(fd, pos + prefix, metaLen);
+      // apache-arrow reads flatbuffers unchecked: verify the header first
+      verifyArrowMessage(meta, `${path} (message at byte ${pos})`);
       const m = Message.decode(meta);
       const total = prefix + metaLen + Number(m.bodyLength);
       if (pos + total > size) throw new Error(`message at byte ${pos} runs past the end of the file`);
@@ -58,13 +62,22 @@ function scanMessages(path: string): Msg[] {
 
 /** Opens an Arrow stream (or file) lazily: an index of record batches; a batch is read when touched. */
 export function openArrow(path: string): OpenedTable {
+  try {
+    return openArrowChecked(path);
+  } catch (e) {
+    throw datasetErrorIn(path, e, 're-create the file with saveToDisk');
+  }
+}
+
+function openArrowChecked(path: string): OpenedTable {
   const name = basename(path);
   let msgs: Msg[];
   try { msgs = scanMessages(path); } catch (e) {
-    throw new Error(`${path}: not a readable Arrow stream file (${(e as Error).message}); re-create it with saveToDisk`);
+    if (e instanceof DatasetError) throw e;
+    throw new DatasetError(`${path}: not a readable Arrow stream file (${(e as Error).message}); re-create it with saveToDisk`);
   }
   const schemaMsg = msgs.find((m) => m.type === MessageHeader.Schema);
-  if (!schemaMsg) throw new Error(`${path}: no Arrow schema found; the file is empty or corrupt`);
+  if (!schemaMsg) throw new DatasetError(`${path}: no Arrow schema found; the file is empty or corrupt`);
   if (msgs.some((m) => m.type === MessageHeader.DictionaryBatch)) return openArrowWhole(path);
   const fd0 = openSync(path, 'r');
   let schemaBytes: Uint8Array;
@@ -91,7 +104,7 @@ export function openArrow(path: string): OpenedTable {
     try {
       return Promise.resolve(tableFromIPC(concatBytes([schemaBytes, readAt(fd, b.offset, b.length), EOS])));
     } catch (e) {
-      return Promise.reject(new Error(`${name}: cannot read rows ${start}-${start + b.rows - 1} (${(e as Error).message}); the file is corrupt`));
+      return Promise.reject(new DatasetError(`${name}: cannot read rows ${start}-${start + b.rows - 1} (${String((e as Error)?.message).split('\n')[0].slice(0, 200)}); the file is corrupt, re-create it with saveToDisk`));
     } finally { closeSync(fd); }
   };
   const batchInfo = batches.map((b) => { const s = starts; starts += b.rows; return { b, s }; });
@@ -100,7 +113,16 @@ export function openArrow(path: string): OpenedTable {
     columns.set(field.name, new ChunkedColumn(batchInfo.map(({ b, s }, bi) => ({
       rows: b.rows,
       key: `arrow:${id}:${bi}:${field.name}`,
-      load: async () => vectorToStorage((await loadBatch(b, s)).getChildAt(ci)!),
+      load: async () => {
+        const table = await loadBatch(b, s);
+        try {
+          const vec = table.getChildAt(ci);
+          if (!vec || vec.length !== b.rows) throw new Error(`column has ${vec?.length ?? 0} values for ${b.rows} rows`);
+          return vectorToStorage(vec);
+        } catch (e) {
+          throw datasetErrorIn(`${name}: column '${field.name}', rows ${s}-${s + b.rows - 1}`, e, 're-create the file with saveToDisk');
+        }
+      },
     }))));
   }
   return { numRows: starts, features, columns, hfFeatures: !!hf };
@@ -115,7 +137,17 @@ function openArrowWhole(path: string): OpenedTable {
   const columns = new Map<string, Column>();
   for (const [ci, field] of table.schema.fields.entries()) {
     let vals: unknown[] | null = null;
-    columns.set(field.name, new ChunkedColumn([{ rows: table.numRows, key: `arrowwhole:${path}:${ci}`, load: async () => (vals ??= vectorToStorage(table.getChildAt(ci)!)) }]));
+    columns.set(field.name, new ChunkedColumn([{
+      rows: table.numRows,
+      key: `arrowwhole:${path}:${ci}`,
+      load: async () => {
+        try {
+          return (vals ??= vectorToStorage(table.getChildAt(ci)!));
+        } catch (e) {
+          throw datasetErrorIn(`${basename(path)}: column '${field.name}'`, e, 're-create the file with saveToDisk');
+        }
+      },
+    }]));
   }
   return { numRows: table.numRows, features, columns, hfFeatures: !!hf };
 }

@@ -11,6 +11,8 @@ import { ClassLabel, Features, Image, Value, encodeValue, inferFeature, type Fea
 import { fingerprintFiles } from './fingerprint';
 import { openArrow } from './arrow';
 import { openParquet, type OpenedTable } from './parquet';
+import { DatasetError, datasetErrorIn } from './errors';
+import { readJsonFile } from '../util/safe-json';
 import { pyRepr } from './pyrepr';
 import { readCsv, readJson } from './text-formats';
 import { isArchiveFile } from './archives';
@@ -609,9 +611,10 @@ export async function loadFromDisk(path: string): Promise<Dataset | DatasetDict>
   if (!existsSync(dir)) throw new Error(`loadFromDisk: ${dir} does not exist`);
   const ddFile = join(dir, 'dataset_dict.json');
   if (existsSync(ddFile)) {
-    let splits: string[];
-    try { splits = JSON.parse(readFileSync(ddFile, 'utf8')).splits; } catch (e) { throw new Error(`${ddFile}: invalid JSON (${(e as Error).message}); re-save the dataset`); }
-    if (!Array.isArray(splits)) throw new Error(`${ddFile}: expected {"splits": [...]}`);
+    const splits = (readJsonFile(ddFile, DatasetError, { object: true }) as { splits?: unknown }).splits;
+    if (!Array.isArray(splits) || !splits.every((s) => typeof s === 'string' && /^[\w.-]+$/.test(s) && s !== '.' && s !== '..')) {
+      throw new DatasetError(`${ddFile}: expected {"splits": [names]}, got ${JSON.stringify(splits)?.slice(0, 60)}; re-save the dataset`);
+    }
     const dd = new DatasetDict();
     for (const s of splits) dd.set(s, await loadFromDisk(join(dir, s)) as Dataset);
     return dd;
@@ -620,21 +623,35 @@ export async function loadFromDisk(path: string): Promise<Dataset | DatasetDict>
   if (!existsSync(stateFile)) {
     throw new Error(`loadFromDisk: ${dir} is neither a Dataset folder (state.json) nor a DatasetDict folder (dataset_dict.json); was it written by save_to_disk?`);
   }
-  const readJsonFile = (f: string): Record<string, unknown> => {
-    try { return JSON.parse(readFileSync(f, 'utf8')); } catch (e) { throw new Error(`${f}: invalid JSON (${(e as Error).message}); re-save the dataset`); }
-  };
-  const state = readJsonFile(stateFile) as { _data_files?: { filename: string }[]; _fingerprint?: string; _split?: string | null };
+  const readInfo = (f: string): Record<string, unknown> => readJsonFile(f, DatasetError, { object: true });
+  const state = readInfo(stateFile) as { _data_files?: unknown; _fingerprint?: string; _split?: string | null };
+  for (const k of ['_fingerprint', '_split'] as const) {
+    if (state[k] !== undefined && state[k] !== null && typeof state[k] !== 'string') throw new DatasetError(`${stateFile}: ${k} must be a string, got ${JSON.stringify(state[k])?.slice(0, 60)}; re-save the dataset`);
+  }
   const infoFile = join(dir, 'dataset_info.json');
-  const info = existsSync(infoFile) ? readJsonFile(infoFile) : {};
-  const files = (state._data_files ?? []).map((d) => join(dir, d.filename));
-  if (!files.length) throw new Error(`${stateFile}: lists no data files`);
-  for (const f of files) if (!existsSync(f)) throw new Error(`${f}: listed in state.json but missing; re-save the dataset`);
+  const info = existsSync(infoFile) ? readInfo(infoFile) : {};
+  const dataFiles = state._data_files ?? [];
+  if (!Array.isArray(dataFiles)) throw new DatasetError(`${stateFile}: _data_files must be a list of {"filename": ...}; re-save the dataset`);
+  const files = dataFiles.map((d, i) => {
+    const f = (d as { filename?: unknown })?.filename;
+    // a data file is a plain name inside the folder: never a path out of it
+    if (typeof f !== 'string' || !/^[^/\\\0]+$/.test(f) || f === '.' || f === '..') {
+      throw new DatasetError(`${stateFile}: _data_files[${i}].filename must be a file name in the folder, got ${JSON.stringify(f)?.slice(0, 60)}; re-save the dataset`);
+    }
+    return join(dir, f);
+  });
+  if (!files.length) throw new DatasetError(`${stateFile}: lists no data files`);
+  for (const f of files) if (!existsSync(f)) throw new DatasetError(`${f}: listed in state.json but missing; re-save the dataset`);
   const table = concatTables(files.map(openArrow), files);
   let features = table.features;
   if (info.features) {
-    features = Features.fromJSON(info.features as Record<string, unknown>, `${infoFile} features`);
+    try {
+      features = Features.fromJSON(info.features as Record<string, unknown>, `${infoFile} features`);
+    } catch (e) {
+      throw datasetErrorIn(`${infoFile} features`, e, 're-save the dataset');
+    }
     const cols = [...table.features.keys()];
-    if ([...features.keys()].join() !== cols.join()) throw new Error(`${infoFile}: features ${pyRepr([...features.keys()])} don't match the Arrow columns ${pyRepr(cols)}; re-save the dataset`);
+    if ([...features.keys()].join() !== cols.join()) throw new DatasetError(`${infoFile}: features ${pyRepr([...features.keys()])} don't match the Arrow columns ${pyRepr(cols)}; re-save the dataset`);
   }
   const dsInfo: DatasetInfo = {
     description: (info.description as string) ?? '', citation: (info.citation as string) ?? '', homepage: (info.homepage as string) ?? '', license: (info.license as string) ?? '',
