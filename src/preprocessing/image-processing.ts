@@ -19,6 +19,7 @@ import {
 import { convertToRGB } from './pil/convert';
 import { resizePIL } from './pil/resample';
 import { checkImage, type DecodedImage } from './pil/types';
+import { imageAddon } from './pil/native-image';
 
 export { decodeImage, ImageDecodeError, type ImageSource, type DecodeOptions } from './image-decode';
 export { convertToRGB } from './pil/convert';
@@ -82,16 +83,24 @@ export function rescaleNormalizeToCHW(
   const f = Math.fround;
   const plane = height * width;
   const rf = o.rescaleFactor;
+  // a lookup per channel: every uint8 value maps to one float32
+  const luts = new Float32Array(3 * 256);
   for (let c = 0; c < 3; c++) {
     const m = f(o.imageMean[c]);
     const s = f(o.imageStd[c]);
-    // a lookup per channel: every uint8 value maps to one float32
-    const lut = new Float32Array(256);
     for (let v = 0; v < 256; v++) {
       let x = o.doRescale ? f(v * rf) : v;
       if (o.doNormalize) x = f(f(x - m) / s);
-      lut[v] = x;
+      luts[c * 256 + v] = x;
     }
+  }
+  const addon = imageAddon();
+  if (addon) {
+    addon.toCHW(rgb, height, width, luts, out, outOffset);
+    return out;
+  }
+  for (let c = 0; c < 3; c++) {
+    const lut = luts.subarray(c * 256, c * 256 + 256);
     const base = outOffset + c * plane;
     for (let i = 0, p = c; i < plane; i++, p += 3) out[base + i] = lut[rgb[p]];
   }

@@ -5,6 +5,7 @@
 // 'I;16'. Written from the algorithm; no `reducing_gap` (off by default in PIL too).
 import { checkImage, type DecodedImage } from './types';
 import { premultiplyAlpha, unpremultiplyAlpha } from './convert';
+import { imageAddon } from './native-image';
 
 /** PIL's resampling filter codes (`PIL.Image.Resampling`). */
 export const PILResample = {
@@ -254,6 +255,18 @@ function resampleConvolution(img: DecodedImage, outW: number, outH: number, filt
   const vert = precomputeCoeffs(img.height, box[1], box[3], outH, filter);
   const yFirst = vert.bounds[0];
   const yLast = vert.bounds[outH * 2 - 2] + vert.bounds[outH * 2 - 1];
+  const addon = is16 ? null : imageAddon();
+  if (addon && (needH || needV)) {
+    // the same passes in native code, on the same taps
+    const horiz = needH ? precomputeCoeffs(img.width, box[0], box[2], outW, filter) : null;
+    if (needH) for (let i = 0; i < outH; i++) vert.bounds[i * 2] -= yFirst;
+    const data = addon.resample8(
+      img.data as Uint8Array, img.width, img.height, C, outW, outH,
+      horiz ? fixedCoeffs(horiz.kk) : null, horiz ? horiz.bounds : null, horiz ? horiz.ksize : 0, yFirst, yLast - yFirst,
+      needV ? fixedCoeffs(vert.kk) : null, needV ? vert.bounds : null, vert.ksize,
+    );
+    return { ...img, width: needH ? outW : img.width, height: needV ? outH : yLast - yFirst, data };
+  }
   let data: Uint8Array | Uint16Array = img.data;
   let width = img.width;
   let height = img.height;
