@@ -6,6 +6,7 @@ import { Pipeline, checkTopK } from './base';
 import { describe, PipelineInputError } from './inputs';
 import { disposeEncoding, modelInputs } from './text-inputs';
 import type { TaskDefinition } from './tasks';
+import { qaWindowError } from '../preprocessing/task-data';
 
 export interface QuestionAnsweringOptions {
   /** Answers per question (default 1: one object; more: a list sorted by score). */
@@ -109,7 +110,8 @@ export class QuestionAnsweringPipeline extends Pipeline<QuestionAnsweringInput, 
           returnOverflowingTokens: true, returnOffsetsMapping: true, returnSpecialTokensMask: true, returnTensors: 'pt',
         });
       } catch (e) {
-        throw new PipelineInputError(`question ${n}: ${(e as Error).message.replace(/^text(\[\d+\])?: /, '')}`);
+        const said = qaWindowError(e, { maxLength: maxSeqLen, docStride, what: 'question', maxLengthName: 'maxSeqLen' }) as Error;
+        throw new PipelineInputError(said.message.replace(/^question 0:/, `question ${n}:`));
       }
       const ids = (enc.input_ids as any).toArray() as number[][];
       const attention = (enc.attention_mask as any).toArray() as number[][];

@@ -58,6 +58,21 @@ export interface QaFeatureOptions {
   padToMaxLength?: boolean;
 }
 
+/**
+ * The tokenizer's overflow-window errors (text[i]: no room / stride too large) said in question
+ * answering's terms: the row (`what` names it), the question, the context, docStride and maxLength
+ * (or the pipeline's own option names).
+ */
+export function qaWindowError(e: unknown, o: { maxLength: number; docStride: number; what?: string; maxLengthName?: string; docStrideName?: string }): unknown {
+  const m = /^text(?:\[(\d+)\])?: (.*)$/.exec((e as Error)?.message ?? '');
+  if (!m) return e;
+  const row = `${o.what ?? 'row'} ${m[1] ?? 0}`, len = o.maxLengthName ?? 'maxLength', stride = o.docStrideName ?? 'docStride';
+  if (/gets no room/.test(m[2]!)) return new Error(`${row}: the question leaves no room for the context in a window of ${len} ${o.maxLength}: shorten the question or raise ${len}`);
+  const fit = /smaller than the (\d+) tokens/.exec(m[2]!);
+  if (fit) return new Error(`${row}: ${stride} (${o.docStride}) must be smaller than the ${fit[1]} context tokens that fit in a window of ${len} ${o.maxLength} beside the question: lower ${stride} or raise ${len}`);
+  return new Error(`${row}: ${m[2]}`);
+}
+
 function windows(tokenizer: PreTrainedTokenizer, ex: QaExamples, o: QaFeatureOptions) {
   const padRight = tokenizer.paddingSide === 'right';
   const questions = ex.question.map((q) => q.replace(/^\s+/, ''));
@@ -68,14 +83,7 @@ function windows(tokenizer: PreTrainedTokenizer, ex: QaExamples, o: QaFeatureOpt
       returnOverflowingTokens: true as const, returnOffsetsMapping: true, padding: (o.padToMaxLength ?? true) ? 'max_length' : false,
     }) as BatchEncoding<number[][]>;
   } catch (e) {
-    // the tokenizer's window errors, said in run_qa's terms (row, question, context, docStride)
-    const m = /^text\[(\d+)\]: (.*)$/.exec((e as Error).message);
-    if (!m) throw e;
-    const row = m[1]!;
-    if (/gets no room/.test(m[2]!)) throw new Error(`row ${row}: the question leaves no room for the context in a window of maxLength ${maxLength}: shorten the question or raise maxLength`);
-    const fit = /smaller than the (\d+) tokens/.exec(m[2]!);
-    if (fit) throw new Error(`row ${row}: docStride (${docStride}) must be smaller than the ${fit[1]} context tokens that fit in a window of maxLength ${maxLength} beside the question: lower docStride or raise maxLength`);
-    throw new Error(`row ${row}: ${m[2]}`);
+    throw qaWindowError(e, { maxLength, docStride });
   }
 }
 

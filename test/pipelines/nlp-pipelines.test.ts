@@ -156,7 +156,10 @@ test('question-answering pipeline: windows over a long context, topK, handleImpo
   await assert.rejects(pipe({ question: '', context }), /question 0: question cannot be empty/);
   await assert.rejects(pipe([{ question, context }, { question, context: 7 } as never]), /question 1: context must be a number|question 1: context must be a string/);
   await assert.rejects(pipe({ question, context }, { maxSeqLen: 16, docStride: 20 }), /docStride \(20\) is larger than maxSeqLen \(16\)/);
-  await assert.rejects(pipe({ question: 'where is the dog ? '.repeat(5), context }, { maxSeqLen: 16, docStride: 2 }), /question 0: the second text gets no room/);
+  await assert.rejects(pipe([{ question, context }, { question: 'where is the dog ? '.repeat(5), context }], { maxSeqLen: 16, docStride: 2 }),
+    /^PipelineInputError: question 1: the question leaves no room for the context in a window of maxSeqLen 16: shorten the question or raise maxSeqLen$/);
+  await assert.rejects(pipe({ question, context }, { maxSeqLen: 16, docStride: 12 }),
+    /^PipelineInputError: question 0: docStride \(12\) must be smaller than the 8 context tokens that fit in a window of maxSeqLen 16 beside the question: lower docStride or raise maxSeqLen$/);
 });
 
 test('zero-shot-classification: entailment id from label2id, softmax over labels, multiLabel, template', async () => {
