@@ -13,7 +13,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
-const BENCHES = ['engine', 'models', 'generation', 'datasets', 'preprocessing-text', 'preprocessing-images'];
+const BENCHES = ['engine', 'models', 'generation', 'datasets', 'preprocessing-text', 'preprocessing-images', 'serve'];
 const timeoutS = Number(process.env.BENCH_TIMEOUT_S) > 0 ? Number(process.env.BENCH_TIMEOUT_S) : 900;
 
 type Outcome =

@@ -1,7 +1,7 @@
 // Hugging Face Inference API requests answered by hubtune pipelines: `{inputs, parameters}` JSON (or
 // raw image bytes) in, the API's JSON out, per task, so that `@huggingface/inference` pointed at the
 // server (endpointUrl) works unchanged. Plus the OpenAI-style completion routes the client uses for
-// text generation. Each model is loaded once; its requests run one after another.
+// text generation. Each model is loaded once; its requests are batched or queued.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from '../pipelines/pipeline';
@@ -54,47 +54,64 @@ function textInput(value: unknown, what = '"inputs"'): string | string[] {
   throw new InferenceRequestError(`${what} must be a string or an array of strings`);
 }
 
-/** Per task: request -> pipeline call -> the Inference API's answer. */
-async function runTask(task: string, pipe: AnyPipeline, req: InferenceRequest): Promise<unknown> {
+/**
+ * What one request asks of the pipeline: `input` (one item when `single`) with `opts`, and how the
+ * pipeline's answer for it becomes the API's. Single-item calls of the same task and options can
+ * share one batched forward.
+ */
+interface Call {
+  input: unknown;
+  opts: Record<string, unknown>;
+  single: boolean;
+  batchable: boolean;
+  finish(out: unknown): unknown;
+  /** Calls that are not one pipeline call (the OpenAI-style routes). */
+  run?: (pipe: AnyPipeline) => Promise<unknown>;
+}
+const asIs = (out: unknown) => out;
+const call = (input: unknown, opts: Record<string, unknown>, batchable: boolean, finish: (out: unknown) => unknown = asIs): Call =>
+  ({ input, opts, single: !Array.isArray(input), batchable, finish });
+
+/** Per task: the request as a pipeline call, and the Inference API's answer. */
+function plan(task: string, req: InferenceRequest): Call {
   const body = req.json ?? {};
   const inputs = body.inputs;
   const o = options(body.parameters);
   switch (task) {
     case 'text-classification': {
       const texts = textInput(inputs);
-      const out = await pipe(texts, { topK: null, ...o });
-      return typeof texts === 'string' ? [out] : out;
+      // The API answers one text with [[...labels]].
+      return call(texts, { topK: null, ...o }, true, (out) => typeof texts === 'string' ? [out] : out);
     }
     case 'token-classification':
-      return pipe(textInput(inputs), { aggregationStrategy: 'simple', ...o });
+      return call(textInput(inputs), { aggregationStrategy: 'simple', ...o }, true);
     case 'fill-mask':
     case 'feature-extraction':
+      return call(textInput(inputs), o, true);
     case 'summarization':
     case 'translation':
     case 'text2text-generation':
-      return pipe(textInput(inputs), o);
+      return call(textInput(inputs), o, false);
     case 'question-answering': {
       const qa = inputs as { question?: unknown; context?: unknown } | undefined;
       if (!qa || typeof qa.question !== 'string' || typeof qa.context !== 'string') throw new InferenceRequestError('"inputs" must be {"question": string, "context": string}');
-      return pipe({ question: qa.question, context: qa.context }, o);
+      return { ...call({ question: qa.question, context: qa.context }, o, false), single: true };
     }
     case 'zero-shot-classification': {
-      const r = await pipe(textInput(inputs), o) as { labels: string[]; scores: number[] } | { labels: string[]; scores: number[] }[];
       const pairs = (x: { labels: string[]; scores: number[] }) => x.labels.map((label, i) => ({ label, score: x.scores[i] }));
-      return Array.isArray(r) ? r.map(pairs) : pairs(r);
+      return call(textInput(inputs), o, false, (r) => Array.isArray(r) ? r.map(pairs) : pairs(r as { labels: string[]; scores: number[] }));
     }
     case 'image-classification':
-      return pipe(imageInput(req, inputs), o);
     case 'image-feature-extraction':
-      return pipe(imageInput(req, inputs), o);
+      return { ...call(imageInput(req, inputs), o, true), single: true };
     case 'zero-shot-image-classification': {
       const image = req.json === null ? undefined : (inputs as { image?: unknown } | undefined)?.image ?? inputs;
-      return pipe(imageInput(req, image), o);
+      return { ...call(imageInput(req, image), o, true), single: true };
     }
     case 'text-generation': {
-      if (req.route === 'completions') return completion(pipe, body);
-      if (req.route === 'chat') return chatCompletion(pipe, body);
-      return pipe(textInput(inputs), o);
+      if (req.route === 'completions') return { ...call(null, {}, false), run: (pipe) => completion(pipe, body) };
+      if (req.route === 'chat') return { ...call(null, {}, false), run: (pipe) => chatCompletion(pipe, body) };
+      return call(textInput(inputs), o, false);
     }
     default:
       throw new InferenceRequestError(`the task '${task}' is not served yet`, 501);
@@ -124,10 +141,20 @@ async function chatCompletion(pipe: AnyPipeline, body: Record<string, unknown>):
   return { id: `chatcmpl-${Date.now()}`, object: 'chat.completion', created: Math.floor(Date.now() / 1000), model: String(body.model ?? ''), choices: [{ index: 0, message: { role: 'assistant', content: last.content }, finish_reason: 'stop', logprobs: null }] };
 }
 
-/** Loads each served model's pipeline once per task and runs its requests in order. */
+interface Job { task: string; call: Call; key: string; resolve(v: unknown): void; reject(e: unknown): void }
+
+/**
+ * Loads each served model's pipeline once per task and runs its requests one forward at a time;
+ * waiting single-item requests of the same task and options go through together as one batch.
+ */
 export class InferenceService {
   private pipes = new Map<string, Promise<AnyPipeline>>();
-  private queues = new Map<string, Promise<unknown>>();
+  private waiting = new Map<string, Job[]>();
+  private busy = new Set<string>();
+  /** Requests answered and pipeline calls made (fewer calls than requests when batches formed). */
+  readonly stats = { requests: 0, forwards: 0 };
+
+  constructor(private readonly maxBatch = 16) {}
 
   /** The task a model serves by default: the one its config's architectures name. */
   static defaultTask(model: ServedModel): string {
@@ -138,13 +165,7 @@ export class InferenceService {
     }
   }
 
-  async handle(model: ServedModel, req: InferenceRequest): Promise<unknown> {
-    let task = req.route === 'completions' || req.route === 'chat' ? 'text-generation' : req.task ?? InferenceService.defaultTask(model);
-    try {
-      task = checkTask(task).task;
-    } catch (e) {
-      throw new InferenceRequestError((e as Error).message, 400);
-    }
+  private load(model: ServedModel, task: string): Promise<AnyPipeline> {
     const key = `${model.id}\0${task}`;
     let loading = this.pipes.get(key);
     if (!loading) {
@@ -152,16 +173,66 @@ export class InferenceService {
       this.pipes.set(key, loading);
       loading.catch(() => this.pipes.delete(key)); // a broken folder can be fixed and retried
     }
-    const pipe = await loading;
-    // One request at a time per model: the forward already uses every core.
-    const prev = this.queues.get(model.id) ?? Promise.resolve();
-    const run = prev.catch(() => {}).then(() => runTask(task, pipe, req));
-    this.queues.set(model.id, run);
+    return loading;
+  }
+
+  async handle(model: ServedModel, req: InferenceRequest): Promise<unknown> {
+    let task = req.route === 'completions' || req.route === 'chat' ? 'text-generation' : req.task ?? InferenceService.defaultTask(model);
     try {
-      return await run;
-    } finally {
-      if (this.queues.get(model.id) === run) this.queues.delete(model.id);
+      task = checkTask(task).task;
+    } catch (e) {
+      throw new InferenceRequestError((e as Error).message, 400);
     }
+    const c = plan(task, req);
+    await this.load(model, task);
+    return new Promise((resolve, reject) => {
+      const list = this.waiting.get(model.id) ?? [];
+      list.push({ task, call: c, key: c.batchable && c.single ? `${task}\0${JSON.stringify(c.opts)}` : '', resolve, reject });
+      this.waiting.set(model.id, list);
+      void this.drain(model);
+    });
+  }
+
+  /** Runs the model's waiting jobs: the first, with every later job that can share its batch. */
+  private async drain(model: ServedModel): Promise<void> {
+    if (this.busy.has(model.id)) return;
+    this.busy.add(model.id);
+    try {
+      for (let list = this.waiting.get(model.id); list?.length; list = this.waiting.get(model.id)) {
+        const first = list[0]!;
+        const batch = first.key ? list.filter((j) => j.key === first.key).slice(0, this.maxBatch) : [first];
+        this.waiting.set(model.id, list.filter((j) => !batch.includes(j)));
+        this.stats.forwards++;
+        this.stats.requests += batch.length;
+        try {
+          const pipe = await this.load(model, first.task);
+          if (first.call.run) first.resolve(await first.call.run(pipe));
+          else if (batch.length === 1) first.resolve(first.call.finish(await pipe(first.call.input, first.call.opts)));
+          else {
+            const outs = await pipe(batch.map((j) => j.call.input), first.call.opts) as unknown[];
+            batch.forEach((j, i) => j.resolve(j.call.finish(outs[i])));
+          }
+        } catch (e) {
+          if (batch.length === 1) first.reject(e);
+          // One bad item must not fail the others: each runs again on its own.
+          else {
+            this.stats.requests -= batch.length; // counted again when each runs alone
+            for (const j of [...batch].reverse()) {
+              j.key = '';
+              this.requeue(model, j);
+            }
+          }
+        }
+      }
+    } finally {
+      this.busy.delete(model.id);
+    }
+  }
+
+  private requeue(model: ServedModel, job: Job): void {
+    const list = this.waiting.get(model.id) ?? [];
+    list.unshift(job);
+    this.waiting.set(model.id, list);
   }
 
   /** Frees every loaded model. */

@@ -117,11 +117,29 @@ test('bad requests get a JSON error and the server stays up', async () => {
   assert.equal((await endpoint('roberta-cls').textClassification({ inputs: 'still there' })).length, 2);
 });
 
-test('concurrent requests to one model are queued and all answered', async () => {
+test('concurrent requests to one model are batched, each answered with its own result', async () => {
   await start();
-  const texts = Array.from({ length: 16 }, (_, i) => `sentence number ${i}`);
-  const outs = await Promise.all(texts.map((t) => endpoint('roberta-cls').textClassification({ inputs: t })));
   const fx = await fixtures();
+  const texts = Array.from({ length: 16 }, (_, i) => `sentence ${'number '.repeat(i % 5)}${i}`);
+  const outs = await Promise.all(texts.map((t) => endpoint('roberta-cls').textClassification({ inputs: t })));
   const pipe = await pipeline('text-classification', { model: fx.robertaCls });
-  for (let i = 0; i < texts.length; i++) assert.deepEqual(outs[i], await pipe(texts[i]!, { topK: null }), texts[i]);
+  for (let i = 0; i < texts.length; i++) {
+    const local = await pipe(texts[i]!, { topK: null }) as { label: string; score: number }[];
+    // A batch pads texts to its longest one, which moves scores in the last bits only.
+    assert.deepEqual(outs[i]!.map((x) => x.label), local.map((x) => x.label), texts[i]);
+    outs[i]!.forEach((x, k) => assert.ok(Math.abs(x.score - local[k]!.score) < 1e-5, texts[i]));
+  }
+  // Images, in request order (a batched GEMM rounds differently in the last bits).
+  const before = server!.stats();
+  const images = [...fx.imageFiles, ...fx.imageFiles, ...fx.imageFiles].map((f) => readFileSync(f));
+  const imgOuts = await Promise.all(images.map((b) => endpoint('vit').imageClassification({ data: new Blob([b]) })));
+  const vit = await pipeline('image-classification', { model: fx.vit });
+  for (let i = 0; i < images.length; i++) {
+    const local = await vit(images[i]!, { topK: 5 }) as { label: string; score: number }[];
+    assert.deepEqual(imgOuts[i]!.map((x) => x.label), local.map((x) => x.label));
+    imgOuts[i]!.forEach((x, k) => assert.ok(Math.abs(x.score - local[k]!.score) < 1e-5));
+  }
+  const after = server!.stats();
+  assert.equal(after.requests - before.requests, images.length);
+  assert.ok(after.forwards - before.forwards < images.length, `requests were batched: ${after.forwards - before.forwards} forwards for ${images.length} requests`);
 });

@@ -23,6 +23,8 @@ export interface ServeOptions {
 export interface RunningServer {
   url: string;
   models: Map<string, ServedModel>;
+  /** Requests answered and pipeline calls made so far. */
+  stats(): { requests: number; forwards: number };
   close(): Promise<void>;
 }
 
@@ -129,6 +131,7 @@ export async function serve(o: ServeOptions = {}): Promise<RunningServer> {
   return {
     url: `http://${host}:${addr.port}`,
     models,
+    stats: () => ({ ...service.stats }),
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
