@@ -11,6 +11,8 @@ export interface ZeroShotImageClassificationOptions {
   candidateLabels?: string[];
   /** Turns a label into the text CLIP reads; `{}` is replaced by the label (default "This is a photo of {}."). */
   hypothesisTemplate?: string;
+  /** Tokenizer options over the default {padding: true} (transformers' tokenizer_kwargs), e.g. {truncation: true}. */
+  tokenizerKwargs?: Record<string, unknown>;
 }
 /** One label's score, keys in transformers' order. */
 export interface ZeroShotLabelScore { score: number; label: string }
@@ -39,7 +41,9 @@ export class ZeroShotImageClassificationPipeline extends Pipeline<ImageInputItem
     const template = o.hypothesisTemplate ?? o.hypothesis_template ?? 'This is a photo of {}.';
     if (typeof template !== 'string') throw new PipelineInputError('hypothesisTemplate must be a string like "This is a photo of {}."');
     const { items, single } = asBatch<ImageInputItem>(inputs, isImageItem, 'image');
-    const enc = this.tokenizer!(labels.map((l) => formatHypothesis(template, l)), { padding: true, truncation: true, returnTensors: 'pt' }) as unknown as Record<string, unknown>;
+    // as transformers: padded, not truncated (a hypothesis longer than the model's positions is the model's error)
+    const tokOpts = { padding: true, ...(o.tokenizerKwargs ?? (o as { tokenizer_kwargs?: Record<string, unknown> }).tokenizer_kwargs ?? {}), returnTensors: 'pt' };
+    const enc = this.tokenizer!(labels.map((l) => formatHypothesis(template, l)), tokOpts as never) as unknown as Record<string, unknown>;
     const results: ZeroShotLabelScore[][] = [];
     const text = modelInputs(enc, this.model, this.device);
     try {

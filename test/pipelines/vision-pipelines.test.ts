@@ -123,6 +123,10 @@ test('zero-shot-image-classification (CLIP): {score, label} sorted, softmax over
   await assert.rejects(zs(img), /needs candidateLabels/);
   await assert.rejects(zs(img, { candidateLabels: [3] as never }), /candidateLabels must be an array of strings/);
   await assert.rejects(zs([], { candidateLabels: labels }), /no image given/);
+  // a hypothesis longer than CLIP's 16 positions: not truncated (as transformers), the model's one-line error; truncation on request
+  const long = 'red green blue cat dog leaf bean rust spot red green blue';
+  await assert.rejects(zs(img, { candidateLabels: [long, 'cat'] }), (e: Error) => /max_position_embeddings=16/.test(e.message) && !e.message.includes('\n'));
+  assert.equal((await zs(img, { candidateLabels: [long, 'cat'], tokenizerKwargs: { truncation: true } }) as ZeroShotLabelScore[]).length, 2);
   await assert.rejects(pipeline('zero-shot-image-classification', { model: repos.vit!.cls }), /is a vit model, which does not fit the task 'zero-shot-image-classification'/);
   model.dispose();
   zs.dispose();
