@@ -108,6 +108,8 @@ export function checkAggregation(o: TokenClassificationOptions): AggregationStra
 }
 
 export class TokenClassificationPipeline extends Pipeline<string | string[], TokenClassificationOutput, TokenClassificationOptions> {
+  private warnedHeuristic = false;
+
   async call(inputs: string | string[], options: TokenClassificationOptions = {}): Promise<TokenClassificationOutput> {
     const o = { ...this.defaults, ...options };
     const strategy = checkAggregation(o);
@@ -118,6 +120,10 @@ export class TokenClassificationPipeline extends Pipeline<string | string[], Tok
     const tok = this.tokenizer!;
     // WordPiece marks word continuations (##): a token is a sub-word when it is longer than its text
     const wordAware = !!tok.tokenizerJson?.model?.continuing_subword_prefix;
+    if (!wordAware && (strategy === 'first' || strategy === 'average' || strategy === 'max') && !this.warnedHeuristic) {
+      this.warnedHeuristic = true;
+      console.warn('Tokenizer does not support real words, using fallback heuristic');
+    }
     const toString = (t: string[]) => tok.convertTokensToString(t);
     const id2label = this.model.config.id2label;
     const results: (TokenEntity | EntityGroup)[][] = [];

@@ -86,3 +86,17 @@ test('tokenizer files of an unknown model type: tokenizer.json model.type, a Sen
   writeFileSync(join(unknownSp, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'XLMRobertaTokenizer' }));
   assert.equal((await AutoTokenizer.fromPretrained(unknownSp)).tokenize('hola')[0]![0], '▁');
 });
+
+test('multiple choice: a label that is not one of the choices names the batch, row and choices', async () => {
+  const { Trainer } = await import('../training/index');
+  const { AutoModelForMultipleChoice } = await import('../models/index');
+  const { Dataset } = await import('../datasets/index');
+  const model = AutoModelForMultipleChoice.fromConfig(AutoConfig.fromDict({ model_type: 'bert', vocab_size: 20, hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 8 }));
+  const row = (label: number) => ({ input_ids: [[2, 5, 3], [2, 6, 3], [2, 7, 3]], attention_mask: [[1, 1, 1], [1, 1, 1], [1, 1, 1]], label });
+  const ds = Dataset.fromDict({ input_ids: [row(0), row(2), row(3)].map((r) => r.input_ids), attention_mask: [row(0), row(2), row(3)].map((r) => r.attention_mask), label: [0, 2, 3] });
+  const { DataCollatorForMultipleChoice } = await import('./collators');
+  const trainer = new Trainer({ model, args: { outputDir: join(dir, 'mc'), reportTo: [], perDeviceEvalBatchSize: 4 }, evalDataset: ds, dataCollator: new DataCollatorForMultipleChoice({ tokenizer: tok }) });
+  // label 2 is fine with 3 choices although config.numLabels is 2; label 3 is not
+  await assert.rejects(trainer.evaluate(), oneLine(/label 3 \(dataset row 2\) is not one of the 3 choices 0..2: the label is the index of the right choice/));
+  model.dispose();
+});

@@ -404,7 +404,8 @@ export class Trainer {
     if ((this.model as { canGenerate?: () => boolean }).canGenerate?.()) return;
     // multiple choice: the label is a choice index, below the number of choices
     const ids = batch.input_ids ?? batch.inputIds;
-    const n = ids instanceof Tensor && ids.shape.length === 3 ? ids.shape[1]! : this.numLabels();
+    const choices = ids instanceof Tensor && ids.shape.length === 3;
+    const n = choices ? ids.shape[1]! : this.numLabels();
     if (!(labels instanceof Tensor) || n === null || labels.dtype !== 'int64') return;
     const c = this.model.config as Record<string, unknown>;
     const problem = c.problemType ?? c.problem_type;
@@ -416,6 +417,7 @@ export class Trainer {
       if (x === -100) continue;
       if (x < 0 || x >= n) {
         const row = rows[Math.floor(i / perRow)];
+        if (choices) throw new Error(`${where}: label ${x} (dataset row ${row}) is not one of the ${n} choices 0..${n - 1}: the label is the index of the right choice`);
         throw new Error(`${where}: label ${x} (dataset row ${row}) is outside the model's ${n} labels 0..${n - 1}: fix the labels, or load the model with numLabels = the number of classes (and id2label/label2id)`);
       }
     }
