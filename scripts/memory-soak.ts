@@ -61,9 +61,34 @@ async function soakTask(task: string, n: number, work: string): Promise<Figures>
     case 'text-generation': pipe = await pipeline(task, { model: await gen.saveTinyGpt2Repo(join(work, 'gpt2')) }) as never; opts = { maxNewTokens: 4 }; break;
     case 'text2text-generation': case 'summarization': case 'translation_en_to_de':
       pipe = await pipeline(task, { model: await gen.saveTinyT5Repo(join(work, 't5')) }) as never; opts = { maxNewTokens: 4 }; break;
+    case 'token-classification': pipe = await pipeline(task, { model: await tinyBert(work, 'ner') }) as never; opts = { aggregationStrategy: 'simple' }; break;
+    case 'question-answering':
+      pipe = await pipeline(task, { model: await tinyBert(work, 'qa') }) as never;
+      input = (i) => ({ question: 'where does john live ?', context: `john lives in paris . the cat sat on the mat ${i % 7 ? 'in new york' : ''} .` });
+      break;
+    case 'zero-shot-classification':
+      pipe = await pipeline(task, { model: await tinyBert(work, 'nli') }) as never; opts = { candidateLabels: ['sport', 'politics', 'food'] }; break;
     default: throw new Error(`memory-soak: no tiny model for the task '${task}'`);
   }
   return probe(n, task, async (i) => { await pipe(input(i), opts); });
+}
+
+/** A tiny BERT (WordPiece vocabulary written here) for token classification, QA or NLI. */
+async function tinyBert(work: string, kind: 'ner' | 'qa' | 'nli'): Promise<string> {
+  const { writeFileSync } = await import('node:fs');
+  const { manualSeed } = await import('../src/torch/index');
+  const { AutoConfig, AutoModelForTokenClassification, AutoModelForQuestionAnswering, AutoModelForSequenceClassification } = await import('../src/models/index');
+  const words = ['the', 'cat', 'sat', 'on', 'mat', 'where', 'does', 'is', 'a', 'in', 'paris', 'lives', 'live', 'new', 'york', 'john', '.', '?', 'leaves', 'of', 'bean', 'plant', 'show', 'rust', 'spots', 'near', 'stem', 'this', 'example', 'about', 'sport', 'politics', 'food'];
+  const base = { model_type: 'bert', vocab_size: words.length + 5 + 10, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 24, max_position_embeddings: 64, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 };
+  const labelled = (labels: string[]) => ({ id2label: Object.fromEntries(labels.map((l, i) => [i, l])), label2id: Object.fromEntries(labels.map((l, i) => [l, i])) });
+  manualSeed(0);
+  const dir = join(work, kind);
+  if (kind === 'ner') AutoModelForTokenClassification.fromConfig(AutoConfig.fromDict({ ...base, ...labelled(['O', 'B-PER', 'I-PER', 'B-LOC', 'I-LOC']), architectures: ['BertForTokenClassification'] })).savePretrained(dir);
+  else if (kind === 'qa') AutoModelForQuestionAnswering.fromConfig(AutoConfig.fromDict({ ...base, architectures: ['BertForQuestionAnswering'] })).savePretrained(dir);
+  else AutoModelForSequenceClassification.fromConfig(AutoConfig.fromDict({ ...base, ...labelled(['contradiction', 'neutral', 'entailment']), architectures: ['BertForSequenceClassification'] })).savePretrained(dir);
+  writeFileSync(join(dir, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...words, '##s', '##es'].join('\n') + '\n');
+  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'BertTokenizer', do_lower_case: true, model_max_length: 64 }));
+  return dir;
 }
 
 /** A Trainer run of `n` steps on a tiny RoBERTa (no checkpoints, logging every 100 steps). */
@@ -96,7 +121,8 @@ async function soakTrainer(n: number, work: string): Promise<Figures> {
 }
 
 const ALL_TASKS = ['text-classification', 'fill-mask', 'feature-extraction', 'image-classification', 'image-feature-extraction',
-  'zero-shot-image-classification', 'text-generation', 'text2text-generation', 'summarization', 'translation_en_to_de'];
+  'zero-shot-image-classification', 'text-generation', 'text2text-generation', 'summarization', 'translation_en_to_de',
+  'token-classification', 'question-answering', 'zero-shot-classification'];
 
 const child = flag('--child', '');
 if (child) {
