@@ -61,7 +61,10 @@ class HubtuneTrainee {
     this.params = model.parameters();
     model.train();
   }
+  /** Minor page faults of the last step (fresh memory from the kernel, zero-filled). */
+  lastPageFaults = 0;
   step(precision: Precision): number {
+    const f0 = process.resourceUsage().minorPageFault;
     const t0 = performance.now();
     tidy(() => {
       const fwd = () => (this.model.forward(this.batch) as ModelOutput).loss!;
@@ -71,7 +74,9 @@ class HubtuneTrainee {
     optim.clipGradNorm(this.params, 1.0);
     this.opt.step();
     this.opt.zeroGrad();
-    return (performance.now() - t0) / 1000;
+    const dt = (performance.now() - t0) / 1000;
+    this.lastPageFaults = process.resourceUsage().minorPageFault - f0;
+    return dt;
   }
   dispose(): void {
     for (const s of this.opt.state.values()) for (const v of Object.values(s)) if (typeof v !== 'number') v.dispose();
@@ -96,17 +101,28 @@ async function trainingSpeed(name: string, kind: 'vit' | 'roberta', config: Reco
   const h = makeTrainee(kind, BATCH);
   if (py) await py.call({ op: 'setup', key: name, kind, config, batch: BATCH, seq: SEQ, num_labels: numLabels });
   const times: Record<string, number[]> = { hubtuneFp32: [], pytorchFp32: [], hubtuneBf16: [], pytorchBf16: [] };
+  const faults: Record<string, number[]> = { hubtuneFp32: [], pytorchFp32: [], hubtuneBf16: [], pytorchBf16: [] };
   const loads: number[] = [];
-  const pyStep = async (precision: Precision) => (await py!.call<{ stepS: number[] }>({ op: 'train', key: name, precision, n: 1 })).stepS[0]!;
+  const pyStep = async (precision: Precision) => {
+    const r = await py!.call<{ stepS: number[]; pageFaults: number[] }>({ op: 'train', key: name, precision, n: 1 });
+    faults[precision === 'fp32' ? 'pytorchFp32' : 'pytorchBf16']!.push(r.pageFaults[0]!);
+    return r.stepS[0]!;
+  };
+  const hubStep = (precision: Precision) => {
+    const s = h.step(precision);
+    faults[precision === 'fp32' ? 'hubtuneFp32' : 'hubtuneBf16']!.push(h.lastPageFaults);
+    return s;
+  };
   // warm-up: one step of each
   for (const p of ['fp32', 'bf16'] as const) { h.step(p); if (py) await pyStep(p); }
+  for (const v of Object.values(faults)) v.length = 0;
   resetPeakMemory();
   for (let r = 0; r < ROUNDS; r++) {
     loads.push(load1());
     process.stderr.write(`bench/models: ${name} round ${r + 1}/${ROUNDS} (load ${loads[r]})\n`);
-    times.hubtuneFp32!.push(h.step('fp32'));
+    times.hubtuneFp32!.push(hubStep('fp32'));
     if (py) times.pytorchFp32!.push(await pyStep('fp32'));
-    times.hubtuneBf16!.push(h.step('bf16'));
+    times.hubtuneBf16!.push(hubStep('bf16'));
     if (py) times.pytorchBf16!.push(await pyStep('bf16'));
   }
   const med = Object.fromEntries(Object.entries(times).filter(([, v]) => v.length).map(([k, v]) => [k, round(median(v))]));
@@ -115,6 +131,7 @@ async function trainingSpeed(name: string, kind: 'vit' | 'roberta', config: Reco
     medianStepS: med,
     samplesPerS: Object.fromEntries(Object.entries(med).map(([k, v]) => [k, round(BATCH / v, 2)])),
     loadavg1PerRound: loads,
+    medianMinorPageFaultsPerStep: Object.fromEntries(Object.entries(faults).filter(([, v]) => v.length).map(([k, v]) => [k, median(v)])),
     hubtunePeakTensorMB: Math.round(memoryStats().peakAllocatedBytes / 2 ** 20),
     params: h.model.numParameters(),
     ratios: {

@@ -74,7 +74,9 @@ def build(a):
 def train(state, precision, n):
     model, inputs, labels, opt = state
     times = []
+    faults = []
     for _ in range(n):
+        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         t0 = time.perf_counter()
         ctx = torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16" else contextlib.nullcontext()
         with ctx:
@@ -82,7 +84,8 @@ def train(state, precision, n):
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0); opt.step(); opt.zero_grad(set_to_none=True)
         times.append(time.perf_counter() - t0)
-    return times
+        faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
+    return times, faults
 
 
 models = {}
@@ -93,7 +96,8 @@ for line in sys.stdin:
             models[a["key"]] = build(a)
             out = {"params": sum(p.numel() for p in models[a["key"]][0].parameters())}
         elif a["op"] == "train":
-            out = {"stepS": train(models[a["key"]], a["precision"], a.get("n", 1))}
+            t, f = train(models[a["key"]], a["precision"], a.get("n", 1))
+            out = {"stepS": t, "pageFaults": f}
         elif a["op"] == "free":
             models.pop(a["key"], None); out = {}
         else:
