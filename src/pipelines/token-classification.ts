@@ -18,6 +18,8 @@ export interface TokenClassificationOptions {
   aggregationStrategy?: AggregationStrategy;
   /** Labels left out of the output (default ['O']). */
   ignoreLabels?: string[];
+  /** Long texts in overlapping windows of model_max_length tokens sharing `stride` tokens (needs an aggregationStrategy other than 'none'). */
+  stride?: number;
   /** Deprecated in transformers: true means aggregationStrategy 'simple'. */
   groupedEntities?: boolean;
 }
@@ -101,6 +103,29 @@ export function aggregateEntities(pre: PreEntity[], strategy: AggregationStrateg
   return out.filter((e) => !ignoreLabels.includes('entity' in e ? e.entity : e.entity_group));
 }
 
+/**
+ * Entities of overlapping windows (stride) as transformers' aggregate_overlapping_entities: sorted by
+ * start, an entity that starts inside the previous one replaces it when longer (or as long and more
+ * confident), else is dropped.
+ */
+export function aggregateOverlapping<E extends { start: number; end: number; score: number }>(entities: E[]): E[] {
+  if (!entities.length) return entities;
+  const sorted = [...entities].sort((a, b) => a.start - b.start);
+  const out: E[] = [];
+  let prev = sorted[0]!;
+  for (const e of sorted) {
+    if (prev.start <= e.start && e.start < prev.end) {
+      const len = e.end - e.start, prevLen = prev.end - prev.start;
+      if (len > prevLen || (len === prevLen && e.score > prev.score)) prev = e;
+    } else {
+      out.push(prev);
+      prev = e;
+    }
+  }
+  out.push(prev);
+  return out;
+}
+
 export function checkAggregation(o: TokenClassificationOptions): AggregationStrategy {
   const s = o.aggregationStrategy ?? (o.groupedEntities ? 'simple' : 'none');
   if (!STRATEGIES.includes(s)) throw new PipelineInputError(`aggregationStrategy must be one of ${STRATEGIES.join(', ')} (got ${JSON.stringify(s)})`);
@@ -114,6 +139,12 @@ export class TokenClassificationPipeline extends Pipeline<string | string[], Tok
     const o = { ...this.defaults, ...options };
     const strategy = checkAggregation(o);
     const ignore = o.ignoreLabels ?? ['O'];
+    const stride = o.stride;
+    if (stride !== undefined) {
+      if (!Number.isInteger(stride) || stride < 0) throw new PipelineInputError(`stride must be a non-negative integer (got ${stride})`);
+      if (stride >= this.tokenizer!.modelMaxLength) throw new PipelineInputError(`stride (${stride}) must be less than the tokenizer's model_max_length (${this.tokenizer!.modelMaxLength}), and lower still with its special tokens`);
+      if (strategy === 'none') throw new PipelineInputError("stride was given to process all the text but aggregationStrategy is 'none', which is ineffective: choose 'simple', 'first', 'average' or 'max'");
+    }
     if (!Array.isArray(ignore) || ignore.some((l) => typeof l !== 'string')) throw new PipelineInputError('ignoreLabels must be an array of label names, e.g. ["O"]');
     const { items, single } = asBatch<string>(inputs, (v) => typeof v === 'string', 'text');
     items.forEach((t, i) => { if (typeof t !== 'string') throw new PipelineInputError(`text ${i} is not a string: token-classification takes a string or an array of strings`); });
@@ -128,18 +159,27 @@ export class TokenClassificationPipeline extends Pipeline<string | string[], Tok
     const id2label = this.model.config.id2label;
     const results: (TokenEntity | EntityGroup)[][] = [];
     for (const chunk of this.chunks(items)) {
-      const enc = tok(chunk, { padding: true, truncation: true, returnSpecialTokensMask: true, returnOffsetsMapping: true, returnTensors: 'pt' });
+      // with a stride, long texts run as overlapping windows of model_max_length tokens
+      const enc = tok(chunk, {
+        padding: true, truncation: true, returnSpecialTokensMask: true, returnOffsetsMapping: true, returnTensors: 'pt',
+        ...(stride !== undefined ? { returnOverflowingTokens: true as const, stride } : {}),
+      });
       const ids = (enc.input_ids as any).toArray() as number[][];
       const special = (enc.special_tokens_mask as any).toArray() as number[][];
       const attention = (enc.attention_mask as any).toArray() as number[][];
       const offsets = (enc.offset_mapping as any).toArray() as [number, number][][];
+      const sampleOf = stride !== undefined ? ((enc as any).overflow_to_sample_mapping as { toArray(): number[] } | number[]) : null;
+      const mapping: number[] = sampleOf ? (Array.isArray(sampleOf) ? sampleOf : sampleOf.toArray()) : ids.map((_, i) => i);
       const logits: number[][][] = tidy(() => noGrad(() => this.model.forward(modelInputs(enc, this.model, this.device)).logits.float().cpu().toArray() as number[][][]));
       disposeEncoding(enc);
-      chunk.forEach((sentence, i) => {
+      const perText: (TokenEntity | EntityGroup)[][] = chunk.map(() => []);
+      const windows = chunk.map(() => 0);
+      ids.forEach((row, i) => {
+        const k = mapping[i]!, sentence = chunk[k]!;
         const scores = softmaxRows(logits[i]!);
         const pre: PreEntity[] = [];
         const lead = Math.max(0, attention[i]!.indexOf(1)); // left padding shifts the token indices
-        ids[i]!.forEach((id, j) => {
+        row.forEach((id, j) => {
           if (special[i]![j] || !attention[i]![j]) return;
           const [start, end] = offsets[i]![j]!;
           let word = tok.convertIdsToTokens(id);
@@ -148,8 +188,10 @@ export class TokenClassificationPipeline extends Pipeline<string | string[], Tok
           if (id === tok.unkTokenId) { word = ref; isSubword = false; }
           pre.push({ word, scores: scores[j]!, start, end, index: j - lead, isSubword });
         });
-        results.push(aggregateEntities(pre, strategy, id2label, toString, ignore));
+        perText[k]!.push(...aggregateEntities(pre, strategy, id2label, toString, ignore));
+        windows[k]!++;
       });
+      perText.forEach((entities, k) => results.push(windows[k]! > 1 ? aggregateOverlapping(entities) : entities));
     }
     return single ? results[0]! : results;
   }

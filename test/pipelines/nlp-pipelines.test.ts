@@ -249,3 +249,22 @@ test('text-classification: topK and functionToApply (softmax, sigmoid, none; any
   await assert.rejects(clf(text, { functionToApply: 'relu' as never }), /functionToApply must be 'softmax', 'sigmoid' or 'none' \(got "relu"\)/);
   model.dispose();
 });
+
+test('token-classification stride: long texts in overlapping windows reach the end; overlapping entities resolved as transformers', async () => {
+  const { aggregateOverlapping } = await import('../../src/pipelines/token-classification');
+  const e = (start: number, end: number, score: number) => ({ entity_group: 'X', word: '', start, end, score });
+  // [0,4) then [2,9) (longer, replaces it), [5,9) (inside, shorter: dropped), [9,12) (after: kept)
+  assert.deepEqual(aggregateOverlapping([e(9, 12, 0.5), e(0, 4, 0.9), e(2, 9, 0.1), e(5, 9, 0.99)]).map((x) => [x.start, x.end]), [[2, 9], [9, 12]]);
+  assert.deepEqual(aggregateOverlapping([e(0, 4, 0.2), e(0, 4, 0.7)]).map((x) => x.score), [0.7]);
+  const pipe = await pipeline('token-classification', { model: ner });
+  const words = Array.from({ length: 90 }, (_, i) => WORDS[(i * 7) % 20]!);
+  const text = words.join(' ');
+  const cut = await pipe(text, { aggregationStrategy: 'simple', ignoreLabels: [] }) as EntityGroup[];
+  assert.ok(cut[cut.length - 1]!.end < text.length, 'without a stride the text is truncated at model_max_length');
+  const all = await pipe(text, { aggregationStrategy: 'simple', ignoreLabels: [], stride: 8 }) as EntityGroup[];
+  assert.equal(all[all.length - 1]!.end, text.length);
+  assert.ok(all.every((g, i) => i === 0 || g.start >= all[i - 1]!.start));
+  assert.ok(all.every((g) => text.slice(g.start, g.end).trim().length > 0));
+  await assert.rejects(pipe(text, { stride: 8 }), /stride was given to process all the text but aggregationStrategy is 'none'/);
+  await assert.rejects(pipe(text, { aggregationStrategy: 'first', stride: 64 }), /stride \(64\) must be less than the tokenizer's model_max_length \(64\)/);
+});
