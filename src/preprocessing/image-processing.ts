@@ -12,6 +12,7 @@ import { writeFileAtomic as writeAtomic } from '../util/atomic-file';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { decodeImage, type ImageSource } from './image-decode';
+import { readJsonFile } from '../util/safe-json';
 import {
   VIT_DEFAULTS, ImageProcessorConfigError, parseImageProcessorDict, resolveOptions, sizeToJSON, toSortedJSON,
   type ImageProcessorOptions, type ResolvedImageProcessorOptions, type SizeSpec,
@@ -150,12 +151,7 @@ async function loadConfigFile(idOrPath: string, opts: FromPretrainedOptions): Pr
       subfolder: opts.subfolder, token: opts.token, localFilesOnly: opts.localFilesOnly,
     });
   }
-  let dict: unknown;
-  try {
-    dict = JSON.parse(await readFile(path, 'utf8'));
-  } catch (e) {
-    throw new ImageProcessorConfigError(`Invalid ${path}: not valid JSON (${(e as Error).message})`);
-  }
+  const dict: unknown = readJsonFile(path, ImageProcessorConfigError);
   if (!dict || typeof dict !== 'object' || Array.isArray(dict)) throw new ImageProcessorConfigError(`Invalid ${path}: expected a JSON object`);
   return { dict: dict as Record<string, unknown>, path };
 }

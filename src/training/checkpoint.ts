@@ -28,6 +28,7 @@ import { Tensor, loadSafetensors, saveSafetensors, getRngState, setRngState, kee
 import type { Optimizer, OptimizerStateDict, ParamState } from '../torch/optim/index';
 import type { LRScheduler, LRSchedulerState } from '../torch/lr-scheduler';
 import { writeFileAtomicSync } from './atomic';
+import { checkJsonShape } from '../util/safe-json';
 import { pyJsonDumps } from './pyjson';
 
 export const PREFIX_CHECKPOINT_DIR = 'checkpoint';
@@ -231,6 +232,7 @@ function readJson(path: string, what: string): any {
   try { text = readFileSync(path, 'utf8'); } catch (e) {
     throw new CheckpointError(`cannot read ${what} ${path} (${(e as NodeJS.ErrnoException).code ?? e}): the checkpoint is incomplete; resume from another checkpoint`);
   }
+  checkJsonShape(text, `${what} ${path}`, CheckpointError);
   try { return JSON.parse(text); } catch (e) {
     throw new CheckpointError(`${what} ${path} is not valid JSON (${(e as Error).message}): the checkpoint is corrupt; resume from another checkpoint`);
   }

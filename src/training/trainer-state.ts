@@ -3,6 +3,7 @@
 // from a file transformers wrote.
 import { readFileSync } from 'node:fs';
 import { writeFileAtomicSync } from './atomic';
+import { checkJsonShape } from '../util/safe-json';
 import { defaultNumberKind, pyJsonDumps, pyJsonParse, type NumberKindFn } from './pyjson';
 
 export type LogEntry = Record<string, number | string>;
@@ -149,6 +150,8 @@ export class TrainerState {
       const code = (err as NodeJS.ErrnoException).code;
       throw new Error(`cannot read trainer state ${path} (${code ?? String(err)}): check the checkpoint folder, or start without resuming`);
     }
+    // nesting and container caps before parsing: a hostile file fails here, naming itself
+    checkJsonShape(text, `trainer state ${path}`);
     let data: unknown;
     try {
       data = pyJsonParse(text);
