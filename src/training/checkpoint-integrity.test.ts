@@ -150,3 +150,34 @@ test('a garbage rng_state.json is a one-line CheckpointError naming the file and
     assert.ok(modelBytes(t).equals(before), 'weights changed by a failed resume');
   }
 });
+
+test('loadBestModelAtEnd never loads a damaged best checkpoint: one warning, the last weights kept', async () => {
+  const dir = tmp();
+  let lastWeights: Buffer | null = null;
+  let t!: Trainer;
+  const damageAll = {
+    onSave: (_a: unknown, state: { globalStep: number }) => {
+      if (state.globalStep !== 6) return;
+      lastWeights = modelBytes(t);
+      for (const n of readdirSync(dir).filter((x) => x.startsWith('checkpoint-'))) {
+        const f = join(dir, n, 'model.safetensors');
+        const b = readFileSync(f);
+        b[b.length - 5]! ^= 0x01;
+        writeFileSync(f, b);
+      }
+    },
+  };
+  setSeed(0);
+  t = new Trainer({
+    model: tinyRoberta({ seed: 0 }),
+    args: new TrainingArguments({ outputDir: dir, perDeviceTrainBatchSize: 4, learningRate: 1e-3, maxSteps: 6, saveSteps: 2, evalStrategy: 'steps', evalSteps: 2, loadBestModelAtEnd: true, metricForBestModel: 'loss', seed: 7, disableTqdm: true }),
+    trainDataset: tinyTextDataset(20, { seed: 1 }),
+    evalDataset: tinyTextDataset(8, { seed: 2 }),
+    dataCollator: padCollator,
+    callbacks: [damageAll as never],
+  });
+  const { warnings } = await captureWarnings(() => t.train());
+  const best = t.state.bestModelCheckpoint!;
+  assert.deepEqual(warnings.filter((w) => /best model/.test(w)), [`Warning: the best model's checkpoint ${best} is damaged (model.safetensors does not match the sha256 recorded when it was saved): keeping the last weights instead`]);
+  assert.ok(modelBytes(t).equals(lastWeights!), 'weights from a damaged checkpoint were loaded');
+});
