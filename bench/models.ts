@@ -63,8 +63,11 @@ class HubtuneTrainee {
   }
   /** Minor page faults of the last step (fresh memory from the kernel, zero-filled). */
   lastPageFaults = 0;
+  /** CPU seconds of the last step, every thread of the process (BLAS threads included). */
+  lastCpuS = 0;
   step(precision: Precision): number {
     const f0 = process.resourceUsage().minorPageFault;
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     tidy(() => {
       const fwd = () => (this.model.forward(this.batch) as ModelOutput).loss!;
@@ -76,6 +79,8 @@ class HubtuneTrainee {
     this.opt.zeroGrad();
     const dt = (performance.now() - t0) / 1000;
     this.lastPageFaults = process.resourceUsage().minorPageFault - f0;
+    const c = process.cpuUsage(c0);
+    this.lastCpuS = (c.user + c.system) / 1e6;
     return dt;
   }
   dispose(): void {
@@ -102,20 +107,23 @@ async function trainingSpeed(name: string, kind: 'vit' | 'roberta', config: Reco
   if (py) await py.call({ op: 'setup', key: name, kind, config, batch: BATCH, seq: SEQ, num_labels: numLabels });
   const times: Record<string, number[]> = { hubtuneFp32: [], pytorchFp32: [], hubtuneBf16: [], pytorchBf16: [] };
   const faults: Record<string, number[]> = { hubtuneFp32: [], pytorchFp32: [], hubtuneBf16: [], pytorchBf16: [] };
+  const cpu: Record<string, number[]> = { hubtuneFp32: [], pytorchFp32: [], hubtuneBf16: [], pytorchBf16: [] };
   const loads: number[] = [];
   const pyStep = async (precision: Precision) => {
-    const r = await py!.call<{ stepS: number[]; pageFaults: number[] }>({ op: 'train', key: name, precision, n: 1 });
+    const r = await py!.call<{ stepS: number[]; pageFaults: number[]; cpuS: number[] }>({ op: 'train', key: name, precision, n: 1 });
     faults[precision === 'fp32' ? 'pytorchFp32' : 'pytorchBf16']!.push(r.pageFaults[0]!);
+    cpu[precision === 'fp32' ? 'pytorchFp32' : 'pytorchBf16']!.push(r.cpuS[0]!);
     return r.stepS[0]!;
   };
   const hubStep = (precision: Precision) => {
     const s = h.step(precision);
     faults[precision === 'fp32' ? 'hubtuneFp32' : 'hubtuneBf16']!.push(h.lastPageFaults);
+    cpu[precision === 'fp32' ? 'hubtuneFp32' : 'hubtuneBf16']!.push(h.lastCpuS);
     return s;
   };
   // warm-up: one step of each
   for (const p of ['fp32', 'bf16'] as const) { h.step(p); if (py) await pyStep(p); }
-  for (const v of Object.values(faults)) v.length = 0;
+  for (const v of [...Object.values(faults), ...Object.values(cpu)]) v.length = 0;
   resetPeakMemory();
   for (let r = 0; r < ROUNDS; r++) {
     loads.push(load1());
@@ -131,6 +139,7 @@ async function trainingSpeed(name: string, kind: 'vit' | 'roberta', config: Reco
     medianStepS: med,
     samplesPerS: Object.fromEntries(Object.entries(med).map(([k, v]) => [k, round(BATCH / v, 2)])),
     loadavg1PerRound: loads,
+    medianCpuSPerStep: Object.fromEntries(Object.entries(cpu).filter(([, v]) => v.length).map(([k, v]) => [k, round(median(v))])),
     medianMinorPageFaultsPerStep: Object.fromEntries(Object.entries(faults).filter(([, v]) => v.length).map(([k, v]) => [k, median(v)])),
     hubtunePeakTensorMB: Math.round(memoryStats().peakAllocatedBytes / 2 ** 20),
     params: h.model.numParameters(),

@@ -73,10 +73,9 @@ def build(a):
 
 def train(state, precision, n):
     model, inputs, labels, opt = state
-    times = []
-    faults = []
+    times, faults, cpu = [], [], []
     for _ in range(n):
-        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        r0 = resource.getrusage(resource.RUSAGE_SELF)
         t0 = time.perf_counter()
         ctx = torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16" else contextlib.nullcontext()
         with ctx:
@@ -84,8 +83,9 @@ def train(state, precision, n):
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0); opt.step(); opt.zero_grad(set_to_none=True)
         times.append(time.perf_counter() - t0)
-        faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
-    return times, faults
+        r1 = resource.getrusage(resource.RUSAGE_SELF)
+        faults.append(r1.ru_minflt - r0.ru_minflt); cpu.append(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime)
+    return times, faults, cpu
 
 
 models = {}
@@ -96,8 +96,8 @@ for line in sys.stdin:
             models[a["key"]] = build(a)
             out = {"params": sum(p.numel() for p in models[a["key"]][0].parameters())}
         elif a["op"] == "train":
-            t, f = train(models[a["key"]], a["precision"], a.get("n", 1))
-            out = {"stepS": t, "pageFaults": f}
+            t, f, c = train(models[a["key"]], a["precision"], a.get("n", 1))
+            out = {"stepS": t, "pageFaults": f, "cpuS": c}
         elif a["op"] == "free":
             models.pop(a["key"], None); out = {}
         else:
