@@ -357,7 +357,7 @@ async function loadTokenizer(idOrPath: string, options: AutoTokenizerOptions, ge
     try {
       tokenizer = buildTokenizer();
       // a malformed pipeline component fails here, at load, naming the file
-      const ids = tokenizer.encode(PROBE_TEXT);
+      const ids = tokenizer.encode(PROBE_TEXT, { verbose: false }); // the user's first too-long text still gets its warning
       tokenizer.decode(ids);
     } catch (e) {
       throw asTokenizerError(e, source);
