@@ -14,6 +14,7 @@ import type { TrainerCallback, TrainerControl, CallbackExtras } from '../trainin
 import type { TrainingArguments } from '../training/training-args';
 import type { TrainerState } from '../training/trainer-state';
 import { createModelCard, saveModelCard, splitFrontMatter, type DatasetMetadata, type FrameworkVersions } from '../training/model-card';
+import { printLine } from '../training/progress';
 import { parse as parseYaml } from 'yaml';
 import { GatedRepoError, HubError } from '../hub/index';
 import { ensureRepo, pushFolderToHub, PushToHubError, type PushResult } from './push';
@@ -68,6 +69,12 @@ export interface TrainerPushOptions extends TrainerModelCardOptions {
 }
 
 const PREFIX_CHECKPOINT_DIR = 'checkpoint';
+
+/** One line per push for the person at the terminal (above the progress bar): what went where, and the commit. */
+function summarizePush(r: PushResult, what: string): void {
+  if (process.env.HUBTUNE_QUIET_TRAINER === '1') return;
+  printLine(`Pushed ${what} to ${r.repoId}: ${r.commitUrl}`);
+}
 const STAGING_PREFIX = '_hub_staging-';
 /** Files of a checkpoint that make up the model (copied over the output folder's in a push). */
 const MODELING_FILE = /^(config\.json|generation_config\.json|model\.safetensors|model\.safetensors\.index\.json|model-\d{5}-of-\d{5}\.safetensors|training_args\.(json|bin))$/;
@@ -326,9 +333,10 @@ export class TrainerHub {
     this.report(`could not push ${what} to ${this.hubModelId}: ${msg}. Training continues; the files are saved locally in ${resolve(this.outputDir)}${fatal ? '; pushes are off for the rest of this run' : '; the next save or trainer.pushToHub() will try again'}`);
   }
 
-  private pushSucceeded(r: PushResult): void {
+  private pushSucceeded(r: PushResult, what: string): void {
     this.pushed.push(r);
     this.lastReported = null;
+    summarizePush(r, what);
   }
 
   /**
@@ -383,7 +391,7 @@ export class TrainerHub {
           if (this.disabledReason) return;
           if (existsSync(modelDir)) {
             try {
-              this.pushSucceeded(await pushFolderToHub(modelDir, repoId, { token, endpoint, commitMessage, revision: undefined, what: 'the model' }));
+              this.pushSucceeded(await pushFolderToHub(modelDir, repoId, { token, endpoint, commitMessage, revision: undefined, what: 'the model' }), `the model of ${label}`);
               this.info(`pushed ${label} to ${repoId}`);
             } catch (err) {
               this.pushFailed(err, `the model of ${label}`);
@@ -392,7 +400,7 @@ export class TrainerHub {
           }
           if (existsSync(ckptDir)) {
             try {
-              this.pushSucceeded(await pushFolderToHub(ckptDir, repoId, { token, endpoint, commitMessage: `${commitMessage}, checkpoint`, pathInRepo, what: 'the checkpoint' }));
+              this.pushSucceeded(await pushFolderToHub(ckptDir, repoId, { token, endpoint, commitMessage: `${commitMessage}, checkpoint`, pathInRepo, what: 'the checkpoint' }), label);
             } catch (err) {
               this.pushFailed(err, label);
             }
@@ -504,7 +512,7 @@ export class TrainerHub {
       revision,
       ignorePatterns: ['_*', `${PREFIX_CHECKPOINT_DIR}-*`],
       what: 'the model',
-    }).catch((err: Error) => {
+    }).then((r) => { summarizePush(r, 'the model'); return r; }, (err: Error) => {
       throw new PushToHubError(`${err.message}; the model is saved locally in ${resolve(this.outputDir)}`, { cause: err, status: (err as HubError).status });
     });
     if (blocking) return upload;

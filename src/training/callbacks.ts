@@ -198,8 +198,8 @@ export class CallbackHandler {
     control.shouldLog = false;
     return this.callEvent('onLog', args, state, control, { logs });
   }
-  onPredictionStep(args: TrainingArguments, state: TrainerState, control: TrainerControl) {
-    return this.callEvent('onPredictionStep', args, state, control);
+  onPredictionStep(args: TrainingArguments, state: TrainerState, control: TrainerControl, extras: CallbackExtras = {}) {
+    return this.callEvent('onPredictionStep', args, state, control, extras);
   }
   onPushBegin(args: TrainingArguments, state: TrainerState, control: TrainerControl, extras: CallbackExtras = {}) {
     return this.callEvent('onPushBegin', args, state, control, extras);

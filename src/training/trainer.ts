@@ -870,7 +870,7 @@ export class Trainer {
           disposeAll(inputs);
           disposeAll(raw);
         }
-        this.control = await this.callbackHandler.onPredictionStep(this.args, this.state, this.control);
+        this.control = await this.callbackHandler.onPredictionStep(this.args, this.state, this.control, { evalDataloader: loader });
         await yieldToEventLoop();
       }
     } finally {
