@@ -23,6 +23,8 @@ export interface FuzzOptions {
   /** Inputs per child before a fresh one starts (bounds state that builds up). */
   perChild?: number;
   onProgress?: (target: Target, done: number) => void;
+  /** Extra environment of the children (e.g. tighter limits for a short run on a loaded machine). */
+  env?: Record<string, string>;
 }
 
 export interface Finding { index: number; kind: 'crash' | 'hang' | 'memory' | 'unnamed' | 'wrongClass' | 'multiline'; detail: string }
@@ -97,6 +99,7 @@ export async function fuzzTarget(target: Target, seedRoot: string, o: FuzzOption
         // PIL's default pixel cap lets a 1 KB PNG decode to ~1 GB (178 M pixels) in seconds: the
         // run holds images to 8 M pixels (refused above 16 M), so a spike is a loader fault
         HUBTUNE_MAX_IMAGE_PIXELS: '8388608',
+        ...o.env,
       },
     });
     let stderrTail = '';
