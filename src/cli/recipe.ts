@@ -14,6 +14,8 @@ import { Trainer, TrainingArguments, setSeed, getLastCheckpoint, ensureOutputDir
 import { closestKey } from '../training/training-args';
 import { combine, loadMetric } from '../metrics/index';
 import { stack, tensor } from '../torch/index';
+import { writeFileAtomicSync } from '../util/atomic-file';
+import { join } from 'node:path';
 
 export type RecipeTask = 'image-classification' | 'text-classification';
 
@@ -132,6 +134,8 @@ export interface Prepared {
   processor: ProcessingClass;
   collator: (rows: Record<string, unknown>[]) => Record<string, unknown>;
   splits: Map<string, Dataset>;
+  /** Splits without labels (no label column, or -1 on every row as GLUE's test split): prediction only. */
+  unlabeled: Set<string>;
 }
 
 async function labelNames(ds: Dataset, column: string): Promise<{ names: string[]; toId: ((v: unknown) => number) | null }> {
@@ -163,6 +167,14 @@ export async function prepareData(r: Recipe, modelConfig: PretrainedConfig, log:
   const labelColumn = r.labelColumn ?? (first.columnNames.includes('label') ? 'label' : first.columnNames.includes('labels') ? 'labels' : 'label');
   const { names, toId } = await labelNames(first, labelColumn);
   const labelOf = (v: unknown) => (toId ? toId(v) : Number(v));
+  // datasets' convention: -1 (or no value) is 'no label'; a split holding nothing else is predicted only
+  const unlabeled = new Set<string>();
+  for (const [s, d] of dataset) {
+    if (!d.columnNames.includes(labelColumn)) { unlabeled.add(s); continue; }
+    const values = (await d.unique(labelColumn)) as unknown[];
+    if (values.length > 0 && values.every((v) => v === -1 || v === -1n || v === null || v === undefined)) unlabeled.add(s);
+  }
+  const withLabels = (split: string, labels: () => unknown[]): { labels?: unknown[] } => (unlabeled.has(split) ? {} : { labels: labels() });
 
   let processor: ProcessingClass;
   let collator: Prepared['collator'];
@@ -172,18 +184,18 @@ export async function prepareData(r: Recipe, modelConfig: PretrainedConfig, log:
     if (!first.columnNames.includes(imageColumn)) throw new RecipeError(`the dataset has no image column '${imageColumn}' (columns: ${first.columnNames.join(', ')}): set image_column`);
     const ip = await AutoImageProcessor.fromPretrained(r.model, { revision: r.revision });
     processor = ip;
-    const transform = (batch: Batch): Batch => {
+    const transform = (split: string) => (batch: Batch): Batch => {
       const pv = ip.preprocessSync(batch[imageColumn] as never[]).pixel_values;
       const per = pv.shape[1] * pv.shape[2] * pv.shape[3];
       return {
         pixel_values: (batch[imageColumn] as unknown[]).map((_, i) => ({ data: pv.data.subarray(i * per, (i + 1) * per), shape: pv.shape.slice(1) })),
-        labels: (batch[labelColumn] as unknown[]).map(labelOf),
+        ...withLabels(split, () => (batch[labelColumn] as unknown[]).map(labelOf)),
       };
     };
-    for (const [s, d] of dataset) splits.set(s, d.withTransform(transform));
+    for (const [s, d] of dataset) splits.set(s, d.withTransform(transform(s)));
     collator = (rows) => ({
       pixel_values: stack(rows.map((x) => { const p = x.pixel_values as { data: Float32Array; shape: number[] }; return tensor(p.data, { shape: p.shape }); })),
-      labels: tensor(rows.map((x) => x.labels as number), { dtype: 'int64' }),
+      ...(rows[0] && 'labels' in rows[0] ? { labels: tensor(rows.map((x) => x.labels as number), { dtype: 'int64' }) } : {}),
     });
   } else {
     const cols = r.textColumns ?? (['sentence1', 'sentence2'].every((c) => first.columnNames.includes(c)) ? ['sentence1', 'sentence2'] : ['text', 'sentence'].filter((c) => first.columnNames.includes(c)).slice(0, 1));
@@ -197,7 +209,7 @@ export async function prepareData(r: Recipe, modelConfig: PretrainedConfig, log:
         const enc = cols.length === 2
           ? tok(b[cols[0]] as string[], b[cols[1]] as string[], { truncation: true, maxLength: r.maxLength })
           : tok(b[cols[0]] as string[], { truncation: true, maxLength: r.maxLength });
-        return { ...enc, labels: (b[labelColumn] as unknown[]).map(labelOf) };
+        return { ...enc, ...withLabels(s, () => (b[labelColumn] as unknown[]).map(labelOf)) };
       }, { batched: true, removeColumns: d.columnNames });
       splits.set(s, mapped);
     }
@@ -209,7 +221,7 @@ export async function prepareData(r: Recipe, modelConfig: PretrainedConfig, log:
     if (max && d.numRows > max) splits.set(s, d.select(Array.from({ length: max }, (_, i) => i)));
   }
   log(`dataset ${r.dataset}${r.datasetConfig ? ` (${r.datasetConfig})` : ''}: ${[...splits].map(([s, d]) => `${s} ${d.numRows}`).join(', ')}; ${names.length} labels: ${names.join(', ')}`);
-  return { task, dataset, labels: names, config: modelConfig, processor, collator, splits };
+  return { task, dataset, labels: names, config: modelConfig, processor, collator, splits, unlabeled };
 }
 
 export function metricsFor(names: string[] | undefined, numLabels: number): Promise<(p: EvalPrediction) => Promise<Record<string, number>>> {
@@ -267,12 +279,18 @@ export async function runRecipe(r: Recipe, o: { log?: (l: string) => void } = {}
     : await Auto.fromPretrained(r.model, { revision: r.revision, numLabels: p.labels.length, id2label, label2id, ignoreMismatchedSizes: true });
   const ta = { ...(r.trainingArgs ?? {}) } as Record<string, unknown>;
   if (p.task === 'image-classification' && ta.remove_unused_columns === undefined && ta.removeUnusedColumns === undefined) ta.remove_unused_columns = false;
-  const evalSplit = r.evalSplit === undefined ? (p.splits.has('validation') ? 'validation' : null) : r.evalSplit;
+  const trainSplit = r.trainSplit ?? 'train';
+  if (p.unlabeled.has(trainSplit)) throw new RecipeError(`the '${trainSplit}' split has no labels (label -1 or no label column): train on a labelled split (train_split)`);
+  let evalSplit = r.evalSplit === undefined ? (p.splits.has('validation') ? 'validation' : null) : r.evalSplit;
+  if (evalSplit && p.unlabeled.has(evalSplit)) {
+    log(`note: the '${evalSplit}' split has no labels (label -1 on every row): not evaluated; its predictions are written after training`);
+    evalSplit = null;
+  }
   const testSplit = r.testSplit === undefined ? (p.splits.has('test') ? 'test' : null) : r.testSplit;
   const args = new TrainingArguments(ta as never);
   const trainer = new Trainer({
     model, args, dataCollator: p.collator, computeMetrics: await metricsFor(r.metrics, p.labels.length),
-    trainDataset: getSplit(p, r.trainSplit ?? 'train', 'training'), evalDataset: getSplit(p, evalSplit, 'evaluation'), processingClass: p.processor,
+    trainDataset: getSplit(p, trainSplit, 'training'), evalDataset: getSplit(p, evalSplit, 'evaluation'), processingClass: p.processor,
   });
   const metrics: Record<string, Metrics> = {};
   const train = await trainer.train({ resumeFromCheckpoint: resume });
@@ -286,7 +304,11 @@ export async function runRecipe(r: Recipe, o: { log?: (l: string) => void } = {}
     trainer.logMetrics('eval', metrics.eval);
     trainer.saveMetrics('eval', metrics.eval);
   }
-  const test = getSplit(p, testSplit, 'testing');
+  const unlabeledEval = r.evalSplit && p.unlabeled.has(r.evalSplit) ? [r.evalSplit] : [];
+  for (const split of [...unlabeledEval, ...(testSplit && p.unlabeled.has(testSplit) ? [testSplit] : [])]) {
+    await predictOnly(trainer, p, split, r, args.outputDir, log);
+  }
+  const test = testSplit && !p.unlabeled.has(testSplit) ? getSplit(p, testSplit, 'testing') : null;
   if (test) {
     metrics.test = (await trainer.predict(test, { metricKeyPrefix: 'test' })).metrics;
     trainer.logMetrics('test', metrics.test);
@@ -296,6 +318,21 @@ export async function runRecipe(r: Recipe, o: { log?: (l: string) => void } = {}
   return { outputDir: args.outputDir, metrics };
 }
 
+/**
+ * run_glue.py's do_predict on a split without labels (GLUE's test split has label -1): predictions
+ * only, written as `predict_results_<config>.txt` (index, predicted label name) in the output folder.
+ */
+async function predictOnly(trainer: Trainer, p: Prepared, split: string, r: Recipe, outputDir: string, log: (l: string) => void): Promise<string> {
+  const ds = getSplit(p, split, 'prediction')!;
+  log(`note: the '${split}' split has no labels (label -1 on every row, like GLUE's test split): predicting only, as run_glue.py does`);
+  const out = await trainer.predict(ds, { metricKeyPrefix: 'predict' });
+  const rows = (out.predictions as number[][]).map((row, i) => `${i}\t${p.labels[row.indexOf(Math.max(...row))] ?? row.indexOf(Math.max(...row))}`);
+  const file = join(outputDir, `predict_results_${r.datasetConfig ?? split}.txt`);
+  writeFileAtomicSync(file, ['index\tprediction', ...rows].join('\n') + '\n');
+  log(`${rows.length} predictions for '${split}' written to ${file}`);
+  return file;
+}
+
 /** Evaluates a fine-tuned model on one split of a dataset with the Trainer; prints logMetrics. */
 export async function runEval(r: Recipe & { split?: string; batchSize?: number }, o: { log?: (l: string) => void; print?: boolean } = {}): Promise<Metrics> {
   const log = o.log ?? ((l: string) => console.log(l));
@@ -303,6 +340,7 @@ export async function runEval(r: Recipe & { split?: string; batchSize?: number }
   const p = await prepareData(r, config, log);
   const split = r.split ?? (p.splits.has('test') ? 'test' : p.splits.has('validation') ? 'validation' : [...p.splits.keys()][0]);
   const ds = getSplit(p, split, 'evaluation')!;
+  if (p.unlabeled.has(split)) throw new RecipeError(`the '${split}' split has no labels (label -1 on every row): nothing to evaluate against; use \`hubtune predict\` or choose a labelled --split`);
   const modelLabels = Object.keys(config.id2label).length;
   if (modelLabels !== p.labels.length) {
     throw new RecipeError(`${r.model} has ${modelLabels} labels but the dataset has ${p.labels.length} (${p.labels.join(', ')}): evaluate a model fine-tuned on this dataset`);

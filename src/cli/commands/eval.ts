@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .option('--json', 'print the metrics as JSON')
     .addHelpText('after', `
 Examples:
-  $ hubtune eval ./demo-output/vit-tiny-beans-like -d imagefolder --data-dir ~/.cache/hubtune/demo/beans-like-32px --split test
+  $ hubtune eval ./demo-output/vit-tiny-beans-like -d imagefolder --data-dir ~/.cache/hubtune/demo/beans-like-64px --split test
   $ hubtune eval ./mrpc-model -d nyu-mll/glue --dataset-config mrpc --split validation --json`)
     .action(async (model: string, f: Record<string, string | undefined> & { json?: boolean }) => {
       const batchSize = Number(f.batchSize);
