@@ -2,6 +2,10 @@
 // the file and the column / rows / field, saying what to do.
 export class DatasetError extends Error {
   override name = 'DatasetError';
+  constructor(message: string) {
+    // one line even when a corrupt file's column names hold control characters
+    super(message.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+  }
 }
 
 /** Any failure inside a dataset reader as a DatasetError naming `where` (kept as is when it already is one). */

@@ -136,3 +136,7 @@ test('save_to_disk folders: state.json may not point outside the folder; bad JSO
   writeFileSync(join(dir, 'dataset_info.json'), JSON.stringify({ features: { id: { _type: 'Nope' } } }));
   await refused(loadFromDisk(dir), 'dataset_info.json', /features/);
 });
+
+test('a DatasetError stays one line when a corrupt file names a column with control characters', () => {
+  assert.equal(new DatasetError("x.parquet: column 'a\nb\u0000'").message, "x.parquet: column 'a\\x0ab\\x00'");
+});
