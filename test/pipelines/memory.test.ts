@@ -20,7 +20,7 @@ test('a loop of await pipe(text) turns the event loop on every call and keeps no
   }
   const after = memoryStats();
   assert.ok(after.liveTensors <= before.liveTensors, `live tensors ${before.liveTensors} -> ${after.liveTensors}`);
-  assert.equal(after.allocatedBytes, before.allocatedBytes);
+  assert.ok(after.allocatedBytes <= before.allocatedBytes, `allocated bytes ${before.allocatedBytes} -> ${after.allocatedBytes}`);
   // a failing call turns it too
   setImmediate(() => { immediates++; });
   await assert.rejects(clf(42 as never), /text 0 is a number/);
