@@ -46,15 +46,16 @@ Examples:
       }
       const pipe = await pipeline(info.task, { model, revision: opts.revision, device: opts.device, batchSize, warn: (m) => console.error(m) });
       const items: unknown[] = opts.textPair !== undefined ? [{ text: inputs[0], text_pair: opts.textPair }] : inputs;
+      // One input runs as one item, so its error is its own (a list reports which of its inputs failed).
+      const run = async (o: Record<string, unknown>): Promise<unknown[]> => items.length === 1 ? [await pipe(items[0], o)] : await pipe(items, o) as unknown[];
       let results: unknown[];
       if (info.task === 'feature-extraction') {
         if (!['none', 'mean', 'cls'].includes(opts.pooling ?? 'mean')) throw new Error(`--pooling must be none, mean or cls, got '${opts.pooling}'`);
-        results = await pipe(items, { pooling: opts.pooling }) as unknown[];
+        results = await run({ pooling: opts.pooling });
       } else if (info.task === 'text-classification') {
-        results = await pipe(items, { topK: topK === undefined ? 1 : topK }) as unknown[];
+        results = await run({ topK: topK === undefined ? 1 : topK });
       } else {
-        results = await pipe(items, topK === undefined ? {} : { topK }) as unknown[];
-        if (info.task === 'fill-mask' && items.length === 1) results = [results];
+        results = await run(topK === undefined ? {} : { topK });
       }
       if (opts.json) {
         console.log(JSON.stringify(results.map((r, i) => ({ input: items[i], result: r })), null, 2));
