@@ -4,7 +4,8 @@ import { rename, writeFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import sharp from 'sharp';
 
-export interface Series { name: string; points: [number, number][]; color?: string; dashed?: boolean }
+/** `group`: series of one group (e.g. one run's train and eval curves) share a colour; tell them apart with `dashed`. */
+export interface Series { name: string; points: [number, number][]; color?: string; dashed?: boolean; group?: string }
 
 export interface LineChartParams {
   title: string;
@@ -46,17 +47,48 @@ function fmt(v: number): string {
   return String(Number(v.toPrecision(4)));
 }
 
-/** A line chart (one polyline per series) with axes, ticks, grid, axis labels and a legend. */
+const LEGEND_ROW = 18;
+const legendItemWidth = (name: string) => name.length * 7 + 44;
+
+/** One colour per group (a series without `group` is its own group), in order of first appearance. */
+export function seriesColors(series: Series[]): string[] {
+  const groups = new Map<string, number>();
+  return series.map((s, k) => {
+    if (s.color) return s.color;
+    const g = s.group ?? `\u0000${k}`;
+    if (!groups.has(g)) groups.set(g, groups.size);
+    return PALETTE[groups.get(g)! % PALETTE.length];
+  });
+}
+
+/**
+ * A line chart (one polyline per series) with axes, ticks, grid, axis labels and a legend below the plot
+ * (never over the curves). Points are drawn inside a padded area of the frame, so end points and markers at
+ * the range's edges are not clipped. The frame is `class="plot-area"`, the legend box `class="legend"`.
+ */
 export function lineChartSVG(params: LineChartParams): string {
-  const W = params.width ?? 640, H = params.height ?? 400;
+  const W = params.width ?? 640, baseH = params.height ?? 400;
   const m = { left: 68, right: 20, top: 44, bottom: 56 };
-  const pw = W - m.left - m.right, ph = H - m.top - m.bottom;
+  const pw = W - m.left - m.right, ph = baseH - m.top - m.bottom;
+  // legend layout: items flow left to right in rows below the x-axis label
+  const colors = seriesColors(params.series);
+  const items: { x: number; row: number }[] = [];
+  let cx = 0, row = 0;
+  const legendW = W - 2 * 12;
+  for (const s of params.series) {
+    const w = Math.min(legendItemWidth(s.name), legendW);
+    if (cx > 0 && cx + w > legendW) { cx = 0; row++; }
+    items.push({ x: cx, row }); cx += w;
+  }
+  const legendH = params.series.length ? (row + 1) * LEGEND_ROW + 10 : 0;
+  const H = baseH + (legendH ? legendH + 8 : 0);
+  const pad = 8; // points live in the frame inset by this many pixels (markers have r=3, strokes 2)
   const all = params.series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   let x0 = Math.min(...all.map((p) => p[0])), x1 = Math.max(...all.map((p) => p[0]));
   let y0 = Math.min(...all.map((p) => p[1])), y1 = Math.max(...all.map((p) => p[1]));
   if (!all.length) { x0 = 0; x1 = 1; y0 = 0; y1 = 1; }
   if (params.yRange) [y0, y1] = params.yRange;
-  else { const pad = (y1 - y0) * 0.05 || Math.abs(y0) * 0.1 || 1; y0 -= pad; y1 += pad; }
+  else { const p = (y1 - y0) * 0.05 || Math.abs(y0) * 0.1 || 1; y0 -= p; y1 += p; }
   if (x1 === x0) { x0 -= 1; x1 += 1; }
   const xt = niceTicks(x0, x1), yt = niceTicks(y0, y1);
   if (xt.length > 1) { // extend the x range to the next tick when the data stops just short of it
@@ -64,8 +96,8 @@ export function lineChartSVG(params: LineChartParams): string {
     if (up - x1 < step * 0.5) { x1 = up; if (xt[xt.length - 1] < up - step * 1e-9) xt.push(up); }
   }
   if (!params.yRange && yt.length) { y0 = Math.min(y0, yt[0]); y1 = Math.max(y1, yt[yt.length - 1]); }
-  const sx = (x: number) => m.left + ((x - x0) / (x1 - x0)) * pw;
-  const sy = (y: number) => m.top + ph - ((y - y0) / (y1 - y0)) * ph;
+  const sx = (x: number) => m.left + pad + ((x - x0) / (x1 - x0)) * (pw - 2 * pad);
+  const sy = (y: number) => m.top + ph - pad - ((y - y0) / (y1 - y0)) * (ph - 2 * pad);
   const o: string[] = [];
   o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="${FONT}">`);
   o.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="#ffffff"/>`);
@@ -85,13 +117,13 @@ export function lineChartSVG(params: LineChartParams): string {
     o.push(`<line x1="${x}" y1="${m.top + ph}" x2="${x}" y2="${m.top + ph + 5}" stroke="#333"/>`);
     o.push(`<text x="${x}" y="${m.top + ph + 18}" text-anchor="middle" font-size="11" fill="#333">${fmt(t)}</text>`);
   }
-  o.push(`<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#333" stroke-width="1"/>`);
-  if (params.xLabel) o.push(`<text x="${m.left + pw / 2}" y="${H - 14}" text-anchor="middle" font-size="13" fill="#222">${escapeXml(params.xLabel)}</text>`);
+  o.push(`<rect class="plot-area" x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#333" stroke-width="1"/>`);
+  if (params.xLabel) o.push(`<text x="${m.left + pw / 2}" y="${baseH - 14}" text-anchor="middle" font-size="13" fill="#222">${escapeXml(params.xLabel)}</text>`);
   if (params.yLabel) o.push(`<text transform="translate(18 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle" font-size="13" fill="#222">${escapeXml(params.yLabel)}</text>`);
   // series
   o.push(`<defs><clipPath id="plot"><rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}"/></clipPath></defs>`);
   params.series.forEach((s, k) => {
-    const col = s.color ?? PALETTE[k % PALETTE.length];
+    const col = colors[k];
     const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
     if (!pts.length) return;
     const d = pts.map(([x, y], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ');
@@ -100,16 +132,14 @@ export function lineChartSVG(params: LineChartParams): string {
       for (const [x, y] of pts) o.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${col}" clip-path="url(#plot)"/>`);
     }
   });
-  // legend (top right, inside the plot)
+  // legend: below the plot and its x-axis label, outside the curves
   if (params.series.length) {
-    const lw = Math.max(...params.series.map((s) => s.name.length)) * 7 + 40, lh = params.series.length * 18 + 8;
-    const lx = m.left + pw - lw - 8, ly = m.top + 8;
-    o.push(`<rect x="${lx}" y="${ly}" width="${lw}" height="${lh}" fill="#ffffff" fill-opacity="0.85" stroke="#bbb"/>`);
+    const lx = 12, ly = baseH;
+    o.push(`<rect class="legend" x="${lx}" y="${ly}" width="${legendW}" height="${legendH}" fill="#ffffff" stroke="#bbb"/>`);
     params.series.forEach((s, k) => {
-      const col = s.color ?? PALETTE[k % PALETTE.length];
-      const y = ly + 16 + k * 18;
-      o.push(`<line x1="${lx + 8}" y1="${y - 4}" x2="${lx + 28}" y2="${y - 4}" stroke="${col}" stroke-width="2.5"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
-      o.push(`<text x="${lx + 34}" y="${y}" font-size="12" fill="#222">${escapeXml(s.name)}</text>`);
+      const x = lx + 8 + items[k].x, y = ly + 18 + items[k].row * LEGEND_ROW;
+      o.push(`<line x1="${x}" y1="${y - 4}" x2="${x + 24}" y2="${y - 4}" stroke="${colors[k]}" stroke-width="2.5"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+      o.push(`<text x="${x + 30}" y="${y}" font-size="12" fill="#222">${escapeXml(s.name)}</text>`);
     });
   }
   o.push('</svg>');

@@ -32,9 +32,9 @@ export async function saveCurves(dir: string, runs: RunLog[], metric: string, lo
   const lossSeries: Series[] = [];
   const metricSeries: Series[] = [];
   runs.forEach((r) => {
-    lossSeries.push({ name: `${r.name}: train loss`, points: points(r.logHistory, 'loss') });
-    lossSeries.push({ name: `${r.name}: validation loss`, points: points(r.logHistory, 'eval_loss'), dashed: true });
-    metricSeries.push({ name: r.name, points: points(r.logHistory, `eval_${metric}`) });
+    lossSeries.push({ name: `${r.name}: train loss`, points: points(r.logHistory, 'loss'), group: r.name });
+    lossSeries.push({ name: `${r.name}: validation loss`, points: points(r.logHistory, 'eval_loss'), dashed: true, group: r.name });
+    metricSeries.push({ name: r.name, points: points(r.logHistory, `eval_${metric}`), group: r.name });
   });
   const charts: [string, string][] = [
     [lineChartSVG({ title: 'Loss', series: lossSeries.filter((s) => s.points.length), xLabel: 'step', yLabel: 'loss' }), join(dir, 'loss')],
