@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHubServer, type HubServer } from '../support/hub-server';
+import type { HubServer } from '../support/hub-server';
+import { useTestHub, type TestHubEnv } from '../support/test-hub-env';
 import { glueLikeFiles } from '../support/hub-fixtures';
 import { beansAsStored, BEANS_COUNTS } from '../support/dataset-archives';
 import { saveTinyRobertaRepo } from '../support/tiny-models';
@@ -17,8 +18,8 @@ import { AutoTokenizer } from '../../src/preprocessing/auto-tokenizer';
 import { pipeline } from '../../src/pipelines/index';
 
 let hub: HubServer;
+let testHub: TestHubEnv;
 const work = mkdtempSync(join(tmpdir(), 'hubtune-course-'));
-const saved: Record<string, string | undefined> = {};
 const SST2 = 'distilbert/distilbert-base-uncased-finetuned-sst-2-english';
 
 function folderFiles(dir: string): Record<string, Buffer> {
@@ -26,13 +27,8 @@ function folderFiles(dir: string): Record<string, Buffer> {
 }
 
 before(async () => {
-  hub = await startHubServer({ resolveCache: true });
-  for (const k of ['HF_ENDPOINT', 'HF_HOME', 'HF_HUB_CACHE', 'HF_TOKEN', 'HUBTUNE_QUIET']) saved[k] = process.env[k];
-  process.env.HF_ENDPOINT = hub.url;
-  process.env.HF_HOME = join(work, 'hf-home');
-  process.env.HUBTUNE_QUIET = '1';
-  delete process.env.HF_HUB_CACHE;
-  delete process.env.HF_TOKEN;
+  testHub = await useTestHub(work, { resolveCache: true, quiet: true });
+  hub = testHub.hub;
   const beans = await beansAsStored();
   hub.addRepo({ type: 'dataset', id: 'AI-Lab-Makerere/beans', files: beans.files, branches: beans.branches });
   hub.renameRepo('dataset', 'beans', 'AI-Lab-Makerere/beans');
@@ -46,8 +42,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
-  await hub?.close();
+  await testHub?.close();
   rmSync(work, { recursive: true, force: true });
 });
 

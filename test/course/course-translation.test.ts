@@ -12,7 +12,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHubServer, type HubServer } from '../support/hub-server';
+import type { HubServer } from '../support/hub-server';
+import { useTestHub, type TestHubEnv } from '../support/test-hub-env';
 import { glueLikeFiles } from '../support/hub-fixtures';
 import { beansAsStored } from '../support/dataset-archives';
 import { saveTinyRobertaRepo, saveTinyVitRepo, addFolderRepo } from '../support/tiny-models';
@@ -22,21 +23,16 @@ import {
 } from 'hubtune';
 
 let hub: HubServer;
+let testHub: TestHubEnv;
 const work = mkdtempSync(join(tmpdir(), 'hubtune-course-translation-'));
-const saved: Record<string, string | undefined> = {};
 const cwd = process.cwd();
 const printed: string[] = [];
 // what the course shows with print() / the notebook's cell output
 const print = (...xs: unknown[]) => { printed.push(xs.map((x) => (typeof x === 'string' ? x : String(x))).join(' ')); };
 
 before(async () => {
-  hub = await startHubServer({ resolveCache: true });
-  for (const k of ['HF_ENDPOINT', 'HF_HOME', 'HF_HUB_CACHE', 'HF_TOKEN', 'HUBTUNE_QUIET_TRAINER']) saved[k] = process.env[k];
-  process.env.HF_ENDPOINT = hub.url;
-  process.env.HF_HOME = join(work, 'hf-home');
-  process.env.HUBTUNE_QUIET_TRAINER = '1';
-  delete process.env.HF_HUB_CACHE;
-  delete process.env.HF_TOKEN;
+  testHub = await useTestHub(work, { resolveCache: true });
+  hub = testHub.hub;
   const beans = await beansAsStored();
   hub.addRepo({ type: 'dataset', id: 'AI-Lab-Makerere/beans', files: beans.files, branches: beans.branches });
   hub.renameRepo('dataset', 'beans', 'AI-Lab-Makerere/beans');
@@ -50,8 +46,7 @@ before(async () => {
 
 after(async () => {
   process.chdir(cwd);
-  for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
-  await hub?.close();
+  await testHub?.close();
   rmSync(work, { recursive: true, force: true });
 });
 

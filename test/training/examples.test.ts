@@ -6,21 +6,17 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHubServer, type HubServer } from '../support/hub-server';
+import type { HubServer } from '../support/hub-server';
+import { useTestHub, type TestHubEnv } from '../support/test-hub-env';
 import { saveTinyVitRepo, saveTinyRobertaRepo, saveTinyBeansDataset, saveTinyMrpcDataset, addFolderRepo } from '../support/tiny-models';
 
 let hub: HubServer;
+let testHub: TestHubEnv;
 const work = mkdtempSync(join(tmpdir(), 'hubtune-examples-'));
-const saved: Record<string, string | undefined> = {};
 
 before(async () => {
-  hub = await startHubServer({ resolveCache: true });
-  for (const k of ['HF_ENDPOINT', 'HF_HOME', 'HF_HUB_CACHE', 'HF_TOKEN', 'HUBTUNE_QUIET_TRAINER']) saved[k] = process.env[k];
-  process.env.HF_ENDPOINT = hub.url;
-  process.env.HF_HOME = join(work, 'hf-home');
-  delete process.env.HF_HUB_CACHE;
-  delete process.env.HF_TOKEN;
-  process.env.HUBTUNE_QUIET_TRAINER = '1';
+  testHub = await useTestHub(work, { resolveCache: true });
+  hub = testHub.hub;
   addFolderRepo(hub, 'model', 'google/vit-base-patch16-224-in21k', await saveTinyVitRepo(join(work, 'vit')));
   addFolderRepo(hub, 'model', 'distilbert/distilroberta-base', await saveTinyRobertaRepo(join(work, 'roberta')));
   hub.renameRepo('model', 'distilroberta-base', 'distilbert/distilroberta-base');
@@ -37,8 +33,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
-  await hub?.close();
+  await testHub?.close();
 });
 
 test('beans-vit example: trains the (tiny) ViT from the Hub, saves, evaluates on test', async () => {

@@ -8,23 +8,19 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { pipeline, type LabelScore } from '../../src/pipelines/index';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHubServer, type HubServer } from '../support/hub-server';
+import type { HubServer } from '../support/hub-server';
+import { useTestHub, type TestHubEnv } from '../support/test-hub-env';
 import { saveTinyBeansDataset, addFolderRepo } from '../support/tiny-models';
 import { VISION_FAMILIES, saveTinyVisionRepo } from '../support/tiny-vision';
 import { BACKBONES, main, parseArgs } from '../../examples/image-classification';
 
 let hub: HubServer;
+let testHub: TestHubEnv;
 const work = mkdtempSync(join(tmpdir(), 'hubtune-imgcls-'));
-const saved: Record<string, string | undefined> = {};
 
 before(async () => {
-  hub = await startHubServer();
-  for (const k of ['HF_ENDPOINT', 'HF_HOME', 'HF_HUB_CACHE', 'HF_TOKEN', 'HUBTUNE_QUIET_TRAINER']) saved[k] = process.env[k];
-  process.env.HF_ENDPOINT = hub.url;
-  process.env.HF_HOME = join(work, 'hf-home');
-  delete process.env.HF_HUB_CACHE;
-  delete process.env.HF_TOKEN;
-  process.env.HUBTUNE_QUIET_TRAINER = '1';
+  testHub = await useTestHub(work);
+  hub = testHub.hub;
   for (const f of VISION_FAMILIES) {
     // the Hub's ViT is a bare backbone; the others are ImageNet classifiers (here: 5 labels)
     const labels = f === 'vit' ? undefined : ['tench', 'goldfish', 'shark', 'ray', 'cock'];
@@ -33,8 +29,7 @@ before(async () => {
   addFolderRepo(hub, 'dataset', 'beans', await saveTinyBeansDataset(join(work, 'beans'), { train: 12, validation: 6, test: 3 }));
 });
 after(async () => {
-  for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
-  await hub?.close();
+  await testHub?.close();
   rmSync(work, { recursive: true, force: true });
 });
 

@@ -5,23 +5,18 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHubServer, type HubServer } from '../support/hub-server';
+import type { HubServer } from '../support/hub-server';
+import { useTestHub, type TestHubEnv } from '../support/test-hub-env';
 import { addFolderRepo } from '../support/tiny-models';
 import { saveTinyBertRepo, conllFiles, squadFiles, swagFiles } from '../support/nlp-repos';
 
 let hub: HubServer;
+let testHub: TestHubEnv;
 const work = mkdtempSync(join(tmpdir(), 'hubtune-nlp-examples-'));
-const saved: Record<string, string | undefined> = {};
 
 before(async () => {
-  hub = await startHubServer({ resolveCache: true });
-  for (const k of ['HF_ENDPOINT', 'HF_HOME', 'HF_HUB_CACHE', 'HF_TOKEN', 'HUBTUNE_QUIET_TRAINER', 'HUBTUNE_QUIET']) saved[k] = process.env[k];
-  process.env.HF_ENDPOINT = hub.url;
-  process.env.HF_HOME = join(work, 'hf-home');
-  delete process.env.HF_HUB_CACHE;
-  delete process.env.HF_TOKEN;
-  process.env.HUBTUNE_QUIET_TRAINER = '1';
-  process.env.HUBTUNE_QUIET = '1';
+  testHub = await useTestHub(work, { resolveCache: true, quiet: true });
+  hub = testHub.hub;
   addFolderRepo(hub, 'model', 'google-bert/bert-base-cased', saveTinyBertRepo(join(work, 'bert-cased'), { cased: true }));
   addFolderRepo(hub, 'model', 'google-bert/bert-base-uncased', saveTinyBertRepo(join(work, 'bert-uncased'), { cased: false }));
   hub.addRepo({ type: 'dataset', id: 'eriktks/conll2003', files: conllFiles() });
@@ -30,8 +25,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
-  await hub?.close();
+  await testHub?.close();
   rmSync(work, { recursive: true, force: true });
 });
 
