@@ -22,7 +22,10 @@ export function modelsInFolders(paths: string[]): ServedModel[] {
   const out: ServedModel[] = [];
   for (const given of paths) {
     const dir = resolve(given);
-    if (!isDir(dir)) throw new Error(`hubtune serve: ${given} is not a folder (give model folders, training output folders or a folder of models)`);
+    if (!isDir(dir)) {
+      if (existsSync(dir)) continue; // a data file: a dataset for the viewer
+      throw new Error(`hubtune serve: ${given} does not exist (give model, dataset or training output folders, data files, or folders of those)`);
+    }
     if (isModelDir(dir)) out.push({ id: basename(dir), dir, source: 'folder' });
     for (const name of readdirSync(dir).sort()) {
       const sub = join(dir, name);

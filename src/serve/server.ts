@@ -8,9 +8,11 @@ import { hubCacheDir } from '../hub/env';
 import { redactSecrets } from '../hub/redact';
 import { InferenceRequestError, InferenceService, type InferenceRequest } from './inference-api';
 import { servedModels, type ServedModel } from './served-models';
+import { DashboardApi } from './dash-api';
+import { servedDatasets } from './served-datasets';
 
 export interface ServeOptions {
-  /** Model folders, training output folders, or folders of models. */
+  /** Model folders, training output folders, dataset folders and files, or folders of those. */
   paths?: string[];
   port?: number;
   host?: string;
@@ -23,6 +25,8 @@ export interface ServeOptions {
 export interface RunningServer {
   url: string;
   models: Map<string, ServedModel>;
+  /** The dataset viewer's and training dashboard's data. */
+  dash: DashboardApi;
   /** Requests answered and pipeline calls made so far. */
   stats(): { requests: number; forwards: number };
   close(): Promise<void>;
@@ -78,16 +82,20 @@ export async function serve(o: ServeOptions = {}): Promise<RunningServer> {
   const models = servedModels(o.paths ?? [], cache);
   const service = new InferenceService();
   const limit = o.maxBodyBytes ?? 16 * 1024 * 1024;
+  const dash = new DashboardApi({ datasets: servedDatasets(o.paths ?? [], cache), runRoots: o.paths ?? [] });
 
   const server = http.createServer((req, res) => {
     void (async () => {
       let path: string;
+      let url: URL;
       try {
-        path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+        url = new URL(req.url ?? '/', 'http://localhost');
+        path = decodeURIComponent(url.pathname);
       } catch {
         send(res, 400, { error: 'malformed URL' });
         return;
       }
+      if (await dash.handle(req, res, path, url.searchParams)) return;
       if (req.method === 'GET' && path === '/api/models') {
         send(res, 200, [...models.values()].map((m) => ({ id: m.id, source: m.source, pipeline_tag: safeTask(m) })));
         return;
@@ -131,8 +139,10 @@ export async function serve(o: ServeOptions = {}): Promise<RunningServer> {
   return {
     url: `http://${host}:${addr.port}`,
     models,
+    dash,
     stats: () => ({ ...service.stats }),
     close: async () => {
+      dash.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;

@@ -64,6 +64,9 @@ export interface CallbackExtras {
   evalDataloader?: unknown;
   /** onEvaluate / onPredict only. */
   metrics?: Record<string, number>;
+  /** onEvaluate only: the evaluation's predictions (logits) and label ids, flat with their shapes. */
+  evalPredictions?: { data: Float32Array; shape: number[] } | null;
+  evalLabelIds?: { data: Float32Array; shape: number[] } | null;
   /** onLog only: the values being logged (without "step"). */
   logs?: LogEntry;
   [key: string]: unknown;
@@ -183,9 +186,9 @@ export class CallbackHandler {
   onStepEnd(args: TrainingArguments, state: TrainerState, control: TrainerControl) {
     return this.callEvent('onStepEnd', args, state, control);
   }
-  onEvaluate(args: TrainingArguments, state: TrainerState, control: TrainerControl, metrics: Record<string, number>) {
+  onEvaluate(args: TrainingArguments, state: TrainerState, control: TrainerControl, metrics: Record<string, number>, extras: CallbackExtras = {}) {
     control.shouldEvaluate = false;
-    return this.callEvent('onEvaluate', args, state, control, { metrics });
+    return this.callEvent('onEvaluate', args, state, control, { ...extras, metrics });
   }
   onPredict(args: TrainingArguments, state: TrainerState, control: TrainerControl, metrics: Record<string, number>) {
     return this.callEvent('onPredict', args, state, control, { metrics });

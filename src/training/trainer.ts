@@ -23,6 +23,7 @@ import {
   CallbackHandler, DefaultFlowCallback, JsonlLogCallback, TrainerControl, type TrainerCallback,
 } from './callbacks';
 import { TensorBoardCallback } from './tensorboard';
+import { HubtuneDashboardCallback } from './dashboard';
 import { ProgressCallback } from './progress';
 import { logMetrics as printMetrics, saveMetrics as writeMetrics, type Metrics } from './metrics-io';
 import { writeFileAtomicSync, writeDirAtomic, cleanStaleTempDirs } from './atomic';
@@ -270,6 +271,7 @@ export class Trainer {
     const cbs: (TrainerCallback | (new () => TrainerCallback))[] = [new DefaultFlowCallback(), new ProgressCallback(), new JsonlLogCallback(), ...(o.callbacks ?? [])];
     if (this.args.pushToHub) cbs.push(new HubCallback(this.hub));
     if (this.args.reportTo.includes('tensorboard')) cbs.push(new TensorBoardCallback());
+    if (this.args.reportTo.includes('hubtune')) cbs.push(new HubtuneDashboardCallback());
     this.callbackHandler = new CallbackHandler(cbs, { model: this.model, processingClass: this.processingClass, optimizer: this.optimizer, lrScheduler: this.lrScheduler });
     this.state = new TrainerState();
     this.control = new TrainerControl();
@@ -914,7 +916,7 @@ export class Trainer {
     const out = await this.evaluationLoop(ds, 'evaluation', prefix);
     Object.assign(out.metrics, speedMetrics(prefix, start, out.numSamples, Math.ceil(out.numSamples / this.args.evalBatchSize)));
     await this.log(out.metrics as LogEntry);
-    this.control = await this.callbackHandler.onEvaluate(this.args, this.state, this.control, out.metrics as Record<string, number>);
+    this.control = await this.callbackHandler.onEvaluate(this.args, this.state, this.control, out.metrics as Record<string, number>, { evalPredictions: out.predictions, evalLabelIds: out.labels });
     return out.metrics;
   }
 

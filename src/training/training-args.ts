@@ -474,14 +474,15 @@ export class TrainingArguments {
     }
   }
 
-  /** report_to: 'tensorboard' is the integration hubtune has ('all' means it, as transformers' "every installed one"); the others are errors saying so. */
+  /** report_to: 'tensorboard' is the transformers integration hubtune has ('all' means it, as transformers' "every installed one"), 'hubtune' feeds hubtune serve's training dashboard; the others are errors saying so. */
   #checkReportTo(): void {
     const out = new Set<string>();
     for (const r of this.reportTo) {
       if (r === 'none') continue;
       if (r === 'all' || r === 'tensorboard') { out.add('tensorboard'); continue; }
-      if (INTEGRATIONS.includes(r)) fail(`reportTo '${r}' is not available in hubtune: use reportTo: 'tensorboard' or 'none' (the logged metrics are also in trainer_state.json's log_history)`);
-      fail(`reportTo '${r}' is not supported, only ${[...INTEGRATIONS, 'all', 'none'].join(', ')} are known (tensorboard is the one hubtune has): use reportTo: 'tensorboard' or 'none'`);
+      if (r === 'hubtune') { out.add('hubtune'); continue; }
+      if (INTEGRATIONS.includes(r)) fail(`reportTo '${r}' is not available in hubtune: use reportTo: 'tensorboard' or 'none' ('hubtune' feeds hubtune serve's dashboard; the logged metrics are also in trainer_state.json's log_history)`);
+      fail(`reportTo '${r}' is not supported, only ${[...INTEGRATIONS, 'hubtune', 'all', 'none'].join(', ')} are known (tensorboard and hubtune are the ones hubtune has): use reportTo: 'tensorboard', 'hubtune' or 'none'`);
     }
     this.reportTo = [...out];
   }
