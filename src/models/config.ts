@@ -57,6 +57,8 @@ export class PretrainedConfig {
   static readonly fields: FieldSpec[] = [];
   /** Extra names accepted on input (transformers' attribute_map), json alias -> camel field. */
   static readonly aliases: Record<string, string> = {};
+  /** Common fields whose default is the family's own (config.json json name -> default), so that toDict writes a value differing from it. */
+  static readonly commonDefaults: Record<string, unknown> = {};
 
   declare architectures: string[] | null;
   declare finetuningTask: string | null;
@@ -253,7 +255,8 @@ export class PretrainedConfig {
     const out: Record<string, unknown> = { ...this.extraFields };
     for (const [camel, json, d] of COMMON_FIELDS) {
       const v = (this as any)[camel];
-      if (o.full || JSON.stringify(v) !== JSON.stringify(d)) out[json] = v;
+      const dflt = json in ctor.commonDefaults ? ctor.commonDefaults[json] : d;
+      if (o.full || JSON.stringify(v) !== JSON.stringify(dflt)) out[json] = v;
     }
     for (const [camel, json] of ctor.fields) out[json] = (this as any)[camel];
     const n = this.numLabels;

@@ -39,6 +39,8 @@ export const LLAMA_FIELDS: FieldSpec[] = [
 export class LlamaConfig extends PretrainedConfig {
   static override readonly modelType: string = 'llama';
   static override readonly fields: FieldSpec[] = LLAMA_FIELDS;
+  /** LlamaConfig's defaults (tied embeddings, as SmolLM2's, must be written to config.json). */
+  static override readonly commonDefaults: Record<string, unknown> = { tie_word_embeddings: false, bos_token_id: 1, eos_token_id: 2 };
   declare vocabSize: number;
   declare hiddenSize: number;
   declare intermediateSize: number;
