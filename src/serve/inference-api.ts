@@ -123,6 +123,8 @@ function generationOptions(body: Record<string, unknown>): Record<string, unknow
   const o: Record<string, unknown> = {};
   if (body.max_tokens !== undefined && body.max_tokens !== null) o.maxNewTokens = body.max_tokens;
   for (const k of ['temperature', 'top_p', 'top_k', 'seed', 'do_sample', 'repetition_penalty']) if (body[k] !== undefined && body[k] !== null) o[toCamelCase(k)] = body[k];
+  // OpenAI's temperature 0 is greedy decoding (transformers refuses a zero temperature).
+  if (o.temperature === 0) { delete o.temperature; o.doSample ??= false; }
   if (o.temperature !== undefined || o.topP !== undefined) o.doSample ??= true;
   return o;
 }
@@ -178,6 +180,10 @@ export class InferenceService {
 
   async handle(model: ServedModel, req: InferenceRequest): Promise<unknown> {
     let task = req.route === 'completions' || req.route === 'chat' ? 'text-generation' : req.task ?? InferenceService.defaultTask(model);
+    // An NLI classifier's task on the Hub is zero-shot-classification (its pipeline_tag); here a
+    // request with candidate labels says so.
+    const params = req.json?.parameters as Record<string, unknown> | undefined;
+    if (!req.task && task === 'text-classification' && params && typeof params === 'object' && ('candidate_labels' in params || 'candidateLabels' in params)) task = 'zero-shot-classification';
     try {
       task = checkTask(task).task;
     } catch (e) {
