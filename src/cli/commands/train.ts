@@ -7,7 +7,7 @@ interface TrainFlags {
   imageColumn?: string; textColumns?: string; labelColumn?: string; trainSplit?: string; evalSplit?: string; testSplit?: string;
   maxTrainSamples?: string; maxEvalSamples?: string; maxLength?: string; fromScratch?: boolean; metrics?: string;
   outputDir?: string; learningRate?: string; numTrainEpochs?: string; maxSteps?: string; perDeviceTrainBatchSize?: string;
-  evalStrategy?: string; seed?: string; overwriteOutputDir?: boolean; set?: string[];
+  evalStrategy?: string; seed?: string; overwriteOutputDir?: boolean; set?: string[]; dashboard?: boolean; dashboardPort?: string;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -68,6 +68,8 @@ export function register(program: Command): void {
     .option('--learning-rate <lr>').option('--num-train-epochs <n>').option('--max-steps <n>').option('--per-device-train-batch-size <n>')
     .option('--eval-strategy <s>', 'no, steps or epoch').option('--seed <n>')
     .option('--set <key=value>', 'any other TrainingArguments field (repeatable), e.g. --set warmup_ratio=0.1', collect)
+    .option('--dashboard', "watch the run live in the browser: serves hubtune serve's training dashboard (report_to hubtune) while it trains")
+    .option('--dashboard-port <port>', 'port of the dashboard (0 picks a free one)', '7860')
     .addHelpText('after', `
 A recipe file (YAML or JSON; keys in snake_case or camelCase):
   model: ./assets/vit-tiny-shapes
@@ -94,6 +96,8 @@ Examples:
         base = { ...rest, training_args: trainingArgs };
       }
       const recipe = recipeFromFlags(flags, base);
-      await runRecipe(recipe);
+      if (!flags.dashboard) { await runRecipe(recipe); return; }
+      const { withDashboard } = await import('../dashboard');
+      await withDashboard(recipe, flags.dashboardPort ?? '7860', () => runRecipe(recipe));
     });
 }
