@@ -129,6 +129,17 @@ test('datasets: bad requests are JSON errors naming what to fix', async () => {
   }
 });
 
+test('pages: the dataset viewer and dashboard HTML and their two assets, nothing else from that folder', async () => {
+  const s = await start();
+  for (const [path, type, text] of [['/datasets/reviews', 'text/html', 'Dataset viewer'], ['/datasets/org/tiny', 'text/html', 'Dataset viewer'], ['/runs', 'text/html', 'Training dashboard'], ['/runs/foreign', 'text/html', 'EventSource'], ['/dash-assets/dash.css', 'text/css', '.chart'], ['/dash-assets/dash-common.js', 'text/javascript', 'function lineChart']] as const) {
+    const r = await fetch(`${s.url}${path}`);
+    assert.equal(r.status, 200, path);
+    assert.ok(r.headers.get('content-type')!.startsWith(type), path);
+    assert.ok((await r.text()).includes(text), path);
+  }
+  for (const path of ['/dash-assets/__proto__', '/dash-assets/dataset.html', '/dash-assets/..%2f..%2fpackage.json', '/dash-assets/%2e%2e/%2e%2e/package.json']) assert.equal((await fetch(`${s.url}${path}`)).status, 404, path);
+});
+
 interface Sse { event: string; data: any }
 /** Reads server-sent events until `until` says stop. */
 async function readEvents(url: string, until: (events: Sse[]) => boolean, onOpen?: () => void): Promise<Sse[]> {
