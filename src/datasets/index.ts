@@ -6,3 +6,4 @@ export { Features, Value, ClassLabel, Image, Sequence, inferFeature, featureRepr
 export { decodeImage, convertImage, encodeImagePng, isDecodedImage, type DecodedImage, type ImageMode } from './image';
 export { defaultRng, type Generator } from './rng';
 export { DatasetError } from './errors';
+export { IterableDataset, IterableDatasetDict, splitDatasetByNode, type IterableMapOptions, type IterableFilterOptions, type IterableFormat } from './iterable-dataset';

@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { ArrayColumn, ConcatColumn, type Column } from './columns';
 import { Dataset, type DatasetInfo } from './dataset';
 import { DatasetDict } from './dataset-dict';
+import { IterableDataset, IterableDatasetDict, streamingSplit } from './iterable-dataset';
 import { ClassLabel, Features, Image, Value, encodeValue, inferFeature, type FeatureType } from './features';
 import { fingerprintFiles } from './fingerprint';
 import { openArrow } from './arrow';
@@ -30,7 +31,10 @@ export interface LoadDatasetOptions {
   cacheDir?: string;
   token?: string;
   features?: Features;
-  /** Accepted for compatibility: datasets here are always read lazily, so this returns the same lazy Dataset. */
+  /**
+   * An IterableDataset (IterableDatasetDict without a split) read shard by shard as it is iterated,
+   * never loaded whole (parquet, Arrow, JSON Lines, CSV; local or Hub).
+   */
   streaming?: boolean;
   /** Hub only: never contact the network; use the local Hub cache. */
   localFilesOnly?: boolean;
@@ -335,7 +339,8 @@ function chooseBuilder(files: string[], where: string): Builder {
   return [...counts].sort((a, b) => b[1] - a[1])[0][0];
 }
 
-async function buildSplits(builder: Builder, splits: Record<string, string[]>, ctx: BuildContext): Promise<DatasetDict> {
+async function buildSplits(builder: Builder, splits: Record<string, string[]>, ctx: BuildContext): Promise<AnyDict> {
+  if (ctx.options.streaming) return buildStreamingSplits(builder, splits, ctx);
   const allFiles = Object.values(splits).flat();
   const fp = fingerprintFiles(allFiles, { builder, f: ctx.features?.toJSON() ?? null, o: { sep: ctx.options.sep ?? ctx.options.delimiter, field: ctx.options.field, drop: ctx.options.dropLabels } });
   const cacheDir = join(ctx.cacheDir ?? defaultCacheRoot(), ctx.datasetName.replace(/[^\w.-]+/g, '___'), ctx.config, fp);
@@ -358,6 +363,18 @@ async function buildSplits(builder: Builder, splits: Record<string, string[]>, c
     }
     if (ctx.features && !images?.usedFeatures) table = applyFeatures(table, ctx.features, `${ctx.datasetName} (${split})`);
     dd.set(split, new Dataset({ ...table, info, split, fingerprint: `${fp}-${split}`, cacheDir }));
+  }
+  return dd;
+}
+
+type AnyDict = DatasetDict | IterableDatasetDict;
+
+async function buildStreamingSplits(builder: Builder, splits: Record<string, string[]>, ctx: BuildContext): Promise<IterableDatasetDict> {
+  if (builder === 'imagefolder') throw new Error(`${ctx.datasetName}: streaming image folders and archives is not supported; load it without streaming: true`);
+  const dd = new IterableDatasetDict();
+  for (const [split, files] of Object.entries(splits)) {
+    const useFiles = files.filter((f) => builderOfFile(f) === builder);
+    dd.set(split, await streamingSplit(builder, useFiles, { features: ctx.features ?? null, sep: ctx.options.sep, delimiter: ctx.options.delimiter, field: ctx.options.field, split }));
   }
   return dd;
 }
@@ -452,7 +469,7 @@ const ARCHIVE_PATTERNS = ['*.zip', '**/*.zip', '*.tar', '**/*.tar', '*.tar.gz', 
 const DATA_PATTERNS = [...ARCHIVE_PATTERNS, '*.parquet', '**/*.parquet', '*.csv', '**/*.csv', '*.tsv', '**/*.tsv', '*.json', '**/*.json', '*.jsonl', '**/*.jsonl', '*.arrow', '**/*.arrow',
   ...[...IMAGE_EXTENSIONS].flatMap((e) => [`*${e}`, `**/*${e}`])];
 
-async function loadFromHub(repoId: string, name: string | undefined, opts: LoadDatasetOptions): Promise<DatasetDict> {
+async function loadFromHub(repoId: string, name: string | undefined, opts: LoadDatasetOptions): Promise<AnyDict> {
   const hub = await loadHubModule();
   // A loading script is fetched only to notice it (it is never run).
   const script = `${repoId.split('/').pop()}.py`;
@@ -507,7 +524,7 @@ function mainReadable(root: string, name: string | undefined, repoId: string, op
 }
 
 /** Loads the `refs/convert/parquet` export, or returns null when the dataset has none. */
-async function loadParquetExport(hub: HubModule, repoId: string, name: string | undefined, opts: LoadDatasetOptions): Promise<DatasetDict | null> {
+async function loadParquetExport(hub: HubModule, repoId: string, name: string | undefined, opts: LoadDatasetOptions): Promise<AnyDict | null> {
   let root: string;
   try {
     root = await hubSnapshot(hub, repoId, { ...opts, revision: PARQUET_EXPORT_REVISION }, ['*.parquet']);
@@ -522,7 +539,7 @@ async function loadParquetExport(hub: HubModule, repoId: string, name: string | 
   return buildSplits('parquet', splits, { features: opts.features ?? null, cacheDir: opts.cacheDir, datasetName: repoId, config, options: opts });
 }
 
-async function loadFolder(root: string, name: string | undefined, opts: LoadDatasetOptions, what: string): Promise<DatasetDict> {
+async function loadFolder(root: string, name: string | undefined, opts: LoadDatasetOptions, what: string): Promise<AnyDict> {
   const { config, splits, features } = resolveConfig(root, name, what, opts.dataDir);
   if (!Object.keys(splits).length) throw new Error(`${what}: no data files found (looked for parquet, csv, json, jsonl, arrow and image files)`);
   const abs = Object.fromEntries(Object.entries(splits).map(([s, fs]) => [s, fs.map((f) => join(root, f))]));
@@ -538,6 +555,12 @@ async function loadFolder(root: string, name: string | undefined, opts: LoadData
  * or file, a folder written by saveToDisk, or a packaged builder (`csv`, `json`, `parquet`, `arrow`,
  * `imagefolder`) with `dataFiles`/`dataDir`. Returns a DatasetDict, or a Dataset when `split` is given.
  */
+/** streaming: true with one `split`: an IterableDataset. */
+export async function loadDataset(path: string, options: LoadDatasetOptions & { streaming: true; split: string }): Promise<IterableDataset>;
+export async function loadDataset(path: string, name: string | null | undefined, options: LoadDatasetOptions & { streaming: true; split: string }): Promise<IterableDataset>;
+/** streaming: true without a split: an IterableDatasetDict. */
+export async function loadDataset(path: string, options: LoadDatasetOptions & { streaming: true; split?: null }): Promise<IterableDatasetDict>;
+export async function loadDataset(path: string, name: string | null | undefined, options: LoadDatasetOptions & { streaming: true; split?: null }): Promise<IterableDatasetDict>;
 /** With one `split`: that split, a Dataset. */
 export async function loadDataset(path: string, options: LoadDatasetOptions & { split: string }): Promise<Dataset>;
 export async function loadDataset(path: string, name: string | null | undefined, options: LoadDatasetOptions & { split: string }): Promise<Dataset>;
@@ -548,11 +571,11 @@ export async function loadDataset(path: string, name: string | null | undefined,
 export async function loadDataset(path: string, name?: string | (LoadDatasetOptions & { split?: null }) | null, options?: LoadDatasetOptions & { split?: null }): Promise<DatasetDict>;
 /** The split decided at run time: any of the three. */
 export async function loadDataset(path: string, name?: string | LoadDatasetOptions | null, options?: LoadDatasetOptions): Promise<DatasetDict | Dataset | Dataset[]>;
-export async function loadDataset(path: string, name?: string | LoadDatasetOptions | null, options: LoadDatasetOptions = {}): Promise<DatasetDict | Dataset | Dataset[]> {
+export async function loadDataset(path: string, name?: string | LoadDatasetOptions | null, options: LoadDatasetOptions = {}): Promise<DatasetDict | Dataset | Dataset[] | IterableDataset | IterableDatasetDict | IterableDataset[]> {
   if (name && typeof name === 'object') { options = name; name = undefined; }
   const config = (name as string | undefined | null) ?? options.name ?? undefined;
   if (!path || typeof path !== 'string') throw new Error('loadDataset: give a dataset name, a folder or a file path');
-  let dd: DatasetDict;
+  let dd: AnyDict;
   const packaged = PACKAGED[path];
   if (packaged) {
     if (!options.dataFiles && !options.dataDir) throw new Error(`loadDataset('${path}'): give dataFiles (files or globs) or dataDir`);
@@ -572,6 +595,7 @@ export async function loadDataset(path: string, name?: string | LoadDatasetOptio
       if (existsSync(join(abs, 'dataset_dict.json')) || existsSync(join(abs, 'state.json'))) {
         const loaded = await loadFromDisk(abs);
         dd = loaded instanceof Dataset ? new DatasetDict({ [loaded.split ?? 'train']: loaded }) : loaded;
+        if (options.streaming) dd = new IterableDatasetDict(Object.fromEntries([...(dd as DatasetDict)].map(([k, d]) => [k, IterableDataset.fromDataset(d, { numShards: 1 })])));
       } else if (options.dataFiles) {
         const splits = resolveDataFiles(options.dataFiles, abs);
         dd = await buildSplits(chooseBuilder(Object.values(splits).flat(), abs), splits, { features: options.features, cacheDir: options.cacheDir, datasetName: basename(abs), config: config ?? 'default', options });
@@ -590,13 +614,21 @@ export async function loadDataset(path: string, name?: string | LoadDatasetOptio
   }
   const split = options.split;
   if (split === undefined || split === null) return dd;
-  if (Array.isArray(split)) return split.map((s) => applySplit(dd, s));
-  return applySplit(dd, split);
+  if (dd instanceof IterableDatasetDict) {
+    const pick = (s: string): IterableDataset => {
+      if (!dd.has(s)) throw new Error(`Bad split: ${s}. Available splits: ${pyRepr(dd.splits)}${/[[+]/.test(s) ? ' (a streaming dataset cannot be sliced: use take() and skip())' : ''}`);
+      return dd.get(s);
+    };
+    return Array.isArray(split) ? split.map(pick) : pick(split);
+  }
+  const d = dd as DatasetDict;
+  if (Array.isArray(split)) return split.map((s) => applySplit(d, s));
+  return applySplit(d, split);
 }
 
 /** loadDataset that always returns a DatasetDict (no `split`). */
 export async function loadDatasetDict(path: string, name?: string | LoadDatasetOptions | null, options: LoadDatasetOptions = {}): Promise<DatasetDict> {
-  const r = await loadDataset(path, name, { ...(typeof name === 'object' && name ? name : options), split: undefined });
+  const r = await loadDataset(path, name, { ...(typeof name === 'object' && name ? name : options), split: undefined, streaming: false });
   return r as DatasetDict;
 }
 

@@ -118,10 +118,17 @@ class PCG64 {
   }
 }
 
-export interface Generator { permutation(n: number): Uint32Array; integers(lo: number, hi: number): number }
+export interface Generator {
+  permutation(n: number): Uint32Array;
+  integers(lo: number, hi: number): number;
+  /** numpy's Generator.shuffle of a list: in place, the same swaps as permutation(n). */
+  shuffle<T>(items: T[]): T[];
+  /** numpy's integers(0, 1 << 63) (a 64-bit Lemire draw, which for this range is next64 >> 1). */
+  integers63(): bigint;
+}
 
 /** np.random.default_rng(seed): the same permutations as numpy for the same seed. */
-export function defaultRng(seed?: number | null): Generator {
+export function defaultRng(seed?: number | bigint | null): Generator {
   const bitgen = new PCG64(seed ?? Math.floor(Math.random() * 2 ** 32));
   return {
     permutation(n: number): Uint32Array {
@@ -134,5 +141,13 @@ export function defaultRng(seed?: number | null): Generator {
       return p;
     },
     integers: (lo, hi) => bitgen.integers(lo, hi),
+    shuffle<T>(items: T[]): T[] {
+      for (let i = items.length - 1; i > 0; i--) {
+        const j = bitgen.interval(i);
+        const t = items[i]!; items[i] = items[j]!; items[j] = t;
+      }
+      return items;
+    },
+    integers63: () => bitgen.next64() >> 1n,
   };
 }
