@@ -304,7 +304,7 @@ export class IterableDataset {
   // ------------------------------------------------------------------ construction
 
   /** Python's IterableDataset.from_generator: `genKwargs` lists are the shards (one list length, split among shards). */
-  static fromGenerator(generator: (kwargs: Record<string, any>) => AsyncIterable<Row> | Iterable<Row>, params: { genKwargs?: Record<string, unknown>; features?: Features } = {}): IterableDataset {
+  static fromGenerator(generator: (kwargs: any) => AsyncIterable<Row> | Iterable<Row>, params: { genKwargs?: Record<string, unknown>; features?: Features } = {}): IterableDataset {
     const kw = params.genKwargs ?? {};
     const lists = Object.entries(kw).filter(([, v]) => Array.isArray(v)) as [string, unknown[]][];
     const n = lists.length ? lists[0]![1].length : 1;
@@ -496,8 +496,7 @@ export function splitDatasetByNode(dataset: IterableDataset | Dataset, params: {
   return dataset.select(Array.from({ length: end - start }, (_v, i) => start + i));
 }
 
-/** Python's IterableDatasetDict: split name -> IterableDataset, the operations applied to every split. */
-export class IterableDatasetDict extends Map<string, IterableDataset> {
+class IterableDatasetDictBase extends Map<string, IterableDataset> {
   constructor(splits?: Record<string, IterableDataset>) {
     super(splits ? Object.entries(splits) : undefined);
     return new Proxy(this, {
@@ -536,6 +535,13 @@ export class IterableDatasetDict extends Map<string, IterableDataset> {
   }
   [inspect.custom](): string { return this.toString(); }
 }
+
+/** Python's IterableDatasetDict: split name -> IterableDataset (`dd.train`, `dd['test']`), the operations applied to every split. */
+export type IterableDatasetDict = IterableDatasetDictBase & { readonly [split: string]: IterableDataset };
+export const IterableDatasetDict = IterableDatasetDictBase as unknown as {
+  new (splits?: Record<string, IterableDataset>): IterableDatasetDict;
+  readonly prototype: IterableDatasetDict;
+};
 
 // ---------------------------------------------------------------------------------------------
 // Files as shards
