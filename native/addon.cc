@@ -321,6 +321,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterAutocast(env, exports);
   RegisterCheckpoint(env, exports);
   RegisterQuantized(env, exports);
+  RegisterProfiler(env, exports);
+  RegisterFusedOptim(env, exports);
   return exports;
 }
 

@@ -66,6 +66,8 @@ void RegisterVisionOps(Napi::Env env, Napi::Object exports);
 void RegisterAutocast(Napi::Env env, Napi::Object exports);
 void RegisterCheckpoint(Napi::Env env, Napi::Object exports);
 void RegisterQuantized(Napi::Env env, Napi::Object exports);
+void RegisterProfiler(Napi::Env env, Napi::Object exports);
+void RegisterFusedOptim(Napi::Env env, Napi::Object exports);
 void InstallAllocator();
 int64_t AllocatorLiveBytes();
 int64_t AllocatorPeakBytes();

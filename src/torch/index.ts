@@ -26,3 +26,4 @@ export {
 } from './lr-scheduler';
 export { GradScaler, type GradScalerOptions, type GradScalerState } from './amp/grad-scaler';
 export { quantizeDynamic, DynamicQuantizedLinear, QuantizationError, isQuantized, quantizedEngine, type QuantizeDynamicOptions, type DynamicQuantizationConfig } from './quantization';
+export { profileOps, formatOps, type OpStat } from './profiler';
