@@ -28,6 +28,7 @@ import { ProgressCallback } from './progress';
 import { logMetrics as printMetrics, saveMetrics as writeMetrics, type Metrics } from './metrics-io';
 import { writeFileAtomicSync, writeDirAtomic, cleanStaleTempDirs } from './atomic';
 import { DataLoader, rowLengths, type Collator, type DatasetLike, type Feature } from './data-loader';
+import { IterableDataLoader, StreamPositionCallback, isIterableDatasetLike, removeColumnsCollator, streamingMaxSteps, type IterableDatasetLike } from './streaming';
 import {
   setupMixedPrecision, withAutocast, backwardScaled, optimizerStep, skippedStepMessage, saveScaler, loadScaler, type MixedPrecision,
 } from './mixed-precision';
@@ -83,7 +84,8 @@ export type ComputeMetrics = (p: EvalPrediction) => Record<string, unknown> | Pr
 export interface TrainerOptions {
   model: TrainerModel;
   args?: TrainingArguments | TrainingArgumentsInit;
-  trainDataset?: DatasetLike | null;
+  /** A Dataset, or a streaming IterableDataset (then maxSteps is required). */
+  trainDataset?: DatasetLike | IterableDatasetLike | null;
   evalDataset?: DatasetLike | null;
   dataCollator?: Collator | ((features: Feature[]) => Record<string, unknown>) | null;
   computeMetrics?: ComputeMetrics | null;
@@ -210,7 +212,7 @@ export function argmax(logits: number[][] | { predictions: number[][] }): number
 export class Trainer {
   readonly model: TrainerModel;
   readonly args: TrainingArguments;
-  trainDataset: DatasetLike | null;
+  trainDataset: DatasetLike | IterableDatasetLike | null;
   evalDataset: DatasetLike | null;
   readonly dataCollator: Collator;
   readonly computeMetrics: ComputeMetrics | null;
@@ -239,6 +241,8 @@ export class Trainer {
   private isInTrain = false;
   private interruptRequested = false;
   private currentEpochInfo = { epoch: 0, stepsInEpoch: 0, dataSeed: 42 };
+  /** Training from a stream: its position, saved in checkpoints. */
+  private streamPosition: StreamPositionCallback | null = null;
 
   constructor(o: TrainerOptions) {
     if (!o || !o.model) throw new Error('Trainer needs a model: new Trainer({ model, args, trainDataset, ... })');
@@ -265,12 +269,13 @@ export class Trainer {
     const [opt, sched] = o.optimizers ?? [null, null];
     this.optimizer = opt;
     this.lrScheduler = sched;
-    if (this.trainDataset && this.args.removeUnusedColumns) this.trainDataset = this.removeUnusedColumns(this.trainDataset, 'training');
+    if (this.trainDataset && !isIterableDatasetLike(this.trainDataset) && this.args.removeUnusedColumns) this.trainDataset = this.removeUnusedColumns(this.trainDataset, 'training');
     if (this.evalDataset && this.args.removeUnusedColumns) this.evalDataset = this.removeUnusedColumns(this.evalDataset, 'evaluation');
     this.hub = new TrainerHub(this);
     const cbs: (TrainerCallback | (new () => TrainerCallback))[] = [new DefaultFlowCallback(), new ProgressCallback(), new JsonlLogCallback(), ...(o.callbacks ?? [])];
     if (this.args.pushToHub) cbs.push(new HubCallback(this.hub));
     if (this.args.reportTo.includes('tensorboard')) cbs.push(new TensorBoardCallback());
+    if (isIterableDatasetLike(this.trainDataset)) cbs.push(this.streamPosition = new StreamPositionCallback());
     if (this.args.reportTo.includes('hubtune')) cbs.push(new HubtuneDashboardCallback());
     this.callbackHandler = new CallbackHandler(cbs, { model: this.model, processingClass: this.processingClass, optimizer: this.optimizer, lrScheduler: this.lrScheduler });
     this.state = new TrainerState();
@@ -317,9 +322,15 @@ export class Trainer {
   private dataSeed(): number { return this.args.dataSeed ?? this.args.seed; }
 
   /** The training DataLoader: seeded shuffle (dataSeed ?? seed), dropLast, groupByLength. */
-  async getTrainDataloader(): Promise<DataLoader> {
+  async getTrainDataloader(): Promise<DataLoader | IterableDataLoader> {
     const ds = this.trainDataset;
     if (!ds) throw new Error('Trainer: training requires a trainDataset');
+    if (isIterableDatasetLike(ds)) {
+      // a stream's columns are known only as examples arrive: transformers' RemoveColumnsCollator drops the unused ones per batch
+      const names = this.args.removeUnusedColumns ? this.model.forwardArgNames : null;
+      const collate = names ? removeColumnsCollator(this.dataCollator, new Set([...names, 'label', 'label_ids', ...this.labelNames])) : this.dataCollator;
+      return new IterableDataLoader(ds, this.args.trainBatchSize, collate, this.args.dataloaderDropLast, this.streamPosition ?? new StreamPositionCallback(), this.args.dataloaderPrefetchFactor ?? 2);
+    }
     if (ds.numRows === 0) throw new Error('the training dataset is empty (0 rows): check the split and any filter()/select() before training');
     let lengths: number[] | undefined;
     if (this.args.groupByLength) lengths = await rowLengths(ds, this.args.lengthColumnName, this.model.mainInputName ?? 'input_ids');
@@ -486,21 +497,23 @@ export class Trainer {
   private async innerTrainingLoop(resume: string | null): Promise<TrainOutput> {
     const args = this.args;
     const loader = await this.getTrainDataloader();
-    const lenDataloader = loader.length;
-    if (lenDataloader === 0) {
-      throw new Error(`the training dataset (${loader.dataset.numRows} rows) gives no batch of ${args.trainBatchSize} with dataloaderDropLast: use a smaller batch size or turn dataloaderDropLast off`);
+    const streaming = loader instanceof IterableDataLoader;
+    // a stream has no length: transformers' max_steps rules (one "epoch" = maxSteps updates or the end of a pass)
+    const lenDataloader = streaming ? streamingMaxSteps(args.maxSteps) * args.gradientAccumulationSteps : loader.length;
+    if (!streaming && lenDataloader === 0) {
+      throw new Error(`the training dataset (${(loader as DataLoader).dataset.numRows} rows) gives no batch of ${args.trainBatchSize} with dataloaderDropLast: use a smaller batch size or turn dataloaderDropLast off`);
     }
     const GA = args.gradientAccumulationSteps;
     const updatesPerEpoch = Math.max(Math.ceil(lenDataloader / GA), 1);
     let maxSteps: number, numTrainEpochs: number, numTrainSamples: number;
     if (args.maxSteps > 0) {
       maxSteps = args.maxSteps;
-      numTrainEpochs = Math.floor(maxSteps / updatesPerEpoch) + (maxSteps % updatesPerEpoch > 0 ? 1 : 0);
+      numTrainEpochs = streaming ? Number.MAX_SAFE_INTEGER : Math.floor(maxSteps / updatesPerEpoch) + (maxSteps % updatesPerEpoch > 0 ? 1 : 0);
       numTrainSamples = maxSteps * args.totalTrainBatchSize;
     } else {
       maxSteps = Math.ceil(args.numTrainEpochs * updatesPerEpoch);
       numTrainEpochs = Math.ceil(args.numTrainEpochs);
-      numTrainSamples = loader.dataset.numRows * args.numTrainEpochs;
+      numTrainSamples = (loader as DataLoader).dataset.numRows * args.numTrainEpochs;
     }
 
     this.state = new TrainerState({ trainBatchSize: args.trainBatchSize });
@@ -525,6 +538,7 @@ export class Trainer {
       this.loadCallbackStates();
       epochsTrained = Math.floor(this.state.globalStep / updatesPerEpoch);
       stepsTrainedInCurrentEpoch = (this.state.globalStep % updatesPerEpoch) * GA;
+      if (streaming && this.streamPosition) [epochsTrained, stepsTrainedInCurrentEpoch] = [this.streamPosition.epoch, this.streamPosition.batches];
       rng = readRngState(resume);
       if (rng) {
         this.totalLossScalar = rng.trainer.total_loss;
