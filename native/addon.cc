@@ -1,5 +1,6 @@
 // Module entry: the Tensor and Generator wrappers, argument helpers, threads, memory stats.
 #include "common.h"
+#include "distributed.h"
 #include <ATen/Parallel.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/core/grad_mode.h>
@@ -323,6 +324,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterQuantized(env, exports);
   RegisterProfiler(env, exports);
   RegisterFusedOptim(env, exports);
+  RegisterDistributed(env, exports);
   return exports;
 }
 

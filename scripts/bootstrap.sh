@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 need=()
 if [ -z "${LIBTORCH:-}" ] && [ "${LIBTORCH_USE_PYTORCH:-}" != "1" ]; then
   dpkg -s libtorch-dev >/dev/null 2>&1 || need+=(libtorch-dev)
+  dpkg -s libgloo-dev >/dev/null 2>&1 || need+=(libgloo-dev)  # c10d's ProcessGroupGloo headers
 fi
 dpkg -s libopenblas0-pthread >/dev/null 2>&1 || need+=(libopenblas0-pthread)
 command -v g++ >/dev/null 2>&1 || need+=(g++)

@@ -41,8 +41,21 @@ function cxx11Abi(libdir) {
 
 const part = process.argv[2];
 const lt = locate();
-if (part === 'include') console.log(lt.include.join(' '));
-else if (part === 'defines') console.log(`_GLIBCXX_USE_CXX11_ABI=${cxx11Abi(lt.libdir)}`);
+if (part === 'include') {
+  const inc = [...lt.include];
+  // ProcessGroupNCCL.hpp includes CUDA's headers.
+  if (lt.libdir && existsSync(join(lt.libdir, 'libtorch_cuda.so')) && existsSync('/usr/local/cuda/include')) inc.push('/usr/local/cuda/include');
+  console.log(inc.join(' '));
+}
+else if (part === 'defines') {
+  // c10d's NCCL process group compiles only with a CUDA libtorch and nccl.h (Gloo: native/distributed.cc checks its headers).
+  const defs = [`_GLIBCXX_USE_CXX11_ABI=${cxx11Abi(lt.libdir)}`];
+  const incs = [...lt.include, '/usr/include', '/usr/local/include'];
+  const cuda = lt.libdir && existsSync(join(lt.libdir, 'libtorch_cuda.so'));
+  const ncclInc = [...incs, '/usr/local/cuda/include'].some((d) => existsSync(join(d, 'nccl.h')));
+  if (cuda && ncclInc && process.env.HUBTUNE_NO_NCCL !== '1') defs.push('USE_C10D_NCCL');
+  console.log(defs.join(' '));
+}
 else if (part === 'libs') {
   const libs = [];
   if (lt.libdir) libs.push(`-L${lt.libdir}`, `-Wl,-rpath,${lt.libdir}`);

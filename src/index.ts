@@ -22,6 +22,7 @@ export * from './metrics/index';
 export * from './pipelines/index';
 export * from './generation/index';
 export * from './peft/index';
+export * from './distributed/index';
 export { DataCollatorForSeq2Seq, groupTexts, type DataCollatorForSeq2SeqOptions } from './preprocessing/collators-seq2seq';
 export { ChatTemplateError, type ChatMessage, type ApplyChatTemplateOptions } from './preprocessing/chat-template';
 
@@ -43,6 +44,7 @@ export * as metrics from './metrics/index';
 export * as pipelines from './pipelines/index';
 export * as generation from './generation/index';
 export * as peft from './peft/index';
+export * as distributed from './distributed/index';
 export * as tokenization from './preprocessing/tokenization';
 export * as imageProcessing from './preprocessing/image-processing';
 export * as collators from './preprocessing/collators';
