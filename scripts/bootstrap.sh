@@ -26,6 +26,13 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
+# Chromium for the browser tests (optional: without it they skip, saying so).
+if ! command -v chromium >/dev/null 2>&1 && [ -z "${HUBTUNE_CHROMIUM:-}" ] && [ "$(id -u)" = "0" ]; then
+  echo "hubtune bootstrap: installing chromium for the browser tests ..."
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium) >/tmp/hubtune-apt-chromium.log 2>&1 \
+    || echo "hubtune bootstrap: chromium could not be installed (see /tmp/hubtune-apt-chromium.log): the browser tests will skip"
+fi
+
 # npm ci when dependencies or the addon are missing or older than the lockfile / native sources.
 stamp=node_modules/.hubtune-stamp
 want="$(cat package-lock.json binding.gyp native/*.cc native/*.h scripts/libtorch-config.mjs 2>/dev/null | sha256sum | cut -c1-16) ${LIBTORCH:-} ${LIBTORCH_USE_PYTORCH:-}"

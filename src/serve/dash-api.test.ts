@@ -83,6 +83,12 @@ test('datasets: pages of rows, search on a column, label distribution', async ()
   assert.equal(r.body.num_rows_matched, 9);
   assert.deepEqual(r.body.rows.map((x: any) => x.row_idx), [10, 15, 20, 25, 30, 35, 40]);
   assert.equal((await get('/api/datasets/reviews/rows?split=train&column=label&query=2')).body.num_rows_matched, 9);
+  // the same search on another split answers that split's rows (not the cached ones of the first)
+  r = await get('/api/datasets/reviews/rows?split=test&column=text&query=great');
+  assert.deepEqual([r.body.num_rows_matched, r.body.rows.map((x: any) => x.row_idx)], [2, [0, 7]]);
+  const none = await get('/api/datasets/reviews/rows?split=test&column=text&query=nowhere');
+  assert.equal(none.status, 200, JSON.stringify(none.body));
+  assert.deepEqual([none.body.num_rows_matched, none.body.rows], [0, []]);
   const d = (await get('/api/datasets/reviews/distribution?split=test')).body;
   assert.deepEqual(d.labels, [{ id: 0, name: 'neg', count: 4 }, { id: 1, name: 'pos', count: 4 }, { id: 2, name: 'neutral', count: 2 }]);
   const s = (await get('/api/datasets/scores/distribution?column=name')).body;

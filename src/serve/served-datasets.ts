@@ -118,13 +118,14 @@ export class DatasetService {
     return p;
   }
 
-  private async split(id: string, split: string | null): Promise<Dataset> {
+  /** The split (default the first) and its name (a Dataset's own `split` may be null). */
+  private async split(id: string, split: string | null): Promise<[Dataset, string]> {
     const dd = await this.dict(id);
     const names = [...dd.keys()];
     const name = split ?? names[0];
     const ds = name !== undefined && names.includes(name) ? dd.get(name) : undefined;
     if (!ds) throw new DatasetRequestError(`Dataset ${id} has no split '${split}': its splits are ${names.join(', ')}`, 404);
-    return ds;
+    return [ds, name!];
   }
 
   /** Splits with their sizes, and the features (ClassLabel names, image columns). */
@@ -147,7 +148,7 @@ export class DatasetService {
    * ClassLabel's name or id, a number equal to it; case-insensitive).
    */
   async rows(id: string, o: { split?: string | null; offset?: number; length?: number; column?: string | null; query?: string | null }): Promise<Record<string, unknown>> {
-    const ds = await this.split(id, o.split ?? null);
+    const [ds, split] = await this.split(id, o.split ?? null);
     const offset = o.offset ?? 0;
     const length = o.length ?? 20;
     if (!Number.isInteger(offset) || offset < 0) throw new DatasetRequestError(`offset must be an integer >= 0, got ${o.offset}`);
@@ -157,7 +158,7 @@ export class DatasetService {
     if (o.query !== undefined && o.query !== null && o.query !== '') {
       const column = o.column ?? null;
       if (!column) throw new DatasetRequestError('a search needs the column to search in: add column=<name>');
-      const all = await this.search(id, ds, column, o.query);
+      const all = await this.search(id, ds, split, column, o.query);
       matched = all.length;
       indices = all.subarray(offset, offset + length);
     } else {
@@ -170,17 +171,17 @@ export class DatasetService {
     await Promise.all(cols.map(async (c) => { raw[c] = indices.length ? await ds.storageColumn(c).take(indices) : []; }));
     const rows = Array.from(indices, (rowIdx, k) => {
       const row: Record<string, unknown> = {};
-      for (const c of cols) row[c] = cellJson(features.get(c)!, raw[c]![k], { id, split: ds.split ?? o.split ?? '', row: rowIdx, column: c });
+      for (const c of cols) row[c] = cellJson(features.get(c)!, raw[c]![k], { id, split, row: rowIdx, column: c });
       return { row_idx: rowIdx, row };
     });
-    return { split: ds.split ?? o.split ?? null, offset, length, num_rows_total: ds.numRows, num_rows_matched: matched, rows };
+    return { split, offset, length, num_rows_total: ds.numRows, num_rows_matched: matched, rows };
   }
 
-  private search(id: string, ds: Dataset, column: string, query: string): Promise<Uint32Array> {
+  private search(id: string, ds: Dataset, split: string, column: string, query: string): Promise<Uint32Array> {
     const f = ds.features.get(column);
     if (!f) throw new DatasetRequestError(`column '${column}' is not in dataset ${id}: its columns are ${ds.columnNames.join(', ')}`);
     if (f instanceof Image) throw new DatasetRequestError(`column '${column}' holds images, which cannot be searched: pick a text, number or label column`);
-    const key = JSON.stringify([id, ds.split, column, query]);
+    const key = JSON.stringify([id, split, column, query]);
     let p = this.searches.get(key);
     if (!p) {
       p = (async () => {
@@ -206,7 +207,7 @@ export class DatasetService {
 
   /** Counts of each value of a label column (ClassLabel: every name, zero counts included); other columns: the 50 most frequent values. */
   async distribution(id: string, o: { split?: string | null; column?: string | null }): Promise<Record<string, unknown>> {
-    const ds = await this.split(id, o.split ?? null);
+    const [ds, split] = await this.split(id, o.split ?? null);
     const features = ds.features;
     const column = o.column ?? [...features].find(([, f]) => f instanceof ClassLabel)?.[0];
     if (!column) throw new DatasetRequestError(`dataset ${id} has no ClassLabel column: add column=<name> to count another column's values`);
@@ -218,24 +219,24 @@ export class DatasetService {
       const counts = f.names.map(() => 0);
       let missing = 0;
       for (const v of values) { if (typeof v === 'number' && counts[v] !== undefined) counts[v]!++; else missing++; }
-      return { split: ds.split, column, num_rows: ds.numRows, labels: f.names.map((name, i) => ({ id: i, name, count: counts[i] })), missing };
+      return { split, column, num_rows: ds.numRows, labels: f.names.map((name, i) => ({ id: i, name, count: counts[i] })), missing };
     }
     const m = new Map<string, number>();
     for (const v of values) { const k = String(v); m.set(k, (m.get(k) ?? 0) + 1); }
     const top = [...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, 50);
-    return { split: ds.split, column, num_rows: ds.numRows, values: top.map(([value, count]) => ({ value, count })), distinct: m.size };
+    return { split, column, num_rows: ds.numRows, values: top.map(([value, count]) => ({ value, count })), distinct: m.size };
   }
 
   /** An image cell as a PNG at most `size` pixels on its longer side. */
   async thumbnail(id: string, o: { split?: string | null; row: number; column: string; size?: number }): Promise<Buffer> {
-    const ds = await this.split(id, o.split ?? null);
+    const [ds, split] = await this.split(id, o.split ?? null);
     const f = ds.features.get(o.column);
     if (!(f instanceof Image)) throw new DatasetRequestError(`column '${o.column}' of dataset ${id} is not an Image column`);
     if (!Number.isInteger(o.row) || o.row < 0 || o.row >= ds.numRows) throw new DatasetRequestError(`row must be an integer from 0 to ${ds.numRows - 1}, got ${o.row}`);
     const size = o.size ?? 128;
     if (!Number.isInteger(size) || size < 8 || size > 512) throw new DatasetRequestError(`size must be an integer from 8 to 512, got ${o.size}`);
     const [cell] = await ds.storageColumn(o.column).take([o.row]);
-    const img = isDecodedImage(cell) ? cell : await decodeImage(cell as { bytes?: Uint8Array | null; path?: string | null }, { source: `${id} ${ds.split ?? ''} row ${o.row}, column '${o.column}'` });
+    const img = isDecodedImage(cell) ? cell : await decodeImage(cell as { bytes?: Uint8Array | null; path?: string | null }, { source: `${id} ${split} row ${o.row}, column '${o.column}'` });
     return sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels as 1 | 2 | 3 | 4 } })
       .resize({ width: size, height: size, fit: 'inside', withoutEnlargement: true }).png().toBuffer();
   }
