@@ -5,7 +5,7 @@
 // another writer followed through their files.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -40,6 +40,11 @@ async function start(): Promise<RunningServer> {
     mkdirSync(join(served, 'shapes', 'train', label), { recursive: true });
     for (let i = 0; i < 3; i++) writeFileSync(join(served, 'shapes', 'train', label, `${i}.png`), await sharp({ create: { width: 40 + i, height: 20, channels: 3, background: colour } }).png().toBuffer());
   }
+  // An image folder whose one image is a link to a file outside the served folder.
+  mkdirSync(join(served, 'leaky', 'train', 'a'), { recursive: true });
+  writeFileSync(join(served, 'leaky', 'train', 'a', '0.png'), await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 0, g: 0, b: 0 } } }).png().toBuffer());
+  writeFileSync(join(root, 'secret.png'), await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 9, g: 9, b: 9 } } }).png().toBuffer());
+  symlinkSync(join(root, 'secret.png'), join(served, 'leaky', 'train', 'a', '1.png'));
   // The Hub cache: datasets--org--name with refs/main and its snapshot.
   const cache = join(root, 'hub-cache');
   const commit = 'a'.repeat(40);
@@ -56,7 +61,7 @@ const get = async (path: string) => { const r = await fetch(`${server!.url}${pat
 test('datasets: listed from save_to_disk folders, data files, image folders and the Hub cache, with splits and features', async () => {
   await start();
   const list = (await get('/api/datasets')).body as { id: string; source: string }[];
-  assert.deepEqual(list.map((d) => `${d.id}:${d.source}`).sort(), ['org/tiny:hub-cache', 'reviews:folder', 'scores:file', 'shapes:folder']);
+  assert.deepEqual(list.map((d) => `${d.id}:${d.source}`).sort(), ['leaky:folder', 'org/tiny:hub-cache', 'reviews:folder', 'scores:file', 'shapes:folder']);
   const info = (await get('/api/datasets/reviews')).body;
   assert.deepEqual(info.splits, [{ name: 'train', num_rows: 45 }, { name: 'test', num_rows: 10 }]);
   assert.deepEqual(info.features.label, { names: NAMES, _type: 'ClassLabel' });
@@ -107,6 +112,7 @@ test('datasets: image cells are thumbnail URLs answering PNGs', async () => {
   const meta = await sharp(Buffer.from(await png.arrayBuffer())).metadata();
   assert.equal(meta.width, 16);
   assert.ok(meta.height! <= 9, `height ${meta.height}`);
+  assert.equal((await fetch(`${server!.url}/api/datasets/leaky/image?row=0&column=image`)).status, 200, 'an image inside the folder is shown');
   const { data } = await sharp(Buffer.from(await (await fetch(`${server!.url}${cell.src}`)).arrayBuffer())).raw().toBuffer({ resolveWithObject: true });
   const redRow = r.body.rows[4].row.label === 1;
   assert.equal(data[0], redRow ? 255 : 0, 'the thumbnail shows the row\'s image');
@@ -125,6 +131,7 @@ test('datasets: bad requests are JSON errors naming what to fix', async () => {
     ['/api/datasets/scores/distribution', 400, /no ClassLabel column/],
     ['/api/datasets/reviews/image?row=0&column=text', 400, /not an Image column/],
     ['/api/datasets/shapes/image?row=99&column=image', 400, /row must be an integer from 0 to 5/],
+    ['/api/datasets/leaky/image?row=1&column=image', 403, /row 1's image of dataset leaky links outside the served folder/],
     ['/api/datasets/../../etc/passwd', 404, /not served here|Not found/],
     ['/api/datasets/%2e%2e%2f%2e%2e%2fetc/rows', 404, /not served here/],
   ];

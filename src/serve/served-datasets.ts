@@ -3,8 +3,8 @@
 // through src/datasets' loaders, and the JSON the viewer reads: splits, features (ClassLabel names),
 // pages of rows, rows matching a search on a column, the distribution of a label column, and
 // thumbnails of image cells. Requests name a dataset by id only; no part of a request is a path.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, extname, join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import sharp from 'sharp';
 import { loadDataset } from '../datasets/load';
 import type { Dataset } from '../datasets/dataset';
@@ -227,6 +227,20 @@ export class DatasetService {
     return { split, column, num_rows: ds.numRows, values: top.map(([value, count]) => ({ value, count })), distinct: m.size };
   }
 
+  /**
+   * An image file is shown only from inside the served dataset's folder (its Hub-cache repo folder, whose
+   * snapshot links point into blobs/): a link out of it is refused, like every path out of a served root.
+   */
+  private checkInside(id: string, file: string, row: number): void {
+    const d = this.datasets.get(id)!;
+    const root = d.source === 'hub-cache' ? dirname(dirname(d.path)) : d.source === 'file' ? dirname(d.path) : d.path;
+    let real: string, realRoot: string;
+    try { real = realpathSync(file); realRoot = realpathSync(root); } catch {
+      throw new DatasetRequestError(`row ${row}'s image file of dataset ${id} cannot be read`, 404);
+    }
+    if (real !== realRoot && !real.startsWith(realRoot + sep)) throw new DatasetRequestError(`row ${row}'s image of dataset ${id} links outside the served folder: not shown`, 403);
+  }
+
   /** An image cell as a PNG at most `size` pixels on its longer side. */
   async thumbnail(id: string, o: { split?: string | null; row: number; column: string; size?: number }): Promise<Buffer> {
     const [ds, split] = await this.split(id, o.split ?? null);
@@ -236,6 +250,8 @@ export class DatasetService {
     const size = o.size ?? 128;
     if (!Number.isInteger(size) || size < 8 || size > 512) throw new DatasetRequestError(`size must be an integer from 8 to 512, got ${o.size}`);
     const [cell] = await ds.storageColumn(o.column).take([o.row]);
+    const file = (cell as { bytes?: unknown; path?: unknown } | null)?.bytes ? null : (cell as { path?: unknown } | null)?.path;
+    if (typeof file === 'string') this.checkInside(id, file, o.row);
     const img = isDecodedImage(cell) ? cell : await decodeImage(cell as { bytes?: Uint8Array | null; path?: string | null }, { source: `${id} ${split} row ${o.row}, column '${o.column}'` });
     return sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels as 1 | 2 | 3 | 4 } })
       .resize({ width: size, height: size, fit: 'inside', withoutEnlargement: true }).png().toBuffer();
