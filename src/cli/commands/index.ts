@@ -11,6 +11,7 @@ import { register as registerRepo } from './repo';
 import { register as registerCache } from './cache';
 import { register as registerEnv } from './env';
 import { register as registerServe } from './serve';
+import { register as registerLaunch } from './launch';
 
 export function registerAll(program: Command): void {
   void program;
@@ -25,4 +26,5 @@ export function registerAll(program: Command): void {
   registerCache(program);
   registerEnv(program);
   registerServe(program);
+  registerLaunch(program);
 }

@@ -1,5 +1,6 @@
 // `hubtune train`: fine-tune with the Trainer from a recipe file (YAML/JSON) and/or flags.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { relaunchCommand } from './launch';
 import { loadRecipe, runRecipe, validateRecipe, type Recipe } from '../recipe';
 
 interface TrainFlags {
@@ -68,6 +69,8 @@ export function register(program: Command): void {
     .option('--learning-rate <lr>').option('--num-train-epochs <n>').option('--max-steps <n>').option('--per-device-train-batch-size <n>')
     .option('--eval-strategy <s>', 'no, steps or epoch').option('--seed <n>')
     .option('--set <key=value>', 'any other TrainingArguments field (repeatable), e.g. --set warmup_ratio=0.1', collect)
+    .option('--nproc-per-node <n>', 'train as n processes on this machine (runs itself through hubtune launch)')
+    .addOption(new Option('--nproc_per_node <n>').hideHelp())
     .option('--dashboard', "watch the run live in the browser: serves hubtune serve's training dashboard (report_to hubtune) while it trains")
     .option('--dashboard-port <port>', 'port of the dashboard (0 picks a free one)', '7860')
     .addHelpText('after', `
@@ -88,7 +91,12 @@ Examples:
   $ hubtune train --recipe recipe.yaml
   $ hubtune train --recipe recipe.yaml --learning-rate 1e-4 --output-dir ./run2
   $ hubtune train -m distilroberta-base -d nyu-mll/glue --dataset-config mrpc -o ./mrpc --num-train-epochs 3`)
-    .action(async (flags: TrainFlags) => {
+    .action(async (flags: TrainFlags & { nprocPerNode?: string; nproc_per_node?: string }) => {
+      const nproc = flags.nprocPerNode ?? flags.nproc_per_node;
+      if (nproc !== undefined && !process.env.HUBTUNE_LAUNCHED && nproc !== '1') {
+        process.exitCode = await relaunchCommand('train', nproc);
+        return;
+      }
       let base: Record<string, unknown> = {};
       if (flags.recipe) {
         const fromFile = loadRecipe(flags.recipe);
