@@ -27,9 +27,16 @@ int64_t NowNs() {
 }
 
 // " float[8, 128]; bfloat16[768]": the dtype and shape of each tensor input (group_by_input_shape).
+// Ranges opened without their inputs (some of ATen's own) report none.
 std::string DescribeInputs(const at::RecordFunction& fn) {
   std::string out;
-  for (const auto& v : fn.inputs()) {
+  c10::ArrayRef<const c10::IValue> inputs;
+  try {
+    inputs = fn.inputs();
+  } catch (const c10::Error&) {
+    return out;
+  }
+  for (const auto& v : inputs) {
     if (!v.isTensor()) continue;
     const auto& t = v.toTensor();
     out += out.empty() ? " " : "; ";
