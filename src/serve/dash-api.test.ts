@@ -268,4 +268,15 @@ test("runs: another process's run is followed through its files (log_history.jso
     clearInterval(writer);
   }
   assert.equal((await get('/api/runs/nope')).status, 404);
+  // A run of Python's Trainer: only checkpoints' trainer_state.json (NaN allowed), no log_history.jsonl.
+  const py = join(root, 'runs', 'python-run');
+  mkdirSync(join(py, 'checkpoint-4'), { recursive: true });
+  mkdirSync(join(py, 'checkpoint-8'));
+  const state = (n: number) => `{"global_step": ${n}, "max_steps": 10, "epoch": ${n / 10}, "log_history": [${Array.from({ length: n / 2 }, (_, i) => `{"loss": ${i === 0 ? 'NaN' : 1 - i / 10}, "step": ${2 * i + 2}}`).join(', ')}]}`;
+  writeFileSync(join(py, 'checkpoint-4', 'trainer_state.json'), state(4));
+  writeFileSync(join(py, 'checkpoint-8', 'trainer_state.json'), state(8));
+  const run = (await get('/api/runs/python-run')).body;
+  assert.deepEqual([run.status, run.global_step, run.max_steps, run.log_history.map((e: any) => e.step), run.log_history[0].loss], ['unknown', 8, 10, [2, 4, 6, 8], null]);
+  assert.equal(run.hyperparameters, null);
+  assert.ok((await get('/api/runs')).body.some((r: any) => r.id === 'python-run'));
 });

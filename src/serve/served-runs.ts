@@ -52,8 +52,14 @@ export function confusionMatrix(p: EvalPredictions, id2label?: Record<string, st
   return { step: p.step, labels, matrix, accuracy: n ? right / n : NaN };
 }
 
+/** Python's json.dumps writes NaN and Infinity, which JSON.parse refuses: read as null. */
+const pyJson = (text: string): unknown => JSON.parse(text.replace(/\bNaN\b/g, 'null').replace(/-?\bInfinity\b/g, 'null'));
+
 function readJson<T>(path: string): T | null {
-  try { return JSON.parse(readFileSync(path, 'utf8')) as T; } catch { return null; }
+  let text: string;
+  try { text = readFileSync(path, 'utf8'); } catch { return null; }
+  try { return JSON.parse(text) as T; } catch { /* Python's NaN */ }
+  try { return pyJson(text) as T; } catch { return null; }
 }
 
 /** What the dashboard shows of one run. */
@@ -123,8 +129,7 @@ function parseJsonl(text: string): { entries: LogEntry[]; consumed: number } {
     at = nl + 1;
     if (!line) continue;
     try {
-      // Python's json.dumps writes NaN/Infinity, which JSON.parse refuses.
-      const e = JSON.parse(line.replace(/\bNaN\b/g, 'null').replace(/-?\bInfinity\b/g, 'null')) as LogEntry;
+      const e = pyJson(line) as LogEntry;
       if (e && typeof e === 'object') entries.push(e);
     } catch { /* a torn or foreign line is skipped */ }
   }

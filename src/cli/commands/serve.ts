@@ -7,8 +7,8 @@ interface ServeCliOptions { port: string; host: string; hubCache: boolean; maxBo
 export function register(program: Command): void {
   program
     .command('serve')
-    .description('serve models over HTTP like the Hugging Face Inference API (POST /models/{id})')
-    .argument('[paths...]', 'model folders, training output folders, or folders of models')
+    .description('serve models over HTTP like the Hugging Face Inference API (POST /models/{id}), with a dataset viewer and training dashboard')
+    .argument('[paths...]', 'model folders, dataset folders and data files, training output folders, or folders of those')
     .option('--port <port>', 'TCP port (0 picks a free one)', '7860')
     .option('--host <host>', 'address to bind; anything but 127.0.0.1 exposes the models to your network', '127.0.0.1')
     .option('--no-hub-cache', 'do not serve the models already in the Hub cache')
@@ -27,6 +27,8 @@ or with @huggingface/inference: new InferenceClient().endpoint('http://127.0.0.1
       console.log(`hubtune serve: ${s.models.size} model(s) at ${s.url}`);
       for (const id of s.models.keys()) console.log(`  POST ${s.url}/models/${id}`);
       if (!s.models.size) console.log('  (no model folders found: pass folders that hold config.json)');
+      for (const d of s.dash.datasets.list()) console.log(`  dataset viewer: ${s.url}/datasets/${d.id}`);
+      console.log(`  training runs: ${s.url}/runs (${s.dash.runs.runs().size} now)`);
       await new Promise<void>((resolve) => {
         const stop = () => { void s.close().then(resolve); };
         process.once('SIGINT', stop);
