@@ -578,14 +578,19 @@ async function* chunkRows(file: string, columns: Map<string, Column>, features: 
 
 export type StreamBuilder = 'parquet' | 'arrow' | 'csv' | 'json';
 
-export interface StreamOptions { features?: Features | null; sep?: string; delimiter?: string; field?: string; split?: string | null }
+export interface StreamOptions {
+  features?: Features | null; sep?: string; delimiter?: string; field?: string; split?: string | null;
+  /** Makes a shard local before it is read (the Hub: downloaded when the iteration reaches it). */
+  fetchFile?: (file: string) => Promise<string>;
+}
 
 /** A streaming split over data files: each file is a shard. Parquet/Arrow footers are read once for the features. */
 export async function streamingSplit(builder: StreamBuilder, files: string[], o: StreamOptions = {}): Promise<IterableDataset> {
   let features = o.features ?? null;
   let read: (file: string) => AsyncGenerator<Row>;
+  const local = async (f: string): Promise<string> => (o.fetchFile ? await o.fetchFile(f) : f);
   if (builder === 'parquet' || builder === 'arrow') {
-    const open = async (f: string) => (builder === 'parquet' ? await openParquet(f) : openArrow(f));
+    const open = async (f: string) => { const p = await local(f); return builder === 'parquet' ? await openParquet(p) : openArrow(p); };
     if (!features && files.length) features = (await open(files[0]!)).features;
     const want = features;
     read = async function* (file) {
@@ -598,11 +603,11 @@ export async function streamingSplit(builder: StreamBuilder, files: string[], o:
     };
   } else if (builder === 'csv') {
     read = async function* (file) {
-      const p = readCsv(file, { sep: o.sep ?? o.delimiter ?? (extname(file).toLowerCase() === '.tsv' ? '\t' : ',') });
+      const p = readCsv(await local(file), { sep: o.sep ?? o.delimiter ?? (extname(file).toLowerCase() === '.tsv' ? '\t' : ',') });
       yield* textRows(p, features, file);
     };
   } else {
-    read = (file) => jsonRows(file, features, o.field);
+    read = async function* (file) { yield* jsonRows(await local(file), features, o.field); };
   }
   return new IterableDataset({ ex: new ShardSource(files, read), features, split: o.split ?? null });
 }

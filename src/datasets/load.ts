@@ -282,9 +282,9 @@ function readReadme(dir: string): ReadmeMeta {
 }
 
 /** Picks the config and its split -> files (relative to root). */
-function resolveConfig(root: string, name: string | undefined, what: string, dataDir?: string): { config: string; splits: Record<string, string[]>; features: Features | null } {
+function resolveConfig(root: string, name: string | undefined, what: string, dataDir?: string, listing?: string[]): { config: string; splits: Record<string, string[]>; features: Features | null } {
   const readme = readReadme(root);
-  const all = listFiles(root).filter((f) => f !== 'README.md' && builderOfFile(f));
+  const all = (listing ?? listFiles(root)).filter((f) => f !== 'README.md' && builderOfFile(f));
   if (readme.configs.length) {
     let cfg = name ? readme.configs.find((c) => c.name === name) : readme.configs.find((c) => c.default) ?? (readme.configs.length === 1 ? readme.configs[0] : undefined);
     if (!cfg && !name) {
@@ -431,6 +431,8 @@ function applyFeatures(table: { numRows: number; features: Features; columns: Ma
 // Hub
 
 interface HubModule {
+  datasetInfo?(p: { repoId: string; revision?: string; token?: string }): Promise<{ sha?: string; siblings?: { rfilename: string }[] }>;
+  hfHubDownload?(p: { repoId: string; repoType: 'dataset'; filename: string; revision?: string; cacheDir?: string; token?: string; localFilesOnly?: boolean }): Promise<string>;
   snapshotDownload(p: { repoId: string; repoType: 'dataset'; revision?: string; allowPatterns?: string[]; ignorePatterns?: string[]; cacheDir?: string; token?: string; localFilesOnly?: boolean }): Promise<string>;
   RepositoryNotFoundError?: new (...a: never[]) => Error;
   RevisionNotFoundError?: new (...a: never[]) => Error;
@@ -484,6 +486,10 @@ async function loadFromHub(repoId: string, name: string | undefined, opts: LoadD
     if (exported) return exported;
     throw new Error(`Dataset '${repoId}' is defined by a loading script (${script}), which hubtune does not run (nor does datasets >= 4), and it has no Parquet export (${PARQUET_EXPORT_REVISION}); load its data files with dataFiles instead`);
   }
+  if (opts.streaming && !opts.dataFiles && !hasScript) {
+    const lazy = await streamHubLazily(hub, repoId, name, opts, readmeDir);
+    if (lazy) return lazy;
+  }
   let patterns = DATA_PATTERNS;
   if (opts.dataFiles) {
     patterns = Object.values(normalizeDataFiles(opts.dataFiles)).flat();
@@ -506,6 +512,30 @@ async function loadFromHub(repoId: string, name: string | undefined, opts: LoadD
     if (exported) return exported;
   }
   return loadFolder(root, name, opts, repoId);
+}
+
+/**
+ * Streaming from the Hub: the repo's file list decides the splits, and each shard is downloaded only
+ * when the iteration reaches it (into the Hub cache). Null when the listing is unavailable (offline:
+ * the cached snapshot is used) or the files are images (the Parquet export or an error decides).
+ */
+async function streamHubLazily(hub: HubModule, repoId: string, name: string | undefined, opts: LoadDatasetOptions, readmeDir: string): Promise<IterableDatasetDict | null> {
+  if (!hub.datasetInfo || !hub.hfHubDownload || opts.localFilesOnly || process.env.HF_HUB_OFFLINE) return null;
+  let info: { sha?: string; siblings?: { rfilename: string }[] };
+  try { info = await hub.datasetInfo({ repoId, revision: opts.revision, token: opts.token }); } catch { return null; }
+  const listing = (info.siblings ?? []).map((s) => s.rfilename);
+  const { splits, features } = resolveConfig(readmeDir, name, repoId, opts.dataDir, listing);
+  const files = Object.values(splits).flat();
+  if (!files.length || chooseBuilder(files, repoId) === 'imagefolder') return null;
+  const builder = chooseBuilder(files, repoId) as Exclude<Builder, 'imagefolder'>;
+  const revision = info.sha ?? opts.revision;
+  const download = hub.hfHubDownload.bind(hub);
+  const fetchFile = (f: string): Promise<string> => download({ repoId, repoType: 'dataset', filename: f, revision, cacheDir: opts.cacheDir ? join(opts.cacheDir, 'hub') : undefined, token: opts.token });
+  const dd = new IterableDatasetDict();
+  for (const [split, fs] of Object.entries(splits)) {
+    dd.set(split, await streamingSplit(builder, fs.filter((f) => builderOfFile(f) === builder), { features: opts.features ?? features, sep: opts.sep, delimiter: opts.delimiter, field: opts.field, split, fetchFile }));
+  }
+  return dd;
 }
 
 /** True when main's files can be loaded as stored (some supported files, and card features that fit them). */
