@@ -16,6 +16,7 @@ import { hashParts, randomFingerprint, updateFingerprint } from './fingerprint';
 import { pyRepr } from './pyrepr';
 import { defaultRng, type Generator } from './rng';
 import { DatasetDict } from './dataset-dict';
+import { IterableDataset } from './iterable-dataset';
 
 /** A row, as Python's dict of mixed values (values typed `any`, like Python's). */
 export type Row = Record<string, any>;
@@ -744,6 +745,9 @@ export class Dataset {
     writeJSONAtomic(join(dir, 'dataset_info.json'), info);
     writeJSONAtomic(join(dir, 'state.json'), state);
   }
+
+  /** Python's to_iterable_dataset(num_shards): this dataset as a stream (contiguous row ranges as shards). */
+  toIterableDataset(params: { numShards?: number } = {}): IterableDataset { return IterableDataset.fromDataset(this, params); }
 
   // ------------------------------------------------------------------ repr
 

@@ -115,6 +115,9 @@ test('withFormat torch, columns ops, fromDataset', async () => {
   assert.deepEqual(ds.selectColumns(['b']).columnNames, ['b']);
   assert.throws(() => ds.removeColumns('zz'), /column \['zz'\] not in the dataset/);
   assert.equal(ds.map((r: unknown) => r).features, null);
+  const viaDataset = Dataset.fromDict({ a: [1, 2, 3, 4, 5] }).toIterableDataset({ numShards: 2 });
+  assert.equal(viaDataset.numShards, 2);
+  assert.deepEqual((await splitDatasetByNode(viaDataset, { rank: 1, worldSize: 2 }).toList()).map((r) => r.a), [4, 5]);
 });
 
 test('loadDataset(streaming): local parquet row group by row group, jsonl, csv; splits; bad split', async () => {

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHubServer, type HubServer } from '../../test/support/hub-server';
-import { GLUE_REPO, addFixtureRepos } from '../../test/support/hub-fixtures';
-import { IterableDataset, IterableDatasetDict, loadDataset } from './index';
+import { BEANS_REPO, GLUE_REPO, addFixtureRepos } from '../../test/support/hub-fixtures';
+import { IterableDataset, IterableDatasetDict, loadDataset, type DecodedImage } from './index';
 
 process.env.HUBTUNE_HUB_RETRY_BASE_MS = '5';
 delete process.env.HF_HUB_OFFLINE;
@@ -50,4 +50,14 @@ test('glue/mrpc streamed from the Hub: IterableDatasetDict with the card feature
   const one = await loadDataset(GLUE_REPO, 'mrpc', { cacheDir, split: 'train', streaming: true });
   assert.ok(one instanceof IterableDataset);
   assert.equal((await one.toList()).length, 8);
+});
+
+test('beans streamed: Image features decoded per example, ClassLabel kept, map over images', async () => {
+  const ds = await loadDataset(BEANS_REPO, { cacheDir: join(home, 'c2'), split: 'train', streaming: true });
+  assert.deepEqual(ds.columnNames, ['image_file_path', 'image', 'labels']);
+  const [row] = await ds.skip(4).toList(1);
+  assert.equal((row!.image as DecodedImage).width, 8);
+  assert.equal(ds.features!.classLabel('labels').int2str(row!.labels as number), 'bean_rust');
+  const sizes = await ds.map((r: { image: DecodedImage }) => ({ n: r.image.data.length }), { removeColumns: ['image'] }).toList();
+  assert.deepEqual(sizes.map((r) => r.n), [192, 192, 192, 192, 192, 192]);
 });
