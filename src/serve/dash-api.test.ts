@@ -243,6 +243,25 @@ test("runs: a Trainer with reportTo: ['hubtune'] streams its logs, progress and 
   assert.equal(fromFiles.log_history.length, snap.log_history.length + logs.length);
 });
 
+test("runs: a run resumed in the same process starts from its checkpoint's log, each step once", async () => {
+  const s = await start();
+  const outputDir = join(root, 'runs', 'resumed');
+  const make = (maxSteps: number) => new Trainer({
+    model: tinyRoberta({ seed: 0 }),
+    args: new TrainingArguments({ outputDir, perDeviceTrainBatchSize: 4, learningRate: 1e-3, maxSteps, loggingSteps: 1, saveSteps: 2, reportTo: ['hubtune'], disableTqdm: true }),
+    trainDataset: tinyTextDataset(32, { seed: 1 }), dataCollator: padCollator,
+  });
+  setSeed(0);
+  await make(4).train();
+  // as if the run had stopped after checkpoint-2: resumed from it, with a longer max_steps
+  rmSync(join(outputDir, 'checkpoint-4'), { recursive: true, force: true });
+  await make(6).train({ resumeFromCheckpoint: true });
+  const snap = (await get('/api/runs/resumed')).body;
+  assert.equal(snap.live, true);
+  assert.deepEqual(snap.log_history.filter((e: any) => typeof e.loss === 'number').map((e: any) => e.step), [1, 2, 3, 4, 5, 6]);
+  assert.deepEqual([snap.status, snap.global_step, snap.max_steps], ['finished', 6, 6]);
+});
+
 test("runs: another process's run is followed through its files (log_history.jsonl, trainer_state.json)", async () => {
   const s = await start();
   const dir = join(root, 'runs', 'foreign');

@@ -201,6 +201,7 @@ export class RunService {
         if (ev.dir !== dir) return;
         if (ev.type === 'log') send({ event: 'log', data: ev.entry });
         else if (ev.type === 'eval_predictions') { const s = liveSnapshot(id, dir); if (s?.confusion_matrix) send({ event: 'confusion_matrix', data: s.confusion_matrix }); }
+        else if (ev.begin) send({ event: 'snapshot', data: liveSnapshot(id, dir)! });
         else { const s = liveSnapshot(id, dir)!; send({ event: 'progress', data: progressOf(s) }); }
       };
       runFeed.on('event', on);

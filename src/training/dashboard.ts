@@ -6,9 +6,10 @@
 // true class ids, from which the dashboard draws the confusion matrix). The logged values themselves
 // are in log_history.jsonl, which JsonlLogCallback appends on every log.
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomicSync } from './atomic';
-import type { CallbackExtras, TrainerCallback, TrainerControl } from './callbacks';
+import { LOG_HISTORY_JSONL, type CallbackExtras, type TrainerCallback, type TrainerControl } from './callbacks';
 import type { LogEntry, TrainerState } from './trainer-state';
 import type { TrainingArguments } from './training-args';
 
@@ -40,7 +41,8 @@ export interface EvalPredictions {
 }
 
 export type RunFeedEvent =
-  | { type: 'status'; dir: string; status: RunStatus }
+  /** `begin`: a (new or resumed) training in this folder starts, with the entries logged before it (a resume's). */
+  | { type: 'status'; dir: string; status: RunStatus; begin?: { log: LogEntry[] } }
   | { type: 'log'; dir: string; entry: LogEntry }
   | { type: 'eval_predictions'; dir: string; predictions: EvalPredictions };
 
@@ -50,7 +52,7 @@ class RunFeed extends EventEmitter {
   publish(ev: RunFeedEvent): void {
     let run = this.runs.get(ev.dir);
     if (ev.type === 'status') {
-      if (!run) this.runs.set(ev.dir, run = { status: ev.status, log: [], evalPredictions: null });
+      if (!run || ev.begin) this.runs.set(ev.dir, run = { status: ev.status, log: [...ev.begin?.log ?? []], evalPredictions: null });
       run.status = ev.status;
     } else if (run) {
       if (ev.type === 'log') run.log.push(ev.entry);
@@ -85,15 +87,29 @@ export function classificationIds(p: { data: Float32Array; shape: number[] } | n
   return { predictions, labelIds };
 }
 
+function priorLog(path: string, upTo: number): LogEntry[] {
+  let text: string;
+  try { text = readFileSync(path, 'utf8'); } catch { return []; }
+  const out: LogEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const e = JSON.parse(line.replace(/\bNaN\b/g, 'null').replace(/-?\bInfinity\b/g, 'null')) as LogEntry;
+      if (typeof e.step === 'number' && e.step <= upTo) out.push(e);
+    } catch { /* a torn line */ }
+  }
+  return out;
+}
+
 export class HubtuneDashboardCallback implements TrainerCallback {
   private dir = '';
   private status: RunStatus | null = null;
   private lastWrite = 0;
 
-  private write(force: boolean): void {
+  private write(force: boolean, begin?: { log: LogEntry[] }): void {
     if (!this.status) return;
     this.status.updated_at = Date.now();
-    runFeed.publish({ type: 'status', dir: this.dir, status: { ...this.status } });
+    runFeed.publish({ type: 'status', dir: this.dir, status: { ...this.status }, begin });
     if (!force && this.status.updated_at - this.lastWrite < 1000) return;
     this.lastWrite = this.status.updated_at;
     writeFileAtomicSync(join(this.dir, RUN_STATUS_FILE), JSON.stringify(this.status) + '\n');
@@ -114,7 +130,8 @@ export class HubtuneDashboardCallback implements TrainerCallback {
       status: 'running', started_at: now, updated_at: now, global_step: state.globalStep, max_steps: state.maxSteps,
       epoch: state.epoch ?? 0, num_train_epochs: state.numTrainEpochs, hyperparameters: args.toSnakeCaseDict(), id2label: id2labelOf(extras.model),
     };
-    this.write(true);
+    // A resumed run starts from what it logged before (log_history.jsonl, already cut at the checkpoint's step).
+    this.write(true, { log: state.globalStep > 0 ? priorLog(join(this.dir, LOG_HISTORY_JSONL), state.globalStep) : [] });
   }
 
   onStepEnd(_a: TrainingArguments, state: TrainerState): void {
