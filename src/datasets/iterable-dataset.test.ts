@@ -110,7 +110,8 @@ test('withFormat torch, columns ops, fromDataset', async () => {
   assert.equal(row!.b, 'p');
   assert.deepEqual(row!.v.shape, [2]);
   assert.equal(row!.v.dtype, 'float32');
-  assert.throws(() => ds.withFormat('tensorflow' as never), /unknown format 'tensorflow'/);
+  assert.throws(() => ds.withFormat('numpy' as never), /unknown format 'numpy'; use null, 'python' or 'torch'/);
+  assert.deepEqual(await ds.withFormat('torch').withFormat(null).toList(1), [{ a: 1, b: 'p', v: [0.5, 1] }]);
   assert.deepEqual(await ds.removeColumns('v').renameColumn('b', 'c').toList(1), [{ a: 1, c: 'p' }]);
   assert.deepEqual(ds.selectColumns(['b']).columnNames, ['b']);
   assert.throws(() => ds.removeColumns('zz'), /column \['zz'\] not in the dataset/);

@@ -252,7 +252,7 @@ class StepIterable extends Wrapper {
 // ---------------------------------------------------------------------------------------------
 // IterableDataset
 
-export type IterableFormat = null | 'python' | 'torch' | 'numpy';
+export type IterableFormat = null | 'python' | 'torch';
 
 interface IterableInit {
   ex: ExIterable;
@@ -265,7 +265,7 @@ interface IterableInit {
   epoch?: number;
 }
 
-const VALID_FORMATS = new Set([null, 'python', 'torch', 'numpy', 'pt', 'np']);
+const VALID_FORMATS = new Set([null, 'python', 'torch', 'pt']);
 
 /** Python's datasets.IterableDataset: iterate with `for await (const row of ds)`. */
 export class IterableDataset {
@@ -358,7 +358,7 @@ export class IterableDataset {
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Row> {
-    const fmt = this.format === 'torch' || this.format === 'pt' as IterableFormat ? await torchFormatter() : null;
+    const fmt = this.format === 'torch' ? await torchFormatter() : null;
     for await (const row of this.prepared().iter()) yield fmt ? fmt(row) : row;
   }
 
@@ -417,9 +417,9 @@ export class IterableDataset {
   }
 
   /** Python's with_format: null/'python' (plain values) or 'torch' (numbers and numeric lists as tensors). */
-  withFormat(type: IterableFormat | 'pt' | 'np'): IterableDataset {
-    if (!VALID_FORMATS.has(type)) throw new Error(`withFormat: unknown format ${pyRepr(type)}; use null, 'python', 'torch' or 'numpy'`);
-    return this.derive(this.ex, { format: (type === 'pt' ? 'torch' : type === 'np' ? 'numpy' : type) as IterableFormat });
+  withFormat(type: IterableFormat | 'pt'): IterableDataset {
+    if (!VALID_FORMATS.has(type)) throw new Error(`withFormat: unknown format ${pyRepr(type)}; use null, 'python' or 'torch' (JavaScript has no numpy, pandas or arrow formats)`);
+    return this.derive(this.ex, { format: (type === 'pt' ? 'torch' : type) as IterableFormat });
   }
 
   removeColumns(columnNames: string | string[]): IterableDataset {
@@ -524,7 +524,7 @@ class IterableDatasetDictBase extends Map<string, IterableDataset> {
   map(fn: (...args: any[]) => unknown, params: IterableMapOptions = {}): IterableDatasetDict { return this.each((d) => d.map(fn, params)); }
   filter(fn: (...args: any[]) => unknown, params: IterableFilterOptions = {}): IterableDatasetDict { return this.each((d) => d.filter(fn, params)); }
   shuffle(params: { seed?: number | null; bufferSize?: number } = {}): IterableDatasetDict { return this.each((d) => d.shuffle(params)); }
-  withFormat(type: IterableFormat | 'pt' | 'np'): IterableDatasetDict { return this.each((d) => d.withFormat(type)); }
+  withFormat(type: IterableFormat | 'pt'): IterableDatasetDict { return this.each((d) => d.withFormat(type)); }
   removeColumns(c: string | string[]): IterableDatasetDict { return this.each((d) => d.removeColumns(c)); }
   renameColumn(a: string, b: string): IterableDatasetDict { return this.each((d) => d.renameColumn(a, b)); }
   renameColumns(m: Record<string, string>): IterableDatasetDict { return this.each((d) => d.renameColumns(m)); }
@@ -662,7 +662,6 @@ async function torchFormatter(): Promise<(r: Row) => Row> {
   const { tensor } = await import('../torch/index') as { tensor: (d: unknown, o?: { dtype?: string }) => unknown };
   const numeric = (v: unknown): 'int' | 'float' | null => {
     if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
-    if (typeof v === 'boolean') return 'int';
     if (Array.isArray(v) && v.length) {
       let kind: 'int' | 'float' = 'int';
       for (const x of v) { const k = numeric(x); if (!k) return null; if (k === 'float') kind = 'float'; }
