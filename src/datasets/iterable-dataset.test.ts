@@ -185,3 +185,32 @@ test('a corrupt shard mid-stream: one-line error naming the file and the row', a
     assert.equal(n, 50);
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('iterSkipping (a resume): whole parquet files and row groups skipped unread through plain maps; exact fallback otherwise', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hubtune-stream-skip-'));
+  try {
+    const f = new Features([['v', new Value('int64')]]);
+    for (let s = 0; s < 3; s++) writeParquet(join(dir, `p${s}.parquet`), f, { v: Array.from({ length: 10 }, (_v, i) => s * 10 + i) }, { rowGroupSize: 4 });
+    const files = [0, 1, 2].map((s) => join(dir, `p${s}.parquet`));
+    const ds = await loadDataset('parquet', { dataFiles: files, streaming: true, split: 'train' });
+    let calls = 0;
+    const mapped = ds.map((r: { v: number }) => { calls++; return { w: r.v * 2 }; }).renameColumn('w', 'x');
+    const all = await mapped.toList();
+    calls = 0;
+    const rest: unknown[] = [];
+    for await (const r of mapped.iterSkipping(13)) rest.push(r);
+    assert.deepEqual(rest, all.slice(13));
+    assert.equal(calls, 17); // the map never saw the 13 skipped examples (file 0 and a row group of file 1 unread)
+    // a filter in the chain: read and dropped, same result
+    const filtered = ds.filter((r: { v: number }) => r.v % 3 === 0);
+    const fAll = await filtered.toList();
+    const fRest: unknown[] = [];
+    for await (const r of filtered.iterSkipping(4)) fRest.push(r);
+    assert.deepEqual(fRest, fAll.slice(4));
+    // a batched map with indices cannot skip at the source either
+    const idx = ds.map((_b: unknown, i: number[]) => ({ i }), { batched: true, batchSize: 4, withIndices: true });
+    const iRest: unknown[] = [];
+    for await (const r of idx.iterSkipping(25)) iRest.push(r);
+    assert.deepEqual(iRest, (await idx.toList()).slice(25));
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});

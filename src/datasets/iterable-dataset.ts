@@ -28,7 +28,15 @@ abstract class ExIterable {
   abstract shuffleDataSources(seed: Seed): ExIterable;
   /** Keeps shard `index` of `numShards` (contiguous blocks, or every numShards-th shard). */
   abstract shardDataSources(numShards: number, index: number, contiguous: boolean): ExIterable;
+  /**
+   * The same stream without its first `n` examples, skipped at the source (whole shards and row groups
+   * unread) when every link maps one example to one example; null when it cannot (a filter, a buffer...).
+   */
+  fastSkip(_n: number): ExIterable | null { return null; }
 }
+
+/** Rows a reader still has to drop before yielding (readers that know their counts skip whole files and chunks). */
+export interface SkipCounter { n: number }
 
 /** datasets' split_shard_indices_by_worker. */
 function shardIndices(total: number, numShards: number, index: number, contiguous: boolean): number[] {
@@ -46,18 +54,27 @@ function shardIndices(total: number, numShards: number, index: number, contiguou
 
 /** Shards read by `read`; with a seed, their order is np.random.default_rng(seed).shuffle(range(n)). */
 class ShardSource<S> extends ExIterable {
-  constructor(readonly shards: S[], readonly read: (shard: S) => AsyncGenerator<Row>, readonly seed: Seed | null = null) { super(); }
+  constructor(readonly shards: S[], readonly read: (shard: S, skip?: SkipCounter) => AsyncGenerator<Row>, readonly seed: Seed | null = null, readonly skip = 0) { super(); }
   get numShards(): number { return this.shards.length; }
   async *iter(): AsyncGenerator<Row> {
     const order = this.shards.map((_s, i) => i);
     if (this.seed !== null) defaultRng(this.seed).shuffle(order);
-    for (const i of order) yield* this.read(this.shards[i]!);
+    const skip: SkipCounter = { n: this.skip };
+    for (const i of order) {
+      if (skip.n === 0) { yield* this.read(this.shards[i]!); continue; }
+      for await (const r of this.read(this.shards[i]!, skip)) {
+        if (skip.n > 0) { skip.n--; continue; }
+        yield r;
+      }
+    }
   }
+  override fastSkip(n: number): ExIterable { return new ShardSource(this.shards, this.read, this.seed, this.skip + n); }
   shuffleDataSources(seed: Seed): ExIterable { return new ShardSource(this.shards, this.read, seed); }
   shardDataSources(numShards: number, index: number, contiguous: boolean): ExIterable {
     // a shuffled source is shuffled first, then split (every rank sees the same shard order)
     const order = this.shards.map((_s, i) => i);
     if (this.seed !== null) defaultRng(this.seed).shuffle(order);
+    if (this.skip) throw new Error('internal: shard a stream before skipping in it');
     return new ShardSource(shardIndices(order.length, numShards, index, contiguous).map((i) => this.shards[order[i]!]!), this.read, null);
   }
 }
@@ -121,6 +138,11 @@ async function* batches(it: AsyncIterable<Row>, size: number | null | undefined,
 class MapIterable extends Wrapper {
   constructor(inner: ExIterable, readonly fn: (...a: any[]) => unknown, readonly o: IterableMapOptions) { super(inner); }
   with(inner: ExIterable): ExIterable { return new MapIterable(inner, this.fn, this.o); }
+  override fastSkip(n: number): ExIterable | null {
+    if (this.o.batched || this.o.withIndices) return null; // batches and indices depend on where the stream starts
+    const inner = this.inner.fastSkip(n);
+    return inner && this.with(inner);
+  }
   async *iter(): AsyncGenerator<Row> {
     const { fn, o } = this;
     const input = asList(o.inputColumns);
@@ -326,7 +348,8 @@ export class IterableDataset {
       return [start, start + div + (i < mod ? 1 : 0)] as const;
     }) : [[0, 0] as const];
     return new IterableDataset({
-      ex: new ShardSource(shards, async function* ([a, b]) {
+      ex: new ShardSource(shards, async function* ([a, b], skip) {
+        if (skip) { const k = Math.min(skip.n, b - a); skip.n -= k; a += k; } // rows skipped unread
         for (let s = a; s < b; s += 1000) {
           const batch = await ds.slice(s, Math.min(b, s + 1000));
           yield* rowsOf(batch, 'toIterableDataset');
@@ -360,6 +383,21 @@ export class IterableDataset {
   async *[Symbol.asyncIterator](): AsyncGenerator<Row> {
     const fmt = this.format === 'torch' ? await torchFormatter() : null;
     for await (const row of this.prepared().iter()) yield fmt ? fmt(row) : row;
+  }
+
+  /**
+   * The stream of this epoch without its first `n` examples (a resume): skipped at the source, without
+   * reading whole shards and row groups, when each step maps one example to one; else read and dropped.
+   */
+  async *iterSkipping(n: number): AsyncGenerator<Row> {
+    const chain = this.prepared();
+    const fast = n > 0 ? chain.fastSkip(n) : chain;
+    const fmt = this.format === 'torch' ? await torchFormatter() : null;
+    let dropped = fast ? n : 0;
+    for await (const row of (fast ?? chain).iter()) {
+      if (dropped < n) { dropped++; continue; }
+      yield fmt ? fmt(row) : row;
+    }
   }
 
   /** Python's `ds.iter(batch_size)`: batches (dicts of columns). */
@@ -471,6 +509,7 @@ export class IterableDataset {
 /** A plain row -> row function (rename/select), passing shuffling and sharding through. */
 class RowFnIterable extends Wrapper {
   constructor(inner: ExIterable, readonly fn: (r: Row) => Row) { super(inner); }
+  override fastSkip(n: number): ExIterable | null { const inner = this.inner.fastSkip(n); return inner && this.with(inner); }
   with(inner: ExIterable): ExIterable { return new RowFnIterable(inner, this.fn); }
   async *iter(): AsyncGenerator<Row> { for await (const r of this.inner.iter()) yield this.fn(r); }
 }
@@ -558,16 +597,19 @@ async function decodeRow(features: Features, decode: [string, FeatureType][], r:
 }
 
 /** Rows of chunked (parquet row group / Arrow record batch) columns, one chunk at a time, read around the shared cache. */
-async function* chunkRows(file: string, columns: Map<string, Column>, features: Features): AsyncGenerator<Row> {
+async function* chunkRows(file: string, columns: Map<string, Column>, features: Features, skip?: SkipCounter): AsyncGenerator<Row> {
   const names = [...features.keys()];
   const cols = names.map((n) => columns.get(n) as ChunkedColumn);
   const decode = [...features].filter(([, f]) => needsDecode(f));
   const nChunks = cols.length ? cols[0]!.chunks.length : 0;
   let start = 0;
   for (let c = 0; c < nChunks; c++) {
-    const values = await Promise.all(cols.map((col) => col.chunks[c]!.load()));
     const rows = cols[0]!.chunks[c]!.rows;
-    for (let i = 0; i < rows; i++) {
+    if (skip && skip.n >= rows) { skip.n -= rows; start += rows; continue; } // a whole row group never read
+    const values = await Promise.all(cols.map((col) => col.chunks[c]!.load()));
+    const from = skip ? skip.n : 0;
+    if (skip) skip.n = 0;
+    for (let i = from; i < rows; i++) {
       const r: Row = {};
       for (let k = 0; k < names.length; k++) r[names[k]!] = values[k]![i];
       yield decode.length ? await decodeRow(features, decode, r, `${file} row ${start + i}`) : r;
@@ -587,19 +629,20 @@ export interface StreamOptions {
 /** A streaming split over data files: each file is a shard. Parquet/Arrow footers are read once for the features. */
 export async function streamingSplit(builder: StreamBuilder, files: string[], o: StreamOptions = {}): Promise<IterableDataset> {
   let features = o.features ?? null;
-  let read: (file: string) => AsyncGenerator<Row>;
+  let read: (file: string, skip?: SkipCounter) => AsyncGenerator<Row>;
   const local = async (f: string): Promise<string> => (o.fetchFile ? await o.fetchFile(f) : f);
   if (builder === 'parquet' || builder === 'arrow') {
     const open = async (f: string) => { const p = await local(f); return builder === 'parquet' ? await openParquet(p) : openArrow(p); };
     if (!features && files.length) features = (await open(files[0]!)).features;
     const want = features;
-    read = async function* (file) {
+    read = async function* (file, skip) {
       const t = await open(file);
+      if (skip && skip.n >= t.numRows) { skip.n -= t.numRows; return; } // the footer's count: the file is skipped unread
       if (want) {
         const missing = [...want.keys()].filter((k) => !t.features.has(k));
         if (missing.length) throw new DatasetError(`${file}: lacks the columns ${pyRepr(missing)} of the other shards (columns: ${pyRepr([...t.features.keys()])}); all files of a split must have the same columns`);
       }
-      yield* chunkRows(file, t.columns, want ?? t.features);
+      yield* chunkRows(file, t.columns, want ?? t.features, skip);
     };
   } else if (builder === 'csv') {
     read = async function* (file) {

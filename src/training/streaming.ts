@@ -14,6 +14,8 @@ export interface IterableDatasetLike {
   setEpoch(epoch: number): void;
   [Symbol.asyncIterator](): AsyncIterator<Record<string, unknown>>;
   readonly columnNames?: string[] | null;
+  /** This epoch's stream without its first n examples (IterableDataset skips them at the source where it can). */
+  iterSkipping?(n: number): AsyncIterable<Record<string, unknown>>;
 }
 
 export function isIterableDatasetLike(x: unknown): x is IterableDatasetLike {
@@ -58,7 +60,13 @@ export class IterableDataLoader {
     this.dataset.setEpoch(epoch);
     let rows: Feature[] = [];
     let n = 0; let batchIndex = 0;
-    for await (const r of this.dataset as AsyncIterable<Feature>) {
+    let source = this.dataset as AsyncIterable<Feature>;
+    if (skipBatches > 0 && this.dataset.iterSkipping) {
+      // a resume: the consumed examples are skipped by the dataset (unread where it can)
+      source = this.dataset.iterSkipping(skipBatches * this.batchSize) as AsyncIterable<Feature>;
+      n = skipBatches * this.batchSize; batchIndex = skipBatches;
+    }
+    for await (const r of source) {
       n++;
       if (batchIndex < skipBatches) {
         if (n % this.batchSize === 0) batchIndex++;
