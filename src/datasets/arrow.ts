@@ -159,9 +159,39 @@ function concatBytes(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+interface DataLike { type: DataType; offset: number; length: number; valueOffsets?: ArrayLike<number | bigint>; values?: { length: number }; children: DataLike[] }
+
+/**
+ * Offsets of list, string and binary data point inside their child or value buffer, rising, and
+ * child lengths cover their parent: apache-arrow trusts them, so a corrupt offset would make one
+ * row a slice of billions of values (a hang, then out of memory) instead of an error.
+ */
+function checkData(d: DataLike, path: string): void {
+  const t = d.type;
+  const end = d.offset + d.length;
+  const offs = d.valueOffsets;
+  if (offs && (DataType.isList(t) || DataType.isUtf8(t) || DataType.isBinary(t) || DataType.isLargeUtf8?.(t) || DataType.isLargeBinary?.(t))) {
+    if (offs.length < end + 1) throw new Error(`${path}: ${offs.length} offsets for ${end} values`);
+    const limit = DataType.isList(t) ? (d.children[0]?.length ?? 0) : (d.values?.length ?? 0);
+    let prev = Number(offs[d.offset]);
+    if (!(prev >= 0)) throw new Error(`${path}: offset ${prev} at value ${d.offset} is negative`);
+    for (let i = d.offset + 1; i <= end; i++) {
+      const o = Number(offs[i]);
+      if (!(o >= prev) || o > limit) throw new Error(`${path}: offset ${o} at value ${i - 1} is out of order or past the ${limit} values it indexes`);
+      prev = o;
+    }
+  }
+  if (DataType.isFixedSizeList(t) && (d.children[0]?.length ?? 0) < end * t.listSize) {
+    throw new Error(`${path}: ${d.children[0]?.length ?? 0} child values for ${end} lists of ${t.listSize}`);
+  }
+  if (DataType.isStruct(t)) for (const c of d.children) if (c.length < end) throw new Error(`${path}: a struct field has ${c.length} values for ${end} rows`);
+  d.children.forEach((c, i) => checkData(c, `${path}.${(t.children?.[i] as { name?: string } | undefined)?.name ?? i}`));
+}
+
 /** Arrow vector -> plain storage values (numbers, strings, Uint8Array, arrays, objects). */
 export function vectorToStorage(vec: Vector): unknown[] {
   const t = vec.type as DataType;
+  for (const d of vec.data as unknown as DataLike[]) checkData(d, 'values');
   if (DataType.isInt(t) || DataType.isFloat(t)) {
     if (vec.nullCount === 0) {
       const arr = vec.toArray() as ArrayLike<number | bigint>;

@@ -117,6 +117,26 @@ test('Arrow: a corrupt flatbuffer vector length in the schema is refused before 
   assert.ok(patched >= 1, 'the fields vector length was found and refused');
 });
 
+test('Arrow: list and string offsets past their values or out of order are refused, not looped over', async () => {
+  const int32s = (xs: number[]) => Buffer.from(new Int32Array(xs).buffer);
+  // tokens [[1], [], [2, 3], [4, 5, 6], [7]] and text ['a', 'bb', null, 'dddd', 'e'] as saved
+  const cases: [string, number[], number, number, RegExp][] = [
+    ['tokens', [0, 1, 1, 3, 6, 7], 3, 1_225_785_354, /column 'tokens'.*offset 1225785354 at value 2 is out of order or past the 7 values/],
+    ['tokens', [0, 1, 1, 3, 6, 7], 2, 5, /column 'tokens'.*offset 3 at value 2 is out of order/],
+    ['text', [0, 1, 3, 3, 7, 8], 4, 0x7fff0000, /column 'text'.*offset 2147418112 at value 3 is out of order or past the 8 values/],
+  ];
+  for (const [column, offsets, at, value, re] of cases) {
+    const { dir, arrow } = await savedDataset(`offsets-${column}-${at}`);
+    const buf = readFileSync(arrow);
+    const pos = buf.indexOf(int32s(offsets));
+    assert.ok(pos > 0, `the ${column} offsets are in the file`);
+    buf.writeInt32LE(value, pos + 4 * at);
+    writeFileSync(arrow, buf);
+    const ds = await loadFromDisk(dir) as Dataset;
+    await assert.rejects(async () => ds.toList(), (e: Error) => e instanceof DatasetError && re.test(e.message) && e.message.includes('.arrow') && !e.message.includes('\n'));
+  }
+});
+
 test('Arrow: verifier limits on tables, and record-batch buffers past the body', () => {
   // a root offset past the header
   assert.throws(() => verifyArrowMessage(Uint8Array.from([0xff, 0, 0, 0]), 'x.arrow'), (e: Error) => e instanceof DatasetError && /x\.arrow: .*root offset/.test(e.message));
