@@ -16,7 +16,7 @@ import { readCsv, readJson } from './text-formats';
 import { DatasetError, datasetErrorIn } from './errors';
 import { pyRepr } from './pyrepr';
 import { defaultRng } from './rng';
-import type { Dataset, Row, Batch } from './dataset';
+import type { Dataset, DatasetInfo, Row, Batch } from './dataset';
 
 type Seed = number | bigint;
 
@@ -285,6 +285,8 @@ interface IterableInit {
   distributed?: { rank: number; worldSize: number } | null;
   format?: IterableFormat;
   epoch?: number;
+  /** Builder, config and dataset name (model cards read them). */
+  info?: DatasetInfo;
 }
 
 const VALID_FORMATS = new Set([null, 'python', 'torch', 'pt']);
@@ -298,6 +300,7 @@ export class IterableDataset {
   private readonly distributed: { rank: number; worldSize: number } | null;
   private readonly format: IterableFormat;
   private _epoch: number;
+  readonly info: DatasetInfo;
   /** Marks streaming datasets for code that takes both kinds (the Trainer). */
   readonly isIterable = true as const;
 
@@ -309,10 +312,11 @@ export class IterableDataset {
     this.distributed = init.distributed ?? null;
     this.format = init.format ?? null;
     this._epoch = init.epoch ?? 0;
+    this.info = init.info ?? {};
   }
 
   private derive(ex: ExIterable, changes: Partial<IterableInit> = {}): IterableDataset {
-    return new IterableDataset({ ex, features: this._features, split: this.split, shuffling: this.shuffling, distributed: this.distributed, format: this.format, epoch: this._epoch, ...changes });
+    return new IterableDataset({ ex, features: this._features, split: this.split, shuffling: this.shuffling, distributed: this.distributed, format: this.format, epoch: this._epoch, info: this.info, ...changes });
   }
 
   /** The features, or null when unknown (after a map without `features`, or JSON/CSV without a card). */
@@ -355,7 +359,7 @@ export class IterableDataset {
           yield* rowsOf(batch, 'toIterableDataset');
         }
       }),
-      features: ds.features, split: ds.split,
+      features: ds.features, split: ds.split, info: ds.info,
     });
   }
 
@@ -624,6 +628,7 @@ export interface StreamOptions {
   features?: Features | null; sep?: string; delimiter?: string; field?: string; split?: string | null;
   /** Makes a shard local before it is read (the Hub: downloaded when the iteration reaches it). */
   fetchFile?: (file: string) => Promise<string>;
+  info?: DatasetInfo;
 }
 
 /** A streaming split over data files: each file is a shard. Parquet/Arrow footers are read once for the features. */
@@ -652,7 +657,7 @@ export async function streamingSplit(builder: StreamBuilder, files: string[], o:
   } else {
     read = async function* (file) { yield* jsonRows(await local(file), features, o.field); };
   }
-  return new IterableDataset({ ex: new ShardSource(files, read), features, split: o.split ?? null });
+  return new IterableDataset({ ex: new ShardSource(files, read), features, split: o.split ?? null, info: o.info ?? { builderName: builder } });
 }
 
 function* textRows(p: { columns: Record<string, unknown[]>; numRows: number; rowLabel: (i: number) => string }, features: Features | null, _file: string): Generator<Row> {

@@ -374,7 +374,7 @@ async function buildStreamingSplits(builder: Builder, splits: Record<string, str
   const dd = new IterableDatasetDict();
   for (const [split, files] of Object.entries(splits)) {
     const useFiles = files.filter((f) => builderOfFile(f) === builder);
-    dd.set(split, await streamingSplit(builder, useFiles, { features: ctx.features ?? null, sep: ctx.options.sep, delimiter: ctx.options.delimiter, field: ctx.options.field, split }));
+    dd.set(split, await streamingSplit(builder, useFiles, { features: ctx.features ?? null, sep: ctx.options.sep, delimiter: ctx.options.delimiter, field: ctx.options.field, split, info: { builderName: builder, configName: ctx.config, datasetName: ctx.datasetName } }));
   }
   return dd;
 }
@@ -524,7 +524,7 @@ async function streamHubLazily(hub: HubModule, repoId: string, name: string | un
   let info: { sha?: string; siblings?: { rfilename: string }[] };
   try { info = await hub.datasetInfo({ repoId, revision: opts.revision, token: opts.token }); } catch { return null; }
   const listing = (info.siblings ?? []).map((s) => s.rfilename);
-  const { splits, features } = resolveConfig(readmeDir, name, repoId, opts.dataDir, listing);
+  const { config, splits, features } = resolveConfig(readmeDir, name, repoId, opts.dataDir, listing);
   const files = Object.values(splits).flat();
   if (!files.length || chooseBuilder(files, repoId) === 'imagefolder') return null;
   const builder = chooseBuilder(files, repoId) as Exclude<Builder, 'imagefolder'>;
@@ -533,7 +533,7 @@ async function streamHubLazily(hub: HubModule, repoId: string, name: string | un
   const fetchFile = (f: string): Promise<string> => download({ repoId, repoType: 'dataset', filename: f, revision, cacheDir: opts.cacheDir ? join(opts.cacheDir, 'hub') : undefined, token: opts.token });
   const dd = new IterableDatasetDict();
   for (const [split, fs] of Object.entries(splits)) {
-    dd.set(split, await streamingSplit(builder, fs.filter((f) => builderOfFile(f) === builder), { features: opts.features ?? features, sep: opts.sep, delimiter: opts.delimiter, field: opts.field, split, fetchFile }));
+    dd.set(split, await streamingSplit(builder, fs.filter((f) => builderOfFile(f) === builder), { features: opts.features ?? features, sep: opts.sep, delimiter: opts.delimiter, field: opts.field, split, fetchFile, info: { builderName: builder, configName: config, datasetName: repoId } }));
   }
   return dd;
 }

@@ -38,6 +38,7 @@ test('glue/mrpc streamed from the Hub: IterableDatasetDict with the card feature
   assert.deepEqual(dd.splits, ['train', 'validation', 'test']);
   assert.equal(String(dd.validation.features!.get('label')), "ClassLabel(names=['not_equivalent', 'equivalent'], id=None)");
   assert.deepEqual(shardGets(), [], 'nothing downloaded before iterating');
+  assert.deepEqual(dd.train.info, { builderName: 'parquet', configName: 'mrpc', datasetName: GLUE_REPO });
   const first = await dd.validation.take(2).toList();
   assert.equal(first.length, 2);
   assert.deepEqual(Object.keys(first[0]!), ['sentence1', 'sentence2', 'label', 'idx']);
