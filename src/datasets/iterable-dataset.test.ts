@@ -214,3 +214,24 @@ test('iterSkipping (a resume): whole parquet files and row groups skipped unread
     assert.deepEqual(iRest, (await idx.toList()).slice(25));
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('CSV streams in chunks of 10,000 records: quoted newlines, the same rows as a full load, line numbers in errors', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hubtune-stream-csv-'));
+  try {
+    const lines = ['id,text'];
+    for (let i = 0; i < 25_000; i++) lines.push(i === 9_999 ? `${i},"two\nlines, quoted ""x"""` : `${i},t${i}`);
+    writeFileSync(join(dir, 'a.csv'), lines.join('\n') + '\n');
+    const streamed = await (await loadDataset('csv', { dataFiles: join(dir, 'a.csv'), streaming: true, split: 'train' })).toList();
+    const full = await (await loadDataset('csv', { dataFiles: join(dir, 'a.csv'), split: 'train', cacheDir: join(dir, 'cache') })).toList();
+    assert.equal(streamed.length, 25_000);
+    assert.deepEqual(streamed[9_999], { id: 9_999, text: 'two\nlines, quoted "x"' });
+    assert.deepEqual(streamed, full);
+    // a bad record in the third chunk: its line in the file (the quoted newline moved later lines by one)
+    lines[22_000] = '21999,too,many';
+    writeFileSync(join(dir, 'b.csv'), lines.join('\n') + '\n');
+    const bad = await loadDataset('csv', { dataFiles: join(dir, 'b.csv'), streaming: true, split: 'train' });
+    let n = 0;
+    await assert.rejects(async () => { for await (const _r of bad) n++; }, /b\.csv line 22002: expected 2 fields, saw 3/);
+    assert.equal(n, 20_000);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});

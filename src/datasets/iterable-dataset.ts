@@ -12,7 +12,7 @@ import type { ChunkedColumn, Column } from './columns';
 import { Features, decodeValue, encodeValue, inferFeature, needsDecode, type FeatureType } from './features';
 import { openArrow } from './arrow';
 import { openParquet } from './parquet';
-import { readCsv, readJson } from './text-formats';
+import { parseCsvText, readJson } from './text-formats';
 import { DatasetError, datasetErrorIn } from './errors';
 import { pyRepr } from './pyrepr';
 import { defaultRng } from './rng';
@@ -651,8 +651,7 @@ export async function streamingSplit(builder: StreamBuilder, files: string[], o:
     };
   } else if (builder === 'csv') {
     read = async function* (file) {
-      const p = readCsv(await local(file), { sep: o.sep ?? o.delimiter ?? (extname(file).toLowerCase() === '.tsv' ? '\t' : ',') });
-      yield* textRows(p, features, file);
+      yield* csvRows(await local(file), features, o.sep ?? o.delimiter ?? (extname(file).toLowerCase() === '.tsv' ? '\t' : ','));
     };
   } else {
     read = async function* (file) { yield* jsonRows(await local(file), features, o.field); };
@@ -667,6 +666,44 @@ function* textRows(p: { columns: Record<string, unknown[]>; numRows: number; row
     for (const n of names) r[n] = p.columns[n]?.[i] ?? null;
     yield features ? encodeRow(features, r, p.rowLabel(i)) : r;
   }
+}
+
+/**
+ * CSV read in chunks of 10,000 records (a record ends at a newline outside quotes), each chunk typed on
+ * its own as pandas' read_csv(chunksize=10_000) does for datasets' streaming, then cast to the features.
+ */
+async function* csvRows(file: string, features: Features | null, sep: string, chunkRecords = 10_000): AsyncGenerator<Row> {
+  const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+  let header: string[] | null = null;
+  let lines: string[] = []; let records = 0; let quotes = 0; let ln = 0; let chunkLine = 1; let recordStart = 1;
+  const flush = function* (): Generator<Row> {
+    if (!lines.length) return;
+    const text = lines.join('\n');
+    lines = []; records = 0;
+    if (!header) {
+      const p = parseCsvText(text, file, { sep });
+      header = Object.keys(p.columns);
+      yield* textRows(p, features, file);
+    } else {
+      yield* textRows(parseCsvText(text, file, { sep, columnNames: header, firstLine: chunkLine }), features, file);
+    }
+  };
+  try {
+    for await (const line of rl) {
+      ln++;
+      if (!lines.length) chunkLine = ln;
+      if (quotes % 2 === 0) recordStart = ln;
+      lines.push(line);
+      for (let i = line.indexOf('"'); i !== -1; i = line.indexOf('"', i + 1)) quotes++;
+      if (quotes % 2 === 0) {
+        records++;
+        // the first chunk also holds the header row
+        if (records >= chunkRecords + (header ? 0 : 1)) yield* flush();
+      }
+    }
+    if (quotes % 2 !== 0) throw new DatasetError(`${file} line ${recordStart}: a quoted field is never closed (EOF inside quotes); fix the quoting in that row`);
+    yield* flush();
+  } finally { rl.close(); }
 }
 
 /** JSON Lines read line by line (a JSON document, or `field` inside one, is read whole: it is one shard). */

@@ -5,10 +5,10 @@ import { readFileSync } from 'node:fs';
 export interface ParsedColumns { columns: Record<string, unknown[]>; numRows: number; rowLabel: (i: number) => string }
 
 /** Parses CSV (RFC 4180 quoting). Returns string cells per row, with the 1-based line of each row. */
-function parseCsvCells(text: string, file: string, sep: string): { rows: (string | null)[][]; lines: number[] } {
+function parseCsvCells(text: string, file: string, sep: string, firstLine = 1): { rows: (string | null)[][]; lines: number[] } {
   const rows: (string | null)[][] = []; const lines: number[] = [];
   let row: (string | null)[] = []; let field = ''; let quoted = false; let inQuotes = false;
-  let line = 1; let rowLine = 1; let i = 0;
+  let line = firstLine; let rowLine = firstLine; let i = 0;
   const n = text.length;
   if (text.charCodeAt(0) === 0xfeff) i = 1;
   const endField = (): void => { row.push(field === '' && !quoted ? null : field); field = ''; quoted = false; };
@@ -73,7 +73,12 @@ function inferCsvColumn(cells: (string | null)[]): unknown[] {
 export function readCsv(file: string, opts: { sep?: string; columnNames?: string[] } = {}): ParsedColumns & { floatColumns: Set<string> } {
   let text: string;
   try { text = readFileSync(file, 'utf8'); } catch (e) { throw new Error(`${file}: cannot read (${(e as NodeJS.ErrnoException).code}); check the path`); }
-  const { rows, lines } = parseCsvCells(text, file, opts.sep ?? ',');
+  return parseCsvText(text, file, opts);
+}
+
+/** CSV text (a whole file, or a chunk of its records starting at line `firstLine` with `columnNames` given) to typed columns. */
+export function parseCsvText(text: string, file: string, opts: { sep?: string; columnNames?: string[]; firstLine?: number } = {}): ParsedColumns & { floatColumns: Set<string> } {
+  const { rows, lines } = parseCsvCells(text, file, opts.sep ?? ',', opts.firstLine ?? 1);
   if (!rows.length) return { columns: {}, numRows: 0, rowLabel: (i) => `${file} row ${i}`, floatColumns: new Set() };
   const header = opts.columnNames ?? rows.shift()!.map((h, k) => h ?? `Unnamed: ${k}`);
   if (!opts.columnNames) lines.shift();
