@@ -5,7 +5,7 @@
 // default_rng(seed).integers(0, 2**63) - e.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IterableDataset, IterableDatasetDict, splitDatasetByNode } from './iterable-dataset';
@@ -233,5 +233,25 @@ test('CSV streams in chunks of 10,000 records: quoted newlines, the same rows as
     let n = 0;
     await assert.rejects(async () => { for await (const _r of bad) n++; }, /b\.csv line 22002: expected 2 fields, saw 3/);
     assert.equal(n, 20_000);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('Arrow files stream record batch by record batch; a save_to_disk folder streams too', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hubtune-stream-arrow-'));
+  try {
+    const ds = Dataset.fromDict({ a: Array.from({ length: 2500 }, (_v, i) => i), s: Array.from({ length: 2500 }, (_v, i) => `r${i}`) });
+    await ds.saveToDisk(join(dir, 'saved'), { numShards: 2 });
+    const arrows = readdirSync(join(dir, 'saved')).filter((f) => f.endsWith('.arrow')).map((f) => join(dir, 'saved', f)).sort();
+    assert.equal(arrows.length, 2);
+    const st = await loadDataset('arrow', { dataFiles: arrows, streaming: true, split: 'train' });
+    assert.equal(st.numShards, 2);
+    assert.deepEqual(st.columnNames, ['a', 's']);
+    const rows = await st.toList();
+    assert.deepEqual(rows, await ds.toList());
+    const rest: unknown[] = [];
+    for await (const r of st.iterSkipping(2400)) rest.push(r);
+    assert.deepEqual(rest, rows.slice(2400));
+    const fromDisk = await loadDataset(join(dir, 'saved'), { streaming: true, split: 'train' });
+    assert.deepEqual((await fromDisk.take(3).toList()).map((r) => r.a), [0, 1, 2]);
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
