@@ -53,3 +53,19 @@ test('prefetch: the next batches are being loaded before the current one is cons
   }
   assert.deepEqual(seen, [[2, 3], [4, 5], [6, 7]]);
 });
+
+test('shard: rank r takes the epoch\'s batches r, r + worldSize, ...; the last round is completed from the start', () => {
+  const ds = { numRows: 10, getBatch: async () => ({}) };
+  const whole = new DataLoader({ dataset: ds, batchSize: 4, collateFn: (x) => x as never, shuffle: true, seed: 3 });
+  const ranks = [0, 1].map((rank) => new DataLoader({ dataset: ds, batchSize: 2, collateFn: (x) => x as never, shuffle: true, seed: 3, shard: { rank, worldSize: 2 } }));
+  const order = whole.order(1);
+  assert.equal(ranks[0]!.length, 3);
+  const [b0, b1] = ranks.map((l) => l.batches(1));
+  // round k: rank 0 has order[4k..4k+2], rank 1 order[4k+2..4k+4]: together, the batch of 4 one process takes
+  assert.deepEqual(b0!.slice(0, 2).map((b, k) => [...b, ...b1![k]!]), whole.batches(1).slice(0, 2));
+  assert.deepEqual(b0![2], [order[8], order[9]]);
+  assert.deepEqual(b1![2], [order[0], order[1]], 'wrapped to the start, as accelerate\'s even_batches');
+  const dropped = new DataLoader({ dataset: ds, batchSize: 2, collateFn: (x) => x as never, shard: { rank: 1, worldSize: 2 }, dropLast: true });
+  assert.equal(dropped.length, 2);
+  assert.throws(() => new DataLoader({ dataset: ds, batchSize: 2, collateFn: (x) => x as never, shard: { rank: 2, worldSize: 2 } }), /rank 2 is not in 0\.\.1/);
+});

@@ -38,6 +38,12 @@ export interface DataLoaderOptions {
   lengths?: number[];
   /** Batches prepared ahead of the one being consumed (default 2; 0 = prepare on demand). */
   prefetch?: number;
+  /**
+   * This process's share in data-parallel training (accelerate's BatchSamplerShard with
+   * even_batches): of the epoch's batches, rank r takes batches r, r + worldSize, ...; the last round
+   * is completed from the start of the epoch's order so every rank gets as many full batches.
+   */
+  shard?: { rank: number; worldSize: number };
 }
 
 /** transformers' get_length_grouped_indices, with a seeded generator. */
@@ -85,6 +91,7 @@ export class DataLoader {
   readonly dropLast: boolean;
   readonly groupByLength: boolean;
   readonly prefetch: number;
+  readonly shard: { rank: number; worldSize: number } | undefined;
   private readonly lengths: number[] | undefined;
 
   constructor(o: DataLoaderOptions) {
@@ -99,6 +106,10 @@ export class DataLoader {
     this.groupByLength = !!o.groupByLength;
     this.prefetch = o.prefetch ?? 2;
     this.lengths = o.lengths;
+    this.shard = o.shard && o.shard.worldSize > 1 ? o.shard : undefined;
+    if (this.shard && !(Number.isInteger(this.shard.rank) && this.shard.rank >= 0 && this.shard.rank < this.shard.worldSize)) {
+      throw new Error(`DataLoader shard: rank ${this.shard.rank} is not in 0..${this.shard.worldSize - 1}`);
+    }
     if (this.groupByLength && (!this.lengths || this.lengths.length !== this.dataset.numRows)) {
       throw new Error(`groupByLength needs one length per row (${this.dataset.numRows}), got ${this.lengths?.length ?? 'none'}`);
     }
@@ -107,7 +118,8 @@ export class DataLoader {
   /** Batches per epoch (len(dataloader)). */
   get length(): number {
     const n = this.dataset.numRows;
-    return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
+    const per = this.batchSize * (this.shard?.worldSize ?? 1);
+    return this.dropLast ? Math.floor(n / per) : Math.ceil(n / per);
   }
 
   /** Row order of an epoch. */
@@ -121,9 +133,20 @@ export class DataLoader {
     return out;
   }
 
-  /** Row indices of each batch of an epoch. */
+  /** Row indices of each batch of an epoch (this rank's, when sharded). */
   batches(epoch = 0): number[][] {
     const order = this.order(epoch);
+    if (this.shard) {
+      const { rank, worldSize } = this.shard;
+      const per = this.batchSize * worldSize;
+      const rounds = this.dropLast ? Math.floor(order.length / per) : Math.ceil(order.length / per);
+      const out: number[][] = [];
+      for (let k = 0; k < rounds; k++) {
+        const start = k * per + rank * this.batchSize;
+        out.push(Array.from({ length: this.batchSize }, (_v, j) => order[(start + j) % order.length]!));
+      }
+      return out;
+    }
     const out: number[][] = [];
     for (let i = 0; i < order.length; i += this.batchSize) {
       const b = order.slice(i, i + this.batchSize);

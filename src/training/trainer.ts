@@ -27,6 +27,7 @@ import { HubtuneDashboardCallback } from './dashboard';
 import { ProgressCallback } from './progress';
 import { logMetrics as printMetrics, saveMetrics as writeMetrics, type Metrics } from './metrics-io';
 import { writeFileAtomicSync, writeDirAtomic, cleanStaleTempDirs } from './atomic';
+import { setupDataParallel, broadcastModel, allReduceGradients, meanOverRanks, waitForAllRanks, processRank, type DataParallel } from './distributed';
 import { DataLoader, rowLengths, type Collator, type DatasetLike, type Feature } from './data-loader';
 import { IterableDataLoader, StreamPositionCallback, isIterableDatasetLike, removeColumnsCollator, streamingMaxSteps, type IterableDatasetLike } from './streaming';
 import {
@@ -241,6 +242,8 @@ export class Trainer {
   private isInTrain = false;
   private interruptRequested = false;
   private currentEpochInfo = { epoch: 0, stepsInEpoch: 0, dataSeed: 42 };
+  /** The data-parallel group of this run (null: one process). */
+  private dp: DataParallel | null = null;
   /** Training from a stream: its position, saved in checkpoints. */
   private streamPosition: StreamPositionCallback | null = null;
 
@@ -272,11 +275,13 @@ export class Trainer {
     if (this.trainDataset && !isIterableDatasetLike(this.trainDataset) && this.args.removeUnusedColumns) this.trainDataset = this.removeUnusedColumns(this.trainDataset, 'training');
     if (this.evalDataset && this.args.removeUnusedColumns) this.evalDataset = this.removeUnusedColumns(this.evalDataset, 'evaluation');
     this.hub = new TrainerHub(this);
-    const cbs: (TrainerCallback | (new () => TrainerCallback))[] = [new DefaultFlowCallback(), new ProgressCallback(), new JsonlLogCallback(), ...(o.callbacks ?? [])];
-    if (this.args.pushToHub) cbs.push(new HubCallback(this.hub));
-    if (this.args.reportTo.includes('tensorboard')) cbs.push(new TensorBoardCallback());
+    // in data-parallel training only rank 0 prints, logs and pushes (transformers' should_log / should_save)
+    const main = processRank() === 0;
+    const cbs: (TrainerCallback | (new () => TrainerCallback))[] = [new DefaultFlowCallback(), ...(main ? [new ProgressCallback(), new JsonlLogCallback()] : []), ...(o.callbacks ?? [])];
+    if (this.args.pushToHub && main) cbs.push(new HubCallback(this.hub));
+    if (this.args.reportTo.includes('tensorboard') && main) cbs.push(new TensorBoardCallback());
     if (isIterableDatasetLike(this.trainDataset)) cbs.push(this.streamPosition = new StreamPositionCallback());
-    if (this.args.reportTo.includes('hubtune')) cbs.push(new HubtuneDashboardCallback());
+    if (this.args.reportTo.includes('hubtune') && main) cbs.push(new HubtuneDashboardCallback());
     this.callbackHandler = new CallbackHandler(cbs, { model: this.model, processingClass: this.processingClass, optimizer: this.optimizer, lrScheduler: this.lrScheduler });
     this.state = new TrainerState();
     this.control = new TrainerControl();
@@ -337,7 +342,7 @@ export class Trainer {
     return new DataLoader({
       dataset: ds, batchSize: this.args.trainBatchSize, collateFn: this.dataCollator, shuffle: true, seed: this.dataSeed(),
       dropLast: this.args.dataloaderDropLast, groupByLength: this.args.groupByLength, lengths,
-      prefetch: this.args.dataloaderPrefetchFactor ?? 2,
+      prefetch: this.args.dataloaderPrefetchFactor ?? 2, shard: this.dp ?? undefined,
     });
   }
 
@@ -496,6 +501,10 @@ export class Trainer {
 
   private async innerTrainingLoop(resume: string | null): Promise<TrainOutput> {
     const args = this.args;
+    this.dp = await setupDataParallel();
+    if (this.dp && isIterableDatasetLike(this.trainDataset)) {
+      throw new Error('data-parallel training from a streaming dataset: split it per rank first with splitDatasetByNode(ds, { rank, worldSize })');
+    }
     const loader = await this.getTrainDataloader();
     const streaming = loader instanceof IterableDataLoader;
     // a stream has no length: transformers' max_steps rules (one "epoch" = maxSteps updates or the end of a pass)
@@ -561,6 +570,7 @@ export class Trainer {
     this.state.trainBatchSize = args.trainBatchSize;
     this.callbackHandler.trainDataloader = loader;
 
+    if (this.dp) await broadcastModel(this.model as never, this.dp);
     this.model.train();
     this.optimizer!.zeroGrad();
     const startMs = performance.now();
@@ -602,6 +612,7 @@ export class Trainer {
           }
           const isSync = (step + 1) % GA === 0 || step + 1 === stepsInEpoch;
           if (isSync) {
+            if (this.dp) await allReduceGradients(params, this.dp);
             const r = optimizerStep({ optimizer: this.optimizer!, scheduler: this.lrScheduler!, params, maxGradNorm: args.maxGradNorm, scaler: this.mixedPrecision.scaler });
             this.lastGradNorm = r.gradNorm;
             if (!r.stepped && !process.env.HUBTUNE_QUIET_TRAINER) console.warn(skippedStepMessage(this.state.globalStep + 1, r));
@@ -631,14 +642,14 @@ export class Trainer {
     }
 
     if (!interrupted && args.loadBestModelAtEnd && this.state.bestModelCheckpoint) this.loadBestModel();
-    this.totalLossScalar += this.trLoss;
+    this.totalLossScalar += this.dp ? await meanOverRanks(this.trLoss) : this.trLoss;
     const trainLoss = this.totalLossScalar / Math.max(this.state.globalStep, 0.001);
     const metrics: Metrics = speedMetrics('train', startMs, numTrainSamples, maxSteps);
     metrics.total_flos = this.state.totalFlos;
     metrics.train_loss = trainLoss;
     if (!interrupted) {
       await this.log(metrics as LogEntry);
-      if (this.state.bestModelCheckpoint && args.saveTotalLimit === 1) {
+      if (this.state.bestModelCheckpoint && args.saveTotalLimit === 1 && this.isMainProcess) {
         rotateCheckpoints(args.outputDir, 1, this.state.bestModelCheckpoint);
       }
     } else {
@@ -692,6 +703,7 @@ export class Trainer {
     if (this.control.shouldLog && this.state.globalStep > this.globalstepLastLogged) {
       const logs: LogEntry = {};
       const steps = this.state.globalStep - this.globalstepLastLogged;
+      if (this.dp) this.trLoss = await meanOverRanks(this.trLoss); // the loss over all ranks' samples
       logs.loss = round(this.trLoss / steps, 4);
       if (this.lastGradNorm !== null) logs.grad_norm = this.lastGradNorm;
       logs.learning_rate = this.lrScheduler!.getLastLr()[0]!;
@@ -707,7 +719,9 @@ export class Trainer {
       if (args.saveStrategy === 'best') this.control.shouldSave = isNewBest;
     }
     if (this.control.shouldSave) {
-      await this.saveCheckpoint();
+      // rank 0 writes; the others wait until the checkpoint is complete
+      if (this.isMainProcess) await this.saveCheckpoint();
+      await waitForAllRanks(this.dp);
       this.control = await this.callbackHandler.onSave(args, this.state, this.control);
     }
   }
@@ -837,7 +851,11 @@ export class Trainer {
     return this.hub.createModelCard(o);
   }
 
+  /** Whether this process saves and logs: always, except on ranks other than 0 in data-parallel training. */
+  get isMainProcess(): boolean { return (this.dp?.rank ?? processRank()) === 0; }
+
   async saveModel(dir?: string): Promise<void> {
+    if (!this.isMainProcess) return;
     await this.saveModelFiles(dir ?? this.args.outputDir);
   }
 

@@ -1,5 +1,6 @@
 // TrainingArguments: transformers' names (camelCase here, snake_case accepted from JSON/YAML/CLI),
 // defaults and __post_init__ checks. One-line errors that name the field and say what to do.
+import { isInitialized, getWorldSize } from '../distributed/state';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { inspect } from 'node:util';
@@ -579,8 +580,10 @@ export class TrainingArguments {
   /** Batch size per optimizer micro-step on the one device hubtune trains on. */
   get trainBatchSize(): number { return this.perDeviceTrainBatchSize; }
   get evalBatchSize(): number { return this.perDeviceEvalBatchSize; }
-  /** perDeviceTrainBatchSize x gradientAccumulationSteps. */
-  get totalTrainBatchSize(): number { return this.trainBatchSize * this.gradientAccumulationSteps; }
+  /** Processes of a data-parallel run (transformers' world_size): the process group's, or torchrun's WORLD_SIZE. */
+  get worldSize(): number { return isInitialized() ? getWorldSize() : Math.max(1, Number(process.env.WORLD_SIZE ?? '1') || 1); }
+  /** perDeviceTrainBatchSize x gradientAccumulationSteps x worldSize. */
+  get totalTrainBatchSize(): number { return this.trainBatchSize * this.gradientAccumulationSteps * this.worldSize; }
 
   /** Warmup steps for a run of `numTrainingSteps` (warmupSteps >= 1 wins; a float below 1 is a ratio; else warmupRatio). */
   getWarmupSteps(numTrainingSteps: number): number {

@@ -1,0 +1,115 @@
+// Data-parallel training for the Trainer on hubtune's c10d bindings (src/distributed), with
+// DistributedDataParallel's results: every rank starts from rank 0's weights, trains on its shard of
+// each global batch (DataLoader `shard`, accelerate's order), and averages gradients across ranks
+// before each optimizer step (none on gradient-accumulation micro-steps: DDP's no_sync), so every
+// rank takes the same step. Logging and saving happen on rank 0 (transformers' should_log/should_save).
+import { tensor, cat, noGrad, type Tensor } from '../torch/index';
+import { isInitialized, getRank, getWorldSize, initProcessGroup, allReduce, allGather, broadcast, barrier, DistributedError } from '../distributed/index';
+
+export interface DataParallel { rank: number; worldSize: number }
+
+/**
+ * The run's data-parallel group: the one initProcessGroup() made, or one made from torchrun's /
+ * `hubtune launch`'s environment (WORLD_SIZE > 1) as transformers' TrainingArguments does. Null for
+ * a single process.
+ */
+export async function setupDataParallel(): Promise<DataParallel | null> {
+  if (!isInitialized()) {
+    const ws = Number(process.env.WORLD_SIZE ?? '1');
+    if (!(ws > 1)) return null;
+    await initProcessGroup({ backend: 'gloo' });
+  }
+  const worldSize = getWorldSize();
+  return worldSize > 1 ? { rank: getRank(), worldSize } : null;
+}
+
+// FNV-1a over the names, dtypes and shapes: equal on every rank when the models are the same
+function signature(sd: Map<string, Tensor>): number {
+  let h = 0x811c9dc5;
+  for (const [name, t] of sd) {
+    for (const ch of `${name}:${t.dtype}:${t.shape.join('x')};`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/**
+ * This process's rank, known before the group exists (torchrun's RANK when WORLD_SIZE > 1): the
+ * Trainer gives the printing, logging and pushing callbacks to rank 0 only.
+ */
+export function processRank(): number {
+  if (isInitialized()) return getRank();
+  return Number(process.env.WORLD_SIZE ?? '1') > 1 ? Number(process.env.RANK ?? '0') : 0;
+}
+
+/** Rank 0's parameters and buffers on every rank; a model that differs between ranks is refused first. */
+export async function broadcastModel(model: { stateDict(): Map<string, Tensor> }, dp: DataParallel): Promise<void> {
+  const sd = model.stateDict();
+  const mine = tensor([signature(sd), sd.size], { dtype: 'int64' });
+  const all = Array.from({ length: dp.worldSize }, () => tensor([0, 0], { dtype: 'int64' }));
+  try {
+    await allGather(all, mine);
+    const sigs = all.map((t) => t.tolist1d() as number[]);
+    const bad = sigs.findIndex((s) => s[0] !== sigs[0]![0] || s[1] !== sigs[0]![1]);
+    if (bad >= 0) {
+      throw new DistributedError(`the model differs between ranks: rank ${bad} has ${sigs[bad]![1]} tensors (signature ${sigs[bad]![0]}), rank 0 has ${sigs[0]![1]} (signature ${sigs[0]![0]}); load the same model and config on every rank`);
+    }
+  } finally {
+    mine.dispose();
+    for (const t of all) t.dispose();
+  }
+  for (const t of new Set(sd.values())) await broadcast(t, { src: 0 });
+}
+
+const BUCKET_BYTES = 25 * 1024 * 1024; // DDP's default bucket_cap_mb
+
+/**
+ * Averages the gradients of `params` across ranks, in ~25 MB buckets of one dtype whose
+ * all-reduces are all in flight at once; parameters without a gradient on this step count as zero
+ * (as DDP with find_unused_parameters).
+ */
+export async function allReduceGradients(params: Tensor[], dp: DataParallel): Promise<void> {
+  const withGrad = params.map((p) => ({ p, g: p.grad }));
+  const buckets: { dtype: string; items: { p: Tensor; g: Tensor | null }[]; bytes: number }[] = [];
+  for (const it of withGrad) {
+    const bytes = it.p.numel * (it.p.dtype === 'float32' ? 4 : it.p.dtype === 'float64' ? 8 : 2);
+    let b = buckets.find((x) => x.dtype === it.p.dtype && x.bytes + bytes <= BUCKET_BYTES);
+    if (!b) buckets.push(b = { dtype: it.p.dtype, items: [], bytes: 0 });
+    b.items.push(it);
+    b.bytes += bytes;
+  }
+  const flats = noGrad(() => buckets.map((b) => cat(b.items.map(({ p, g }) => (g ?? p.detach().mul(0)).reshape(-1)))));
+  try {
+    await Promise.all(flats.map((flat) => allReduce(flat, { op: 'avg' })));
+    noGrad(() => {
+      buckets.forEach((b, bi) => {
+        let off = 0;
+        for (const { p, g } of b.items) {
+          const n = p.numel;
+          const part = flats[bi]!.narrow(0, off, n).view(p.shape);
+          if (g) g.copy_(part);
+          else { const c = part.clone(); p.grad = c; c.dispose(); }
+          part.dispose();
+          off += n;
+        }
+      });
+    });
+  } finally {
+    for (const f of flats) f.dispose();
+    for (const { g } of withGrad) g?.dispose();
+  }
+  void dp;
+}
+
+/** The mean of a number over ranks (the logged loss: transformers gathers tr_loss before logging). */
+export async function meanOverRanks(x: number): Promise<number> {
+  const t = tensor([x], { dtype: 'float64' });
+  try {
+    await allReduce(t, { op: 'avg' });
+    return (t.tolist1d() as number[])[0]!;
+  } finally { t.dispose(); }
+}
+
+/** Every rank waits here (around saves: rank 0 writes, the others must not read a half-written folder). */
+export async function waitForAllRanks(dp: DataParallel | null): Promise<void> {
+  if (dp) await barrier();
+}
