@@ -90,3 +90,19 @@ test('resume of an unshuffled stream skips the consumed examples at the source (
     assert.ok(calls >= 8 && calls <= 16, `the map ran ${calls} times after the resume`);
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('IterableDataLoader shard: accelerate IterableDatasetShard slices of global batches, the last one completed from the first', async () => {
+  const { IterableDataLoader, StreamPositionCallback } = await import('./streaming');
+  const ds = IterableDataset.fromDataset((await import('../datasets/dataset')).Dataset.fromDict({ x: Array.from({ length: 10 }, (_v, i) => i) }));
+  const run = async (rank: number, o: { dropLast?: boolean; skip?: number } = {}) => {
+    const l = new IterableDataLoader(ds, 2, (rows) => ({ x: rows.map((r) => r.x) }), !!o.dropLast, new StreamPositionCallback(), 2, { rank, worldSize: 2 });
+    const out: unknown[] = [];
+    for await (const b of l.iterate({ skipBatches: o.skip ?? 0 })) out.push(b.batch.x);
+    return out;
+  };
+  assert.deepEqual(await run(0), [[0, 1], [4, 5], [8, 9]]);
+  assert.deepEqual(await run(1), [[2, 3], [6, 7], [0, 1]]);
+  assert.deepEqual(await run(1, { dropLast: true }), [[2, 3], [6, 7]]);
+  assert.deepEqual(await run(1, { skip: 1 }), [[6, 7], [4, 5]]); // resumed past the first global batch: completed from the first one read
+  assert.throws(() => new IterableDataLoader(ds, 2, (r) => ({ r }), false, new StreamPositionCallback(), 2, { rank: 2, worldSize: 2 }), /need 0 <= rank < worldSize, got rank 2/);
+});

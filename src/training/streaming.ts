@@ -50,32 +50,55 @@ export class StreamPositionCallback implements StatefulCallback {
 /** The Trainer's loader over a stream: batches of `batchSize` examples collated as they arrive, prepared `prefetch` ahead. */
 export class IterableDataLoader {
   readonly isIterable = true;
+  /**
+   * `shard`: accelerate's IterableDatasetShard for data parallelism: every rank reads the stream, takes
+   * global batches of batchSize x worldSize examples and keeps its slice [rank x batchSize, (rank + 1) x
+   * batchSize); a short last global batch is completed from the first one (or dropped with dropLast).
+   */
   constructor(readonly dataset: IterableDatasetLike, readonly batchSize: number, readonly collateFn: Collator,
-    readonly dropLast: boolean, readonly position: StreamPositionCallback, readonly prefetch = 2) {
+    readonly dropLast: boolean, readonly position: StreamPositionCallback, readonly prefetch = 2,
+    readonly shard: { rank: number; worldSize: number } | null = null) {
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
+    if (shard && !(Number.isInteger(shard.worldSize) && shard.worldSize >= 1 && Number.isInteger(shard.rank) && shard.rank >= 0 && shard.rank < shard.worldSize)) {
+      throw new Error(`IterableDataLoader: need 0 <= rank < worldSize, got rank ${shard.rank}, worldSize ${shard.worldSize}`);
+    }
   }
 
   /** Raw example batches of pass `epoch`, the first `skipBatches` read and dropped (never collated). */
   private async *rowBatches(epoch: number, skipBatches: number): AsyncGenerator<{ rows: Feature[]; first: number }> {
     this.dataset.setEpoch(epoch);
+    const ws = this.shard?.worldSize ?? 1; const rank = this.shard?.rank ?? 0;
+    const global = this.batchSize * ws;
+    const mine = (batch: Feature[]): Feature[] => batch.slice(rank * this.batchSize, (rank + 1) * this.batchSize);
     let rows: Feature[] = [];
+    let firstBatch: Feature[] | null = null;
     let n = 0; let batchIndex = 0;
     let source = this.dataset as AsyncIterable<Feature>;
     if (skipBatches > 0 && this.dataset.iterSkipping) {
       // a resume: the consumed examples are skipped by the dataset (unread where it can)
-      source = this.dataset.iterSkipping(skipBatches * this.batchSize) as AsyncIterable<Feature>;
-      n = skipBatches * this.batchSize; batchIndex = skipBatches;
+      source = this.dataset.iterSkipping(skipBatches * global) as AsyncIterable<Feature>;
+      n = skipBatches * global; batchIndex = skipBatches;
     }
     for await (const r of source) {
       n++;
       if (batchIndex < skipBatches) {
-        if (n % this.batchSize === 0) batchIndex++;
+        if (n % global === 0) batchIndex++;
         continue;
       }
       rows.push(r);
-      if (rows.length === this.batchSize) { yield { rows, first: n - rows.length }; rows = []; batchIndex++; }
+      if (rows.length === global) {
+        firstBatch ??= rows;
+        yield { rows: mine(rows), first: n - global + rank * this.batchSize };
+        rows = []; batchIndex++;
+      }
     }
-    if (rows.length && !this.dropLast) yield { rows, first: n - rows.length };
+    if (!rows.length || this.dropLast) return;
+    if (ws === 1) { yield { rows, first: n - rows.length }; return; }
+    // accelerate: the last global batch is completed with examples from the first one
+    const first = n - rows.length + rank * this.batchSize;
+    const fill = firstBatch ?? rows.slice();
+    while (rows.length < global) rows.push(...fill.slice(0, global - rows.length));
+    yield { rows: mine(rows), first };
   }
 
   /** Batches of pass `epoch` as {batch, indices (example positions in the pass), index (batch number)}. */
