@@ -113,3 +113,61 @@ export async function meanOverRanks(x: number): Promise<number> {
 export async function waitForAllRanks(dp: DataParallel | null): Promise<void> {
   if (dp) await barrier();
 }
+
+/** Every rank's `value` (JSON with Float32Arrays), in rank order: torch.distributed.all_gather_object. */
+export async function gatherObjects<T>(value: T, dp: DataParallel): Promise<T[]> {
+  const json = JSON.stringify(value, (_k, v) => (v instanceof Float32Array ? { __f32: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') } : v));
+  const bytes = Buffer.from(json, 'utf8');
+  const len = tensor([bytes.length], { dtype: 'int64' });
+  const lens = Array.from({ length: dp.worldSize }, () => tensor([0], { dtype: 'int64' }));
+  await allGather(lens, len);
+  const sizes = lens.map((t) => (t.tolist1d() as number[])[0]!);
+  len.dispose();
+  for (const t of lens) t.dispose();
+  const max = Math.max(...sizes);
+  const padded = new Uint8Array(max);
+  padded.set(bytes);
+  const mine = tensor(padded, { dtype: 'uint8' });
+  const all = Array.from({ length: dp.worldSize }, () => tensor(new Uint8Array(max), { dtype: 'uint8' }));
+  try {
+    await allGather(all, mine);
+    return all.map((t, r) => JSON.parse(Buffer.from(t.toTypedArray() as Uint8Array).subarray(0, sizes[r]).toString('utf8'), (_k, v) => {
+      if (v && typeof v === 'object' && typeof v.__f32 === 'string') {
+        const b = Buffer.from(v.__f32, 'base64');
+        return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+      }
+      return v;
+    }) as T);
+  } finally {
+    mine.dispose();
+    for (const t of all) t.dispose();
+  }
+}
+
+export interface EvalBatch { loss: number | null; rows: number; logits: { data: Float32Array; shape: number[] } | null; labels: { data: Float32Array; shape: number[] } | null }
+
+const firstRows = (p: { data: Float32Array; shape: number[] } | null, m: number) => {
+  if (!p || p.shape[0] === m) return p;
+  const row = p.data.length / p.shape[0]!;
+  return { data: p.data.slice(0, m * row), shape: [m, ...p.shape.slice(1)] };
+};
+
+/**
+ * The whole evaluation set's batches from every rank's share (accelerate's gather_for_metrics):
+ * in the epoch's batch order, without the rows repeated to even out the last round.
+ */
+export async function gatherEvalBatches(mine: EvalBatch[], numRows: number, dp: DataParallel): Promise<EvalBatch[]> {
+  const all = await gatherObjects(mine, dp);
+  const out: EvalBatch[] = [];
+  let kept = 0;
+  for (let k = 0; kept < numRows && all.some((r) => k < r.length); k++) {
+    for (const rank of all) {
+      const b = rank[k];
+      if (!b || kept >= numRows) continue;
+      const m = Math.min(b.rows, numRows - kept);
+      out.push({ loss: b.loss, rows: m, logits: firstRows(b.logits, m), labels: firstRows(b.labels, m) });
+      kept += m;
+    }
+  }
+  return out;
+}

@@ -27,7 +27,7 @@ import { HubtuneDashboardCallback } from './dashboard';
 import { ProgressCallback } from './progress';
 import { logMetrics as printMetrics, saveMetrics as writeMetrics, type Metrics } from './metrics-io';
 import { writeFileAtomicSync, writeDirAtomic, cleanStaleTempDirs } from './atomic';
-import { setupDataParallel, broadcastModel, allReduceGradients, meanOverRanks, waitForAllRanks, processRank, type DataParallel } from './distributed';
+import { setupDataParallel, broadcastModel, allReduceGradients, meanOverRanks, waitForAllRanks, processRank, gatherEvalBatches, type DataParallel, type EvalBatch } from './distributed';
 import { DataLoader, rowLengths, type Collator, type DatasetLike, type Feature } from './data-loader';
 import { IterableDataLoader, StreamPositionCallback, isIterableDatasetLike, removeColumnsCollator, streamingMaxSteps, type IterableDatasetLike } from './streaming';
 import {
@@ -349,7 +349,7 @@ export class Trainer {
   getEvalDataloader(dataset?: DatasetLike | null): DataLoader {
     const ds = dataset ?? this.evalDataset;
     if (!ds) throw new Error('Trainer: evaluation requires an evalDataset (pass one to the Trainer or to evaluate())');
-    return new DataLoader({ dataset: ds, batchSize: this.args.evalBatchSize, collateFn: this.dataCollator, shuffle: false, dropLast: this.args.dataloaderDropLast, prefetch: 2 });
+    return new DataLoader({ dataset: ds, batchSize: this.args.evalBatchSize, collateFn: this.dataCollator, shuffle: false, dropLast: this.args.dataloaderDropLast, prefetch: 2, shard: this.dp ?? undefined });
   }
 
   // ------------------------------------------------------------------ optimizer
@@ -885,21 +885,16 @@ export class Trainer {
     if (!this.isInTrain && (this.args.fp16FullEval || this.args.bf16FullEval)) this.model.to(this.args.fp16FullEval ? 'float16' : 'bfloat16');
     const wasTraining = (this.model as { training?: boolean }).training ?? false;
     this.model.eval();
-    const preds: Gathered = { parts: [] };
-    const labels: Gathered = { parts: [] };
-    let lossSum = 0, lossCount = 0, numSamples = 0;
+    // each batch's loss, rows, predictions and labels; with data parallelism, this rank's share first
+    let batches: EvalBatch[] = [];
     try {
       for await (const { batch: raw, indices, index } of loader.iterate()) {
         const inputs = this.toDevice(raw);
         try {
           this.checkLabels(inputs, `${description} batch ${index}`, indices);
-          const bs = indices.length;
-          numSamples += bs;
           const r = await this.predictionStep(inputs);
-          if (r.loss !== null) { lossSum += r.loss * bs; lossCount += bs; }
-          if (r.logits) preds.parts.push(r.logits);
           const lab = inputs[this.labelNames[0]!];
-          if (lab instanceof Tensor) labels.parts.push(toFloat32(lab));
+          batches.push({ loss: r.loss, rows: indices.length, logits: r.logits, labels: lab instanceof Tensor ? toFloat32(lab) : null });
         } finally {
           disposeAll(inputs);
           disposeAll(raw);
@@ -909,6 +904,16 @@ export class Trainer {
       }
     } finally {
       if (wasTraining) this.model.train();
+    }
+    if (this.dp) batches = await gatherEvalBatches(batches, ds.numRows, this.dp);
+    const preds: Gathered = { parts: [] };
+    const labels: Gathered = { parts: [] };
+    let lossSum = 0, lossCount = 0, numSamples = 0;
+    for (const b of batches) {
+      numSamples += b.rows;
+      if (b.loss !== null) { lossSum += b.loss * b.rows; lossCount += b.rows; }
+      if (b.logits) preds.parts.push(b.logits);
+      if (b.labels) labels.parts.push(b.labels);
     }
     const predictions = concatParts(preds);
     const labelArr = concatParts(labels);

@@ -14,7 +14,7 @@ let work: string;
 before(() => { work = mkdtempSync(join(tmpdir(), 'hubtune-ddp-')); });
 after(() => rmSync(work, { recursive: true, force: true }));
 
-interface Result { logHistory: Record<string, number>[]; weights: Record<string, number[]> }
+interface Result { logHistory: Record<string, number>[]; weights: Record<string, number[]>; predictions?: number[][] }
 
 function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
   return new Promise((res) => {
@@ -54,6 +54,12 @@ test('2 processes x batch 4 train like 1 process x batch 8: loss curve, evaluati
   assert.equal(b.code, 0, b.out);
   assertSameRun(result('single'), result('two'), '2x4 vs 1x8');
   assert.equal(losses(result('two')).length, 6, '4 logged steps and 2 evaluations');
+  // predict over 10 rows: each row predicted once across the ranks, in order, the evening-out repeats dropped
+  const [pa, pb] = [result('single').predictions!, result('two').predictions!];
+  assert.equal(pb.length, 10);
+  const steps = (dir: string, rank: number) => Number(readFileSync(join(work, dir, `prediction-steps-rank${rank}.json`), 'utf8'));
+  assert.deepEqual([steps('single', 0), steps('two', 0), steps('two', 1)], [2, 1, 1], 'each rank predicts one of the two batches of 8');
+  pa.forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(v - pb[i]![j]!) <= 1e-5, `prediction ${i}`)));
   assert.ok(existsSync(join(work, 'two', 'checkpoint-2', 'model.safetensors')) && existsSync(join(work, 'two', 'checkpoint-4')), 'rank 0 saved the checkpoints');
 });
 
