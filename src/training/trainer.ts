@@ -334,7 +334,7 @@ export class Trainer {
       // a stream's columns are known only as examples arrive: transformers' RemoveColumnsCollator drops the unused ones per batch
       const names = this.args.removeUnusedColumns ? this.model.forwardArgNames : null;
       const collate = names ? removeColumnsCollator(this.dataCollator, new Set([...names, 'label', 'label_ids', ...this.labelNames])) : this.dataCollator;
-      return new IterableDataLoader(ds, this.args.trainBatchSize, collate, this.args.dataloaderDropLast, this.streamPosition ?? new StreamPositionCallback(), this.args.dataloaderPrefetchFactor ?? 2);
+      return new IterableDataLoader(ds, this.args.trainBatchSize, collate, this.args.dataloaderDropLast, this.streamPosition ?? new StreamPositionCallback(), this.args.dataloaderPrefetchFactor ?? 2, this.dp);
     }
     if (ds.numRows === 0) throw new Error('the training dataset is empty (0 rows): check the split and any filter()/select() before training');
     let lengths: number[] | undefined;
@@ -502,9 +502,6 @@ export class Trainer {
   private async innerTrainingLoop(resume: string | null): Promise<TrainOutput> {
     const args = this.args;
     this.dp = await setupDataParallel();
-    if (this.dp && isIterableDatasetLike(this.trainDataset)) {
-      throw new Error('data-parallel training from a streaming dataset: split it per rank first with splitDatasetByNode(ds, { rank, worldSize })');
-    }
     const loader = await this.getTrainDataloader();
     const streaming = loader instanceof IterableDataLoader;
     // a stream has no length: transformers' max_steps rules (one "epoch" = maxSteps updates or the end of a pass)

@@ -3,7 +3,7 @@
 // dropout (so both runs draw no random numbers that depend on the per-rank batch), gradient
 // accumulation, clipping, evaluation and checkpoints. Rank 0 writes result.json: the log history
 // and the final weights.
-// DDP_TEST_KILL_RANK=r kills rank r after global step 3; DDP_TEST_MISMATCH=1 gives rank 1 another model.
+// DDP_TEST_STREAMING=1 trains from the data as a 4-shard stream (maxSteps 4). DDP_TEST_KILL_RANK=r kills rank r after global step 3; DDP_TEST_MISMATCH=1 gives rank 1 another model.
 //   node --import tsx test/support/ddp-train.ts <outputDir> <perDeviceBatch> [resumeFrom]
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,9 +27,9 @@ const trainer = new Trainer({
   model,
   args: new TrainingArguments({
     outputDir, perDeviceTrainBatchSize: Number(batch), perDeviceEvalBatchSize: 8, gradientAccumulationSteps: 2, maxGradNorm: 0.5,
-    learningRate: 5e-3, numTrainEpochs: 2, loggingSteps: 1, evalStrategy: 'steps', evalSteps: 2, saveSteps: 2, seed: 7, disableTqdm: true,
+    learningRate: 5e-3, numTrainEpochs: 2, ...(process.env.DDP_TEST_STREAMING ? { maxSteps: 4 } : {}), loggingSteps: 1, evalStrategy: 'steps', evalSteps: 2, saveSteps: 2, seed: 7, disableTqdm: true,
   }),
-  trainDataset: tinyTextDataset(32, { seed: 1 }),
+  trainDataset: process.env.DDP_TEST_STREAMING ? tinyTextDataset(32, { seed: 1 }).toIterableDataset({ numShards: 4 }) : tinyTextDataset(32, { seed: 1 }),
   evalDataset: tinyTextDataset(16, { seed: 2 }), // two full rounds of 2 x 8: no row repeated to even out ranks
   dataCollator: padCollator,
   callbacks: [killer as never],

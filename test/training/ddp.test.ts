@@ -26,7 +26,7 @@ function run(args: string[], env: Record<string, string> = {}): Promise<{ code: 
     child.on('close', (code) => { clearTimeout(timer); res({ code, out }); });
   });
 }
-const single = (dir: string, ...rest: string[]) => run(['--import', 'tsx', SCRIPT, join(work, dir), '8', ...rest]);
+const single = (dir: string, rest: string[] = [], env: Record<string, string> = {}) => run(['--import', 'tsx', SCRIPT, join(work, dir), '8', ...rest], env);
 const twoRanks = (dir: string, rest: string[] = [], env: Record<string, string> = {}) =>
   run([join(ROOT, 'bin/hubtune.mjs'), 'launch', '--nproc-per-node', '2', '--standalone', SCRIPT, join(work, dir), '4', ...rest], env);
 const result = (dir: string): Result => JSON.parse(readFileSync(join(work, dir, 'result.json'), 'utf8'));
@@ -65,7 +65,7 @@ test('2 processes x batch 4 train like 1 process x batch 8: loss curve, evaluati
 
 test('resume across world sizes: 1 process from a 2-rank checkpoint, and 2 ranks from a 1-process one', async () => {
   const [a, b] = await Promise.all([
-    single('resume-1-of-2', join(work, 'two', 'checkpoint-2')),
+    single('resume-1-of-2', [join(work, 'two', 'checkpoint-2')]),
     twoRanks('resume-2-of-1', [join(work, 'single', 'checkpoint-2')]),
   ]);
   assert.equal(a.code, 0, a.out);
@@ -86,6 +86,14 @@ test('a rank killed mid-training ends the job with the rank named; a resume from
   const resumed = await twoRanks('killed', [join(work, 'killed', 'checkpoint-2')]);
   assert.equal(resumed.code, 0, resumed.out);
   assertSameRun(result('single'), result('killed'), 'killed then resumed');
+});
+
+test('from a stream: each rank keeps its slice of every global batch (accelerate\'s IterableDatasetShard), like one process', async () => {
+  const env = { DDP_TEST_STREAMING: '1' };
+  const [a, b] = await Promise.all([single('stream-single', [], env), twoRanks('stream-two', [], env)]);
+  assert.equal(a.code, 0, a.out);
+  assert.equal(b.code, 0, b.out);
+  assertSameRun(result('stream-single'), result('stream-two'), 'streaming 2x4 vs 1x8');
 });
 
 test('a model that differs between ranks is refused at the first broadcast, in one line', async () => {
