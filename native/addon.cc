@@ -325,6 +325,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterProfiler(env, exports);
   RegisterFusedOptim(env, exports);
   RegisterDistributed(env, exports);
+  RegisterDdp(env, exports);
   return exports;
 }
 

@@ -24,5 +24,7 @@ ProcessGroupHolder* ProcessGroupHolderFromJs(const Napi::Value& handle);
 c10::intrusive_ptr<c10d::ProcessGroup> ProcessGroupFromJs(const Napi::Value& handle);
 
 void RegisterDistributed(Napi::Env env, Napi::Object exports);
+/** DDP's gradient reducer (native/ddp.cc). */
+void RegisterDdp(Napi::Env env, Napi::Object exports);
 
 }  // namespace hubtune

@@ -1,10 +1,11 @@
-// Data-parallel training for the Trainer on hubtune's c10d bindings (src/distributed), with
-// DistributedDataParallel's results: every rank starts from rank 0's weights, trains on its shard of
-// each global batch (DataLoader `shard`, accelerate's order), and averages gradients across ranks
-// before each optimizer step (none on gradient-accumulation micro-steps: DDP's no_sync), so every
-// rank takes the same step. Logging and saving happen on rank 0 (transformers' should_log/should_save).
-import { tensor, cat, noGrad, type Tensor } from '../torch/index';
-import { isInitialized, getRank, getWorldSize, initProcessGroup, allReduce, allGather, broadcast, barrier, DistributedError } from '../distributed/index';
+// Data-parallel training for the Trainer on hubtune's c10d bindings (src/distributed), as
+// DistributedDataParallel does it: every rank starts from rank 0's weights, trains on its shard of
+// each global batch (DataLoader `shard`, accelerate's order), and c10d's Reducer averages gradients
+// across ranks during the backward pass of each synchronised step (none on gradient-accumulation
+// micro-steps: DDP's no_sync), so every rank takes the same step. Logging and saving happen on rank 0 (transformers' should_log/should_save).
+import { tensor, type Tensor } from '../torch/index';
+import { native } from '../torch/native';
+import { isInitialized, getRank, getWorldSize, getDefaultGroup, initProcessGroup, allReduce, allGather, broadcast, barrier, DistributedError } from '../distributed/index';
 
 export interface DataParallel { rank: number; worldSize: number }
 
@@ -60,44 +61,26 @@ export async function broadcastModel(model: { stateDict(): Map<string, Tensor> }
   for (const t of new Set(sd.values())) await broadcast(t, { src: 0 });
 }
 
-const BUCKET_BYTES = 25 * 1024 * 1024; // DDP's default bucket_cap_mb
+const BUCKET_BYTES = 25 * 1024 * 1024; // DDP's bucket_cap_mb default
+const FIRST_BUCKET_BYTES = 1024 * 1024; // torch.distributed._DEFAULT_FIRST_BUCKET_BYTES
 
 /**
- * Averages the gradients of `params` across ranks, in ~25 MB buckets of one dtype whose
- * all-reduces are all in flight at once; parameters without a gradient on this step count as zero
- * (as DDP with find_unused_parameters).
+ * DistributedDataParallel's gradient averaging, on c10d's Reducer (native/ddp.cc): autograd hooks
+ * all-reduce each bucket of gradients as soon as it is complete, while backward still runs.
  */
-export async function allReduceGradients(params: Tensor[], dp: DataParallel): Promise<void> {
-  const withGrad = params.map((p) => ({ p, g: p.grad }));
-  const buckets: { dtype: string; items: { p: Tensor; g: Tensor | null }[]; bytes: number }[] = [];
-  for (const it of withGrad) {
-    const bytes = it.p.numel * (it.p.dtype === 'float32' ? 4 : it.p.dtype === 'float64' ? 8 : 2);
-    let b = buckets.find((x) => x.dtype === it.p.dtype && x.bytes + bytes <= BUCKET_BYTES);
-    if (!b) buckets.push(b = { dtype: it.p.dtype, items: [], bytes: 0 });
-    b.items.push(it);
-    b.bytes += bytes;
+export class GradientReducer {
+  private readonly h: unknown;
+  /**
+   * `findUnusedParameters`: parameters a step does not reach are marked ready at once (transformers
+   * turns it on for its models unless gradient checkpointing is on).
+   */
+  constructor(params: Tensor[], o: { findUnusedParameters: boolean }) {
+    this.h = native.ddpReducerNew(getDefaultGroup('DDP')._h, params.map((p) => p._h), BUCKET_BYTES, FIRST_BUCKET_BYTES, o.findUnusedParameters);
   }
-  const flats = noGrad(() => buckets.map((b) => cat(b.items.map(({ p, g }) => (g ?? p.detach().mul(0)).reshape(-1)))));
-  try {
-    await Promise.all(flats.map((flat) => allReduce(flat, { op: 'avg' })));
-    noGrad(() => {
-      buckets.forEach((b, bi) => {
-        let off = 0;
-        for (const { p, g } of b.items) {
-          const n = p.numel;
-          const part = flats[bi]!.narrow(0, off, n).view(p.shape);
-          if (g) g.copy_(part);
-          else { const c = part.clone(); p.grad = c; c.dispose(); }
-          part.dispose();
-          off += n;
-        }
-      });
-    });
-  } finally {
-    for (const f of flats) f.dispose();
-    for (const { g } of withGrad) g?.dispose();
-  }
-  void dp;
+  /** Before the forward pass of a step whose gradients are synchronised. */
+  prepareForward(): void { native.ddpPrepareForward(this.h); }
+  /** After that forward pass: its backward averages the (accumulated) gradients across ranks. */
+  prepareForBackward(outputs: Tensor[]): void { native.ddpPrepareForBackward(this.h, outputs.map((t) => t._h)); }
 }
 
 /** The mean of a number over ranks (the logged loss: transformers gathers tr_loss before logging). */

@@ -27,7 +27,7 @@ import { HubtuneDashboardCallback } from './dashboard';
 import { ProgressCallback } from './progress';
 import { logMetrics as printMetrics, saveMetrics as writeMetrics, type Metrics } from './metrics-io';
 import { writeFileAtomicSync, writeDirAtomic, cleanStaleTempDirs } from './atomic';
-import { setupDataParallel, broadcastModel, allReduceGradients, meanOverRanks, waitForAllRanks, processRank, gatherEvalBatches, type DataParallel, type EvalBatch } from './distributed';
+import { setupDataParallel, broadcastModel, GradientReducer, meanOverRanks, waitForAllRanks, processRank, gatherEvalBatches, type DataParallel, type EvalBatch } from './distributed';
 import { DataLoader, rowLengths, type Collator, type DatasetLike, type Feature } from './data-loader';
 import { IterableDataLoader, StreamPositionCallback, isIterableDatasetLike, removeColumnsCollator, streamingMaxSteps, type IterableDatasetLike } from './streaming';
 import {
@@ -242,8 +242,11 @@ export class Trainer {
   private isInTrain = false;
   private interruptRequested = false;
   private currentEpochInfo = { epoch: 0, stepsInEpoch: 0, dataSeed: 42 };
-  /** The data-parallel group of this run (null: one process). */
+  /** The data-parallel group of this run (null: one process), and DDP's gradient reducer over it. */
   private dp: DataParallel | null = null;
+  private reducer: GradientReducer | null = null;
+  /** Whether the current micro-step ends with an optimizer step (DDP synchronises its gradients). */
+  private syncGradients = true;
   /** Training from a stream: its position, saved in checkpoints. */
   private streamPosition: StreamPositionCallback | null = null;
 
@@ -496,6 +499,8 @@ export class Trainer {
       return await this.innerTrainingLoop(resume);
     } finally {
       this.isInTrain = false;
+      this.reducer = null;
+      this.syncGradients = true;
     }
   }
 
@@ -582,6 +587,7 @@ export class Trainer {
     if (this.handleSigint) process.on('SIGINT', onSigint);
     let interrupted = false;
     const params = this.model.parameters().filter((p) => p.requiresGrad);
+    this.reducer = this.dp ? new GradientReducer(params, { findUnusedParameters: !args.gradientCheckpointing }) : null;
     try {
       for (let epoch = epochsTrained; epoch < numTrainEpochs; epoch++) {
         const stepsInEpoch = lenDataloader;
@@ -601,6 +607,7 @@ export class Trainer {
             if (step % GA === 0) this.control = await this.callbackHandler.onStepBegin(args, this.state, this.control);
             this.checkLabels(inputs, `training batch ${index} of epoch ${epoch}`, indices);
             this.state.totalFlos += this.flosPerBatch(inputs);
+            this.syncGradients = (step + 1) % GA === 0 || step + 1 === stepsInEpoch;
             const lossStep = this.trainingStep(inputs, GA);
             this.accumulateLoss(lossStep, index, epoch);
           } finally {
@@ -609,7 +616,6 @@ export class Trainer {
           }
           const isSync = (step + 1) % GA === 0 || step + 1 === stepsInEpoch;
           if (isSync) {
-            if (this.dp) await allReduceGradients(params, this.dp);
             const r = optimizerStep({ optimizer: this.optimizer!, scheduler: this.lrScheduler!, params, maxGradNorm: args.maxGradNorm, scaler: this.mixedPrecision.scaler });
             this.lastGradNorm = r.gradNorm;
             if (!r.stepped && !process.env.HUBTUNE_QUIET_TRAINER) console.warn(skippedStepMessage(this.state.globalStep + 1, r));
@@ -660,8 +666,11 @@ export class Trainer {
   trainingStep(inputs: Record<string, unknown>, gradientAccumulationSteps = 1): number {
     return tidy(() => {
       // forward under autocast (bf16/fp16), backward outside it, scaled under fp16
+      const reducer = this.syncGradients ? this.reducer : null; // DDP: gradients averaged in this backward
+      reducer?.prepareForward();
       let loss = withAutocast(this.mixedPrecision, () => this.computeLoss(this.model, inputs));
       if (gradientAccumulationSteps > 1) loss = loss.div(gradientAccumulationSteps);
+      reducer?.prepareForBackward([loss]);
       backwardScaled(this.mixedPrecision, loss);
       return loss.item();
     });
