@@ -1,5 +1,6 @@
 // initProcessGroup: rendezvous over libtorch's TCPStore / FileStore, then a c10d ProcessGroupGloo
 // (or ProcessGroupNCCL) installed as the default group, as torch.distributed.init_process_group.
+import { lookup } from 'node:dns/promises';
 import { native } from '../torch/native';
 import { resolveInit, type InitProcessGroupOptions } from './env';
 import { DistributedError, distributedError } from './errors';
@@ -25,6 +26,13 @@ export async function newGroup(opts: InitProcessGroupOptions = {}): Promise<Proc
   const have = native.distBackends() as { gloo: boolean; nccl: boolean };
   if (r.backend === 'gloo' && !have.gloo) throw new DistributedError("backend 'gloo' is not in this build of the addon: install libgloo-dev (apt-get install libgloo-dev) and rebuild (npm rebuild hubtune)");
   if (r.backend === 'nccl' && !have.nccl) throw new DistributedError("backend 'nccl' needs a libtorch with CUDA and NCCL (build with LIBTORCH_USE_PYTORCH=1 against a CUDA PyTorch); this build has none: use backend 'gloo'");
+  if (r.method === 'tcp') {
+    try {
+      await lookup(r.host!);
+    } catch (e) {
+      throw new DistributedError(`the rendezvous address '${r.host}' (MASTER_ADDR) does not resolve (${(e as NodeJS.ErrnoException).code ?? e}): give node 0's IP address or host name`);
+    }
+  }
   let h: unknown;
   try {
     h = await native.distInit(r);
