@@ -34,7 +34,7 @@ export function runNode(args: string[], env: Record<string, string | undefined>,
 }
 
 /** Runs the worker scenario as ranks 0..n-1 (per-rank env overrides in `perRank`). */
-export async function runRanks(scenario: string, n: number, env: Record<string, string> = {}, perRank: (r: number) => Record<string, string> = () => ({})): Promise<RankResult[]> {
+export async function runRanks(scenario: string, n: number, env: Record<string, string> = {}, perRank: (r: number) => Record<string, string | undefined> = () => ({})): Promise<RankResult[]> {
   const base = { WORLD_SIZE: String(n), MASTER_ADDR: '127.0.0.1', LOCAL_WORLD_SIZE: String(n), ...env };
   const runs = Array.from({ length: n }, (_, r) =>
     runNode([WORKER, scenario], { ...base, RANK: String(r), LOCAL_RANK: String(r), ...perRank(r) }).then((x) => ({ rank: r, ...x })));
