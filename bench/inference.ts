@@ -33,7 +33,7 @@ interface Req { model: 'vit' | 'roberta'; variant: Variant; batch: number; mode:
 
 // ---- worker: one process per OPENBLAS_CORETYPE setting ----------------------------------------
 async function worker(): Promise<void> {
-  const { manualSeed, tensor, randn, noGrad, tidy, setNumThreads, quantizeDynamic } = await import('../src/torch/index');
+  const { manualSeed, tensor, randn, noGrad, tidy, setNumThreads, quantizeDynamic, useThreadsFor } = await import('../src/torch/index');
   const { ViTForImageClassification, RobertaForSequenceClassification } = await import('../src/models/index');
   const { pipeline } = await import('../src/pipelines/index');
   const { ViTImageProcessor } = await import('../src/preprocessing/image-processing');
@@ -66,6 +66,8 @@ async function worker(): Promise<void> {
   }
   const processor = new ViTImageProcessor();
   const run = async (r: Req): Promise<number> => {
+    // the thread split a process running only this precision gets (pipelines and the Trainer pick it)
+    useThreadsFor(r.variant === 'fp32' ? 'float32' : 'low-precision');
     const model = modelFor(r.model, r.variant);
     if (r.mode === 'forward') {
       return tidy(() => noGrad(() => {

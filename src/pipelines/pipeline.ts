@@ -1,7 +1,7 @@
 // pipeline(task, {model, ...}): loads a model with its tokenizer or image processor (Auto classes)
 // from a Hub id or a local folder and returns a callable pipeline object, like transformers.pipeline.
 import { existsSync, statSync } from 'node:fs';
-import { resolveDevice } from '../torch/index';
+import { resolveDevice, useThreadsFor } from '../torch/index';
 import { isFloating, normalizeDType, type DType } from '../torch/dtype';
 import { isQuantized, quantizeDynamic } from '../torch/quantization';
 import { AutoConfig } from '../models/auto';
@@ -187,6 +187,9 @@ export async function pipeline(task: string, given: object = {}): Promise<Pipeli
     if (device !== 'cpu') throw new PipelineError(`pipeline: quantize 'int8' runs on the CPU only (device is '${device}'): pass device: 'cpu'`);
     quantizeDynamic(model as never);
   }
+  // int8 and bf16/fp16 products run in oneDNN on the intra-op pool: give it the cores (useThreadsFor)
+  const floatDtype = (model as unknown as { parameters?(): { dtype: string }[] }).parameters?.().find((p) => isFloating(p.dtype as DType))?.dtype;
+  if (device === 'cpu' && (isQuantized(model as never) || floatDtype === 'bfloat16' || floatDtype === 'float16')) useThreadsFor('low-precision');
   // translation_xx_to_yy keeps its language pair
   const init: PipelineInit = { task: /^translation_.+_to_.+$/.test(task) ? task : info.task, model, tokenizer, imageProcessor, device, batchSize: options.batchSize, numWorkers: options.numWorkers, modelId };
   const pipe = info.create(init);

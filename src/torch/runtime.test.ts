@@ -32,3 +32,16 @@ test('environment variables override the thread defaults; a bad value is a clear
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /HUBTUNE_NUM_THREADS=many is not a positive integer/);
 });
+
+test('useThreadsFor: low precision gives the intra-op pool the cores and OpenBLAS 1 thread, float32 the reverse; a user choice wins', () => {
+  const code = `import { useThreadsFor, getNumThreads, setNumThreads } from './src/torch/index';
+const cores = (await import('node:os')).availableParallelism();
+useThreadsFor('low-precision'); const low = getNumThreads();
+useThreadsFor('float32'); const f32 = getNumThreads();
+setNumThreads({ intraOp: 1, blas: 1 }); useThreadsFor('low-precision'); const user = getNumThreads();
+console.log(JSON.stringify({ ok: JSON.stringify(low) === JSON.stringify({ intraOp: cores, blas: 1 }) && JSON.stringify(f32) === JSON.stringify({ intraOp: 1, blas: cores }), user }));`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { env: { ...process.env, HUBTUNE_NUM_THREADS: '', HUBTUNE_BLAS_THREADS: '' }, encoding: 'utf8' });
+  assert.deepEqual(JSON.parse(r.stdout.trim() || 'null'), { ok: true, user: { intraOp: 1, blas: 1 } }, r.stderr);
+  const env = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `import { useThreadsFor, getNumThreads } from './src/torch/index'; useThreadsFor('low-precision'); console.log(JSON.stringify(getNumThreads()));`], { env: { ...process.env, HUBTUNE_NUM_THREADS: '1', HUBTUNE_BLAS_THREADS: '2' }, encoding: 'utf8' });
+  assert.deepEqual(JSON.parse(env.stdout.trim()), { intraOp: 1, blas: 2 }, 'HUBTUNE_*_THREADS set: left as the user chose');
+});

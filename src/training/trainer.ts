@@ -13,7 +13,7 @@ import { TrainerHub, HubCallback, type TrainerPushOptions } from '../sharing/tra
 import type { PushResult } from '../sharing/push';
 import { join } from 'node:path';
 import {
-  Tensor, tidy, disposeAll, noGrad, manualSeed, yieldToEventLoop, resolveDevice, nn, optim, saveSafetensors, stack,
+  Tensor, tidy, disposeAll, noGrad, manualSeed, yieldToEventLoop, resolveDevice, useThreadsFor, nn, optim, saveSafetensors, stack,
 } from '../torch/index';
 import { LRScheduler } from '../torch/lr-scheduler';
 import { isLayerNormForDecay } from '../models/blocks/norms';
@@ -271,6 +271,8 @@ export class Trainer {
     else this.dataCollator = this.defaultCollator();
     this.device = resolveDevice(this.args.device);
     this.mixedPrecision = setupMixedPrecision(this.args, this.device);
+    // bf16/fp16 products run in oneDNN on libtorch's intra-op pool: give it the cores (useThreadsFor)
+    if ((this.args.bf16 || this.args.fp16) && this.device === 'cpu') useThreadsFor('low-precision');
     if (this.device !== 'cpu') this.model.to(this.device);
     const [opt, sched] = o.optimizers ?? [null, null];
     this.optimizer = opt;
