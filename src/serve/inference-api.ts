@@ -9,6 +9,7 @@ import { checkTask, inferTask } from '../pipelines/tasks';
 import type { Pipeline } from '../pipelines/base';
 import { toCamelCase } from '../training/training-args';
 import type { ServedModel } from './served-models';
+import { SseTokenStreamer, type StreamFormat, type StreamSink } from './streaming';
 
 /** An error the client caused: answered with this status and `{error}`. */
 export class InferenceRequestError extends Error {
@@ -25,6 +26,8 @@ export interface InferenceRequest {
   task?: string;
   /** 'completions' / 'chat' for the OpenAI-style routes. */
   route?: 'inference' | 'completions' | 'chat';
+  /** Where a streamed answer's events go (`"stream": true`, text generation only). */
+  sink?: StreamSink;
 }
 
 type AnyPipeline = Pipeline<any, any, any>;
@@ -77,6 +80,7 @@ function plan(task: string, req: InferenceRequest): Call {
   const body = req.json ?? {};
   const inputs = body.inputs;
   const o = options(body.parameters);
+  if (body.stream === true && task !== 'text-generation') throw new InferenceRequestError(`"stream" is for text-generation; ${task} answers in one piece: leave "stream" out`);
   switch (task) {
     case 'text-classification': {
       const texts = textInput(inputs);
@@ -109,6 +113,7 @@ function plan(task: string, req: InferenceRequest): Call {
       return { ...call(imageInput(req, image), o, true), single: true };
     }
     case 'text-generation': {
+      if (body.stream === true) return streamCall(req, body, o);
       if (req.route === 'completions') return { ...call(null, {}, false), run: (pipe) => completion(pipe, body) };
       if (req.route === 'chat') return { ...call(null, {}, false), run: (pipe) => chatCompletion(pipe, body) };
       return call(textInput(inputs), o, false);
@@ -141,6 +146,35 @@ async function chatCompletion(pipe: AnyPipeline, body: Record<string, unknown>):
   const [out] = await pipe(messages, generationOptions(body)) as { generated_text: { role: string; content: string }[] }[];
   const last = out!.generated_text.at(-1)!;
   return { id: `chatcmpl-${Date.now()}`, object: 'chat.completion', created: Math.floor(Date.now() / 1000), model: String(body.model ?? ''), choices: [{ index: 0, message: { role: 'assistant', content: last.content }, finish_reason: 'stop', logprobs: null }] };
+}
+
+/** A streamed generation: each new token is an event of the route's format, sent as it is generated. */
+function streamCall(req: InferenceRequest, body: Record<string, unknown>, params: Record<string, unknown>): Call {
+  const sink = req.sink;
+  if (!sink) throw new InferenceRequestError('"stream": true needs a streaming connection');
+  let format: StreamFormat = 'tgi';
+  let input: unknown;
+  let opts: Record<string, unknown>;
+  if (req.route === 'completions' || req.route === 'chat') {
+    format = req.route;
+    if (format === 'completions' && typeof body.prompt !== 'string') throw new InferenceRequestError('"prompt" must be a string');
+    if (format === 'chat' && (!Array.isArray(body.messages) || !body.messages.length)) throw new InferenceRequestError('"messages" must be a non-empty array of {role, content}');
+    input = format === 'chat' ? body.messages : body.prompt;
+    opts = generationOptions(body);
+  } else {
+    if (typeof body.inputs !== 'string') throw new InferenceRequestError('"inputs" must be a string to stream');
+    input = body.inputs;
+    opts = params;
+  }
+  return {
+    ...call(null, {}, false),
+    run: async (pipe) => {
+      const tok = pipe.tokenizer!;
+      const streamer = new SseTokenStreamer(tok, format, sink, { model: String(body.model ?? ''), maxNewTokens: opts.maxNewTokens as number | undefined, special: new Set(tok.allSpecialIds) });
+      await pipe(input, { ...opts, returnFullText: false, streamer });
+      return null;
+    },
+  };
 }
 
 interface Job { task: string; call: Call; key: string; resolve(v: unknown): void; reject(e: unknown): void }

@@ -41,17 +41,23 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+/**
+ * The request body, at most `limit` bytes. Over the limit (declared or counted) it fails with 413;
+ * the rest of the body is read and dropped, so the client gets the answer instead of a reset.
+ */
 function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  const tooBig = (what: string) => new InferenceRequestError(`request body ${what} is over the limit of ${limit} bytes: send less, or start hubtune serve with a larger --max-body-mb`, 413);
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > limit) { reject(new InferenceRequestError(`request body of ${declared} bytes is over the limit of ${limit} bytes`, 413)); return; }
+    if (declared > limit) { req.resume(); reject(tooBig(`of ${declared} bytes`)); return; }
     const parts: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => {
+    const onData = (c: Buffer) => {
       size += c.length;
-      if (size > limit) { reject(new InferenceRequestError(`request body is over the limit of ${limit} bytes`, 413)); req.destroy(); return; }
+      if (size > limit) { req.off('data', onData); req.resume(); reject(tooBig(`of more than ${limit} bytes`)); return; }
       parts.push(c);
-    });
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(parts)));
     req.on('error', reject);
   });
@@ -118,12 +124,24 @@ export async function serve(o: ServeOptions = {}): Promise<RunningServer> {
           throw new InferenceRequestError('the request body is not a JSON object: send {"inputs": ..., "parameters": {...}}');
         }
       }
+      if (json?.stream === true) {
+        // Server-sent events, started with the first token (an error before it is a plain JSON answer).
+        const sink = (data: unknown) => {
+          if (!res.headersSent) res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+          res.write(`data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
+        };
+        await service.handle(hit.model, { json, bytes, ...hit.extra, sink });
+        res.end();
+        return;
+      }
       const out = await service.handle(hit.model, { json, bytes, ...hit.extra });
       send(res, 200, out);
     })().catch((e: unknown) => {
       const err = e as Error;
       const status = e instanceof InferenceRequestError ? e.status : CLIENT_ERRORS.test(err?.name ?? '') ? 400 : 500;
-      if (!res.headersSent) send(res, status, { error: redactSecrets(String(err?.message ?? err), [], 2000) });
+      const message = redactSecrets(String(err?.message ?? err), [], 2000).split('\n')[0];
+      if (!res.headersSent) send(res, status, { error: message });
+      else if (/event-stream/.test(String(res.getHeader('content-type')))) res.end(`data: ${JSON.stringify({ error: message })}\n\n`);
       else res.destroy();
     });
   });
