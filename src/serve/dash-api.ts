@@ -8,23 +8,11 @@
 //   GET /api/runs/{id}                             a run's snapshot
 //   GET /api/runs/{id}/events                      server-sent events: snapshot, then log / progress / confusion_matrix
 //   GET /datasets/{id}, /runs, /runs/{id}          the pages (assets/web/dataset.html, dashboard.html)
-//   GET /dash-assets/dash.css | dash-common.js     their stylesheet and script
+//   GET /dash-assets/{name}                        the pages' stylesheets and scripts (web-assets.ts lists them)
 import type http from 'node:http';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { DatasetRequestError, DatasetService, type ServedDataset } from './served-datasets';
 import { RunService } from './served-runs';
-
-// The pages ship in assets/ (a sibling of src/ and dist/ alike).
-const WEB = join(import.meta.dirname, '..', '..', 'assets', 'web');
-/** The pages' stylesheet and script, by name (nothing else is read from that folder for a request). */
-const ASSETS: Record<string, string> = { 'dash.css': 'text/css; charset=utf-8', 'dash-common.js': 'text/javascript; charset=utf-8' };
-const pages = new Map<string, string>();
-function page(name: string): string {
-  let p = pages.get(name);
-  if (p === undefined) pages.set(name, p = readFileSync(join(WEB, name), 'utf8'));
-  return p;
-}
+import { sendAsset, sendPage } from './web-assets';
 
 function json(res: http.ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -56,14 +44,7 @@ export class DashboardApi {
   async handle(req: http.IncomingMessage, res: http.ServerResponse, path: string, query: URLSearchParams): Promise<boolean> {
     const isApi = path === '/api/datasets' || path.startsWith('/api/datasets/') || path === '/api/runs' || path.startsWith('/api/runs/');
     const isPage = path.startsWith('/datasets/') || path === '/runs' || path === '/runs/' || path.startsWith('/runs/');
-    const name = path.startsWith('/dash-assets/') ? path.slice('/dash-assets/'.length) : '';
-    const asset = name && Object.hasOwn(ASSETS, name) ? ASSETS[name] : undefined;
-    if (asset) {
-      const body = page(name);
-      res.writeHead(200, { 'content-type': asset, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-cache' });
-      res.end(body);
-      return true;
-    }
+    if (sendAsset(res, path)) return true;
     if (!isApi && !isPage) return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') { json(res, 405, { error: `use GET for ${path}` }); return true; }
     try {
@@ -101,9 +82,7 @@ export class DashboardApi {
   }
 
   private page(res: http.ServerResponse, path: string): boolean {
-    const html = page(path.startsWith('/datasets/') ? 'dataset.html' : 'dashboard.html');
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': Buffer.byteLength(html), 'cache-control': 'no-store' });
-    res.end(html);
+    sendPage(res, path.startsWith('/datasets/') ? 'dataset.html' : 'dashboard.html');
     return true;
   }
 

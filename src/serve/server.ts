@@ -1,7 +1,9 @@
 // `hubtune serve`: an HTTP server over local model folders and the Hub cache, answering the Hugging
 // Face Inference API's routes (POST /models/{id}, /models/{id}/pipeline/{task}, /pipeline/{task}/{id},
-// and /models/{id}/v1/completions | /v1/chat/completions) and listing what it serves (GET /api/models).
-// Binds to 127.0.0.1 unless told otherwise; bodies are size-capped; a failing model never stops it.
+// and /models/{id}/v1/completions | /v1/chat/completions; `"stream": true` for text generation) and
+// listing what it serves (GET /api/models); with the index and model pages (model-pages.ts), the
+// dataset viewer and training dashboard (dash-api.ts). Binds to 127.0.0.1 unless told otherwise;
+// bodies are size-capped; a failing model never stops it.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hubCacheDir } from '../hub/env';
@@ -9,6 +11,7 @@ import { redactSecrets } from '../hub/redact';
 import { InferenceRequestError, InferenceService, type InferenceRequest } from './inference-api';
 import { servedModels, type ServedModel } from './served-models';
 import { DashboardApi } from './dash-api';
+import { ModelPages } from './model-pages';
 import { servedDatasets } from './served-datasets';
 
 export interface ServeOptions {
@@ -89,6 +92,7 @@ export async function serve(o: ServeOptions = {}): Promise<RunningServer> {
   const service = new InferenceService();
   const limit = o.maxBodyBytes ?? 16 * 1024 * 1024;
   const dash = new DashboardApi({ datasets: servedDatasets(o.paths ?? [], cache), runRoots: o.paths ?? [] });
+  const pages = new ModelPages(models);
 
   const server = http.createServer((req, res) => {
     void (async () => {
@@ -102,6 +106,7 @@ export async function serve(o: ServeOptions = {}): Promise<RunningServer> {
         return;
       }
       if (await dash.handle(req, res, path, url.searchParams)) return;
+      if (pages.handle(req, res, path)) return;
       if (req.method === 'GET' && path === '/api/models') {
         send(res, 200, [...models.values()].map((m) => ({ id: m.id, source: m.source, pipeline_tag: safeTask(m) })));
         return;
