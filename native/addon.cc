@@ -324,6 +324,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterQuantized(env, exports);
   RegisterProfiler(env, exports);
   RegisterFusedOptim(env, exports);
+  RegisterDnnlGemm(env, exports);
   RegisterDistributed(env, exports);
   RegisterDdp(env, exports);
   return exports;

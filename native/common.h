@@ -68,6 +68,9 @@ void RegisterCheckpoint(Napi::Env env, Napi::Object exports);
 void RegisterQuantized(Napi::Env env, Napi::Object exports);
 void RegisterProfiler(Napi::Env env, Napi::Object exports);
 void RegisterFusedOptim(Napi::Env env, Napi::Object exports);
+void RegisterDnnlGemm(Napi::Env env, Napi::Object exports);
+// at::linear, on oneDNN's sgemm for float32 CPU tensors outside autocast (dnnl_gemm.cc).
+at::Tensor Linear(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b);
 void InstallAllocator();
 int64_t AllocatorLiveBytes();
 int64_t AllocatorPeakBytes();

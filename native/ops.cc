@@ -44,7 +44,15 @@ OP(gradFn) {
   HT_TRY
   auto& t = T(info[0]);
   if (!t.grad_fn()) return info.Env().Null();
-  return Napi::String::New(info.Env(), t.grad_fn()->name());
+  std::string name = t.grad_fn()->name();
+  // A float32 Linear on oneDNN (dnnl_gemm.cc) is one C++ autograd node: name it as PyTorch's
+  // at::linear would print for the same call, so tensors print the same grad_fn.
+  if (name.find("DnnlLinear") != std::string::npos) {
+    const auto& e = t.grad_fn()->next_edges();
+    bool bias = e.size() == 3 && e[2].is_valid();
+    name = t.dim() == 2 ? (bias ? "AddmmBackward0" : "MmBackward0") : t.dim() == 1 ? (bias ? "AddBackward0" : "SqueezeBackward4") : (bias ? "ViewBackward0" : "UnsafeViewBackward0");
+  }
+  return Napi::String::New(info.Env(), name);
   HT_CATCH
 }
 
@@ -444,7 +452,7 @@ OP(nonzero) BODY(RET(at::nonzero(T(info[0]))))
 OP(maskedSelect) BODY(RET(at::masked_select(T(info[0]), T(info[1]))))
 
 // ---- neural-network functions -------------------------------------------------
-OP(linear) BODY(RET(at::linear(T(info[0]), T(info[1]), OptT(info[2]))))
+OP(linear) BODY(RET(Linear(T(info[0]), T(info[1]), OptT(info[2]))))
 // conv2d(x, w, b|null, stride[], padding[], dilation[], groups)
 OP(conv2d) BODY(RET(at::conv2d(T(info[0]), T(info[1]), OptT(info[2]), IL(info[3]), IL(info[4]), IL(info[5]), I(info[6]))))
 // embedding(weight, indices, paddingIdx)

@@ -4,8 +4,12 @@ import { native as N } from './native';
 import { isFallbackKernel } from './blas-tuning';
 
 /**
- * Threads: OpenBLAS on all cores and libtorch's intra-op pool at 1 thread by default. Both at full
- * width oversubscribe a small machine (a BERT layer step 30-50% slower, engine-notes.md).
+ * Threads. float32 Linear layers run on oneDNN's sgemm (float32Gemm() === 'onednn', see
+ * setFloat32Gemm), bfloat16/float16 and int8 matrix products in oneDNN too: all on libtorch's
+ * intra-op pool, so by default that pool gets every core and OpenBLAS (what is left on it: batched
+ * attention products) one thread, so that the two pools never compete. Where oneDNN's sgemm is not
+ * found, float32 products stay in OpenBLAS: OpenBLAS gets the cores and the intra-op pool 1 (both at
+ * full width oversubscribe a small machine, engine-notes.md).
  * Override with HUBTUNE_NUM_THREADS (intra-op) and HUBTUNE_BLAS_THREADS, or setNumThreads().
  */
 export function setNumThreads(o: { intraOp?: number; blas?: number }): void {
@@ -18,18 +22,31 @@ let chosenByUser = !!process.env.HUBTUNE_NUM_THREADS || !!process.env.HUBTUNE_BL
 
 /**
  * The thread split for the work at hand, unless the user chose one (setNumThreads or the
- * HUBTUNE_*_THREADS variables): float32 matrix products run in OpenBLAS (all cores, intra-op 1);
- * bfloat16/float16 and int8 ones run in oneDNN on libtorch's intra-op pool (all cores, OpenBLAS 1,
- * so that its threads do not compete). Measured here: a bf16 DistilRoBERTa training step 1.46x faster,
- * ViT-base bf16 inference 1.9x, int8 1.3x. The Trainer (bf16/fp16) and pipelines (dtype, quantize)
- * call it.
+ * HUBTUNE_*_THREADS variables): work whose matrix products run in oneDNN (bfloat16/float16, int8,
+ * and float32 while float32Gemm() is 'onednn') gets the intra-op pool on all cores and OpenBLAS 1;
+ * float32 on OpenBLAS gets the reverse. Measured here: a bf16 DistilRoBERTa training step 1.46x
+ * faster, ViT-base bf16 inference 1.9x, int8 1.3x. The Trainer and pipelines call it.
  */
 export function useThreadsFor(work: 'float32' | 'low-precision'): void {
   if (chosenByUser) return;
   const cores = availableParallelism();
-  N.setNumThreads(work === 'float32' ? 1 : cores);
-  N.setBlasThreads(work === 'float32' ? cores : 1);
+  const onBlas = work === 'float32' && float32Gemm() === 'blas';
+  N.setNumThreads(onBlas ? 1 : cores);
+  N.setBlasThreads(onBlas ? cores : 1);
 }
+
+/**
+ * Where float32 Linear layers (forward and backward) compute: 'onednn' (the default where libtorch
+ * carries oneDNN: its sgemm picks the CPU's best kernels itself, about 2x OpenBLAS under
+ * OPENBLAS_CORETYPE=Haswell on an AVX-512 machine) or 'blas' (at::linear, on the BLAS libtorch was
+ * built with). Also set by HUBTUNE_FP32_GEMM. Returns the previous setting; the thread split follows.
+ */
+export function setFloat32Gemm(backend: 'onednn' | 'blas'): 'onednn' | 'blas' {
+  const prev = N.setFloat32Gemm(backend) as 'onednn' | 'blas';
+  if (!chosenByUser) useThreadsFor('float32');
+  return prev;
+}
+export function float32Gemm(): 'onednn' | 'blas' { return N.float32Gemm() as 'onednn' | 'blas'; }
 export function getNumThreads(): { intraOp: number; blas: number } {
   return { intraOp: N.getNumThreads(), blas: N.blasInfo().threads };
 }
@@ -54,9 +71,15 @@ export function blasWarning(): string | null {
 }
 
 function configure(): void {
+  const gemm = process.env.HUBTUNE_FP32_GEMM;
+  if (gemm !== undefined && gemm !== '') {
+    if (gemm !== 'onednn' && gemm !== 'blas') throw new Error(`HUBTUNE_FP32_GEMM=${gemm} is not a float32 GEMM backend: use onednn or blas`);
+    N.setFloat32Gemm(gemm);
+  }
   const cores = availableParallelism();
-  N.setNumThreads(envInt('HUBTUNE_NUM_THREADS') ?? 1);
-  N.setBlasThreads(envInt('HUBTUNE_BLAS_THREADS') ?? cores);
+  const onBlas = float32Gemm() === 'blas';
+  N.setNumThreads(envInt('HUBTUNE_NUM_THREADS') ?? (onBlas ? 1 : cores));
+  N.setBlasThreads(envInt('HUBTUNE_BLAS_THREADS') ?? (onBlas ? cores : 1));
   const w = blasWarning();
   if (w && !warned && !process.env.HUBTUNE_QUIET_BLAS_WARNING) { warned = true; console.warn(w); }
 }
