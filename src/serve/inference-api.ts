@@ -9,6 +9,7 @@ import { checkTask, inferTask } from '../pipelines/tasks';
 import type { Pipeline } from '../pipelines/base';
 import { toCamelCase } from '../training/training-args';
 import type { ServedModel } from './served-models';
+import { cardPipelineTag } from './model-info';
 import { SseTokenStreamer, type StreamFormat, type StreamSink } from './streaming';
 
 /** An error the client caused: answered with this status and `{error}`. */
@@ -192,8 +193,10 @@ export class InferenceService {
 
   constructor(private readonly maxBatch = 16) {}
 
-  /** The task a model serves by default: the one its config's architectures name. */
+  /** The task a model serves by default: its card's pipeline_tag (as on the Hub), else the one its config's architectures name. */
   static defaultTask(model: ServedModel): string {
+    const tag = cardPipelineTag(model.dir);
+    if (tag) return tag;
     try {
       return inferTask(JSON.parse(readFileSync(join(model.dir, 'config.json'), 'utf8')) as { architectures?: string[] });
     } catch {

@@ -167,6 +167,20 @@ function defaultExamples(task: string | null, mask: string | null): string[] {
 
 const jsString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
 
+/** The card's `pipeline_tag` when pipelines support that task (the Hub's task for the model), else null. */
+export function cardPipelineTag(dir: string): string | null {
+  let text: string;
+  try { text = readFileSync(join(dir, 'README.md'), 'utf8'); } catch { return null; }
+  const { frontMatter } = splitFrontMatter(text.replace(/\r\n?/g, '\n'));
+  if (frontMatter === null || !/^pipeline_tag:/m.test(frontMatter)) return null;
+  try {
+    const tag = (parseYaml(frontMatter, { maxAliasCount: 50 }) as Record<string, unknown> | null)?.pipeline_tag;
+    return typeof tag === 'string' ? checkTask(tag).task : null;
+  } catch {
+    return null;
+  }
+}
+
 export function modelInfo(m: ServedModel): ModelInfo {
   const errors: string[] = [];
   const { files, skipped } = listModelFiles(m);
