@@ -67,6 +67,8 @@ async function setUp(): Promise<{ s: RunningServer; b: OpenBrowser | string }> {
     cpSync(shapeImages.ring!, join(shapes, 'ring.png'));
     cpSync(join(ASSETS, 'roberta-tiny-mlm'), join(models, 'roberta-tiny-mlm'), { recursive: true });
     await saveTinyGpt2Repo(join(models, 'tiny-gpt2'));
+    cpSync(fx.vit, join(models, 'broken-vit'), { recursive: true });
+    writeFileSync(join(models, 'broken-vit', 'config.json'), '{"model_type": "vit",');
     const features = new Features({ text: new Value('string'), label: new ClassLabel({ names: ['neg', 'pos'] }) });
     await Dataset.fromDict({ text: ['good', 'bad', 'fine'], label: [1, 0, 1] }, { features }).saveToDisk(join(served, 'reviews'));
     mkdirSync(join(served, 'runs', 'tiny-run'), { recursive: true });
@@ -106,7 +108,7 @@ test('index: served models with their task, datasets and runs, linked to their p
   await page.goto(`${s.url}/`);
   await page.waitForSelector('body[data-ready="1"]');
   const models = await page.$$eval('#models li', (ls) => ls.map((l) => `${l.getAttribute('data-id')} ${l.querySelector('.task-chip')!.textContent}`));
-  assert.deepEqual(models, ['roberta-tiny-mlm fill-mask', 'tiny-gpt2 text-generation', 'tiny-vit-beans image-classification', 'vit-tiny-shapes image-classification']);
+  assert.deepEqual(models, ['broken-vit cannot be read', 'roberta-tiny-mlm fill-mask', 'tiny-gpt2 text-generation', 'tiny-vit-beans image-classification', 'vit-tiny-shapes image-classification']);
   assert.deepEqual(await page.$$eval('#datasets li', (ls) => ls.map((l) => l.getAttribute('data-id'))), ['reviews']);
   assert.deepEqual(await page.$$eval('#runs li', (ls) => ls.map((l) => l.getAttribute('data-id'))), ['tiny-run']);
   assert.equal(await page.getAttribute('#datasets li a', 'href'), '/datasets/reviews');
@@ -234,5 +236,23 @@ test('text-generation page: the widget streams the tokens into the page, ending 
   assert.equal(tokens, 24);
   const lengths = await page.evaluate(() => (window as unknown as { __lengths: number[] }).__lengths);
   assert.ok(lengths.some((n) => n > 0 && n < want.length), `the page showed part of the text before the end: ${lengths.join(',')}`);
+  assert.deepEqual(b.errors, []);
+});
+
+test('a broken model folder: its page names the file that cannot be read, has no widget, and still lists its files', async (t) => {
+  const { s, b } = await setUp();
+  if (typeof b === 'string') { t.skip(b); return; }
+  const { page } = b;
+  await page.goto(`${s.url}/models/broken-vit`);
+  await page.waitForSelector('body[data-ready="1"]');
+  assert.deepEqual(await page.$$eval('#error .error', (es) => es.map((e) => e.textContent!.replace(/: cannot be read: .*/, ': cannot be read'))), ['config.json: cannot be read']);
+  assert.match((await page.textContent('#widget'))!, /No widget: the model's task cannot be told \(config\.json cannot be read\)/);
+  assert.deepEqual(await page.$$eval('#files tr[data-file]', (rs) => rs.map((r) => r.getAttribute('data-file'))), ['config.json', 'model.safetensors', 'preprocessor_config.json']);
+  // the server goes on: another model's page and widget still work
+  await page.goto(`${s.url}/models/roberta-tiny-mlm`);
+  await page.waitForSelector('body[data-ready="1"]');
+  await fresh(page);
+  await page.click('#widget-run');
+  assert.equal((await predictions(page)).length, 5);
   assert.deepEqual(b.errors, []);
 });
