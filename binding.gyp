@@ -12,9 +12,14 @@
     },
     {
       "target_name": "hubtune_image",
-      "sources": ["native/image_ops.cc"],
+      "sources": ["native/image_ops.cc", "native/image_jpeg.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_CPP_EXCEPTIONS", "NAPI_VERSION=8"],
+      "conditions": [
+        ["<!(node -e \"process.stdout.write(require('fs').existsSync('/usr/include/jpeglib.h') ? '1' : '0')\")==1", {
+          "defines": ["HUBTUNE_JPEG"], "libraries": ["-ljpeg"]
+        }]
+      ],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-O3"]

@@ -10,6 +10,10 @@
 #include <string>
 #include <vector>
 
+#ifdef HUBTUNE_JPEG
+void RegisterJpeg(Napi::Env env, Napi::Object exports);  // image_jpeg.cc
+#endif
+
 namespace {
 
 constexpr int kPrecisionBits = 32 - 8 - 2;
@@ -161,6 +165,9 @@ Napi::Value ToCHW(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+#ifdef HUBTUNE_JPEG
+  RegisterJpeg(env, exports);
+#endif
   exports.Set("resample8", Napi::Function::New(env, Resample8));
   exports.Set("toCHW", Napi::Function::New(env, ToCHW));
   return exports;

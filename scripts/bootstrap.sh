@@ -10,6 +10,7 @@ if [ -z "${LIBTORCH:-}" ] && [ "${LIBTORCH_USE_PYTORCH:-}" != "1" ]; then
   dpkg -s libgloo-dev >/dev/null 2>&1 || need+=(libgloo-dev)  # c10d's ProcessGroupGloo headers
 fi
 dpkg -s libopenblas0-pthread >/dev/null 2>&1 || need+=(libopenblas0-pthread)
+dpkg -s libjpeg62-turbo-dev >/dev/null 2>&1 || [ -f /usr/include/jpeglib.h ] || need+=(libjpeg62-turbo-dev)  # JPEG decoding as Pillow does it, in the image addon
 command -v g++ >/dev/null 2>&1 || need+=(g++)
 command -v make >/dev/null 2>&1 || need+=(make)
 

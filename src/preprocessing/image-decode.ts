@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { MODE_CHANNELS, type DecodedImage, type PILMode } from './pil/types';
+import { imageAddon } from './pil/native-image';
 
 export type { DecodedImage, PILMode } from './pil/types';
 
@@ -241,6 +242,11 @@ async function decodePixels(bytes: Buffer, probe: Probe): Promise<DecodedImage> 
     }
     return img;
   };
+  if (probe.format === 'jpeg' && (mode === 'RGB' || mode === 'L')) {
+    // libjpeg-turbo directly, as Pillow decodes (half sharp's time); null: leave it to sharp
+    const r = imageAddon()?.decodeJpeg?.(bytes);
+    if (r && r.width === width && r.height === height && r.channels === MODE_CHANNELS[mode]) return image(r.data);
+  }
   switch (mode) {
     case '1':
     case 'L': {

@@ -1,5 +1,5 @@
 // The small native image addon (build/Release/hubtune_image.node, native/image_ops.cc, no libtorch):
-// Pillow's 8-bit resize passes and the rescale + normalise lookup, with the taps computed by the
+// JPEG decoding on libjpeg-turbo, Pillow's 8-bit resize passes and the rescale + normalise lookup, with the taps computed by the
 // TypeScript port. Absent (not built) or turned off (HUBTUNE_NATIVE_IMAGE=0, useNativeImageOps(false)),
 // the TypeScript port runs: both give the same bytes.
 import { createRequire } from 'node:module';
@@ -14,6 +14,8 @@ export interface ImageAddon {
     vk: Int32Array | null, vbounds: Int32Array | null, vksize: number,
   ): Uint8Array;
   toCHW(rgb: Uint8Array, height: number, width: number, lut: Float32Array, out: Float32Array, outOffset: number): void;
+  /** libjpeg-turbo decode of an 8-bit greyscale/colour JPEG; null for anything else (absent where jpeglib.h was not found). */
+  decodeJpeg?(bytes: Uint8Array): { width: number; height: number; channels: number; data: Uint8Array } | null;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
