@@ -9,7 +9,7 @@ import { checkTask, inferTask } from '../pipelines/tasks';
 import type { Pipeline } from '../pipelines/base';
 import { toCamelCase } from '../training/training-args';
 import type { ServedModel } from './served-models';
-import { cardPipelineTag } from './model-info';
+import { cardPipelineTag, linkOutMessage, loaderLinkOut } from './model-info';
 import { SseTokenStreamer, type StreamFormat, type StreamSink } from './streaming';
 
 /** An error the client caused: answered with this status and `{error}`. */
@@ -195,7 +195,9 @@ export class InferenceService {
 
   /** The task a model serves by default: its card's pipeline_tag (as on the Hub), else the one its config's architectures name. */
   static defaultTask(model: ServedModel): string {
-    const tag = cardPipelineTag(model.dir);
+    const linked = loaderLinkOut(model);
+    if (linked) throw new InferenceRequestError(linkOutMessage(model, linked), 403);
+    const tag = cardPipelineTag(model);
     if (tag) return tag;
     try {
       return inferTask(JSON.parse(readFileSync(join(model.dir, 'config.json'), 'utf8')) as { architectures?: string[] });
@@ -208,6 +210,8 @@ export class InferenceService {
     const key = `${model.id}\0${task}`;
     let loading = this.pipes.get(key);
     if (!loading) {
+      const linked = loaderLinkOut(model);
+      if (linked) return Promise.reject(new InferenceRequestError(linkOutMessage(model, linked), 403));
       loading = pipeline(task, { model: model.dir, localFilesOnly: true, warn: () => {} }) as Promise<AnyPipeline>;
       this.pipes.set(key, loading);
       loading.catch(() => this.pipes.delete(key)); // a broken folder can be fixed and retried

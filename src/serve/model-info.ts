@@ -106,6 +106,19 @@ export function servedFile(m: ServedModel, rel: string): string | null {
   return inside(modelRoot(m), real) ? real : null;
 }
 
+/** Files a pipeline reads from a model folder (top level): never through a link out of the folder. */
+const LOADER_FILE = /^(.*config\.json|tokenizer\.json|vocab\.(json|txt)|merges\.txt|special_tokens_map\.json|added_tokens\.json|chat_template\.(jinja|json)|README\.md|.*\.safetensors(\.index\.json)?|pytorch_model.*\.bin(\.index\.json)?|.*\.model|.*\.tiktoken)$/;
+
+/**
+ * The first file a pipeline would read that is a link out of the model folder, or null. A model
+ * folder cloned from elsewhere can hold such links (config.json -> ~/.ssh/...): serving never reads
+ * through them, so neither a page nor an error message can show what they point to.
+ */
+export function loaderLinkOut(m: ServedModel): string | null {
+  return listModelFiles(m).skipped.find((p) => !p.includes('/') && LOADER_FILE.test(p)) ?? null;
+}
+export const linkOutMessage = (m: ServedModel, p: string) => `${m.id}: ${p} is a link out of the model folder, which hubtune serve does not follow: replace the link by the file`;
+
 const asList = (v: unknown): string[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v.filter((x) => typeof x === 'string' || typeof x === 'number').map(String) : typeof v === 'string' ? [v] : []);
 const oneLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0]!;
 
@@ -168,9 +181,15 @@ function defaultExamples(task: string | null, mask: string | null): string[] {
 const jsString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
 
 /** The card's `pipeline_tag` when pipelines support that task (the Hub's task for the model), else null. */
-export function cardPipelineTag(dir: string): string | null {
+export function cardPipelineTag(m: ServedModel): string | null {
   let text: string;
-  try { text = readFileSync(join(dir, 'README.md'), 'utf8'); } catch { return null; }
+  try {
+    const real = realpathSync(join(m.dir, 'README.md'));
+    if (!inside(modelRoot(m), real)) return null;
+    text = readFileSync(real, 'utf8');
+  } catch {
+    return null;
+  }
   const { frontMatter } = splitFrontMatter(text.replace(/\r\n?/g, '\n'));
   if (frontMatter === null || !/^pipeline_tag:/m.test(frontMatter)) return null;
   try {
@@ -185,6 +204,7 @@ export function modelInfo(m: ServedModel): ModelInfo {
   const errors: string[] = [];
   const { files, skipped } = listModelFiles(m);
   const names = new Set(files.map((f) => f.path));
+  for (const p of skipped) if (!p.includes('/') && LOADER_FILE.test(p)) errors.push(`${p}: a link out of the model folder: not read and not served (replace the link by the file)`);
   let card: ModelInfo['card'] = null;
   let front: Record<string, unknown> = {};
   if (names.has('README.md')) {
@@ -209,7 +229,7 @@ export function modelInfo(m: ServedModel): ModelInfo {
   let config: ModelInfo['config'] = null;
   let task: string | null = null;
   try {
-    if (!names.has('config.json')) throw new Error('missing');
+    if (!names.has('config.json')) throw new Error(skipped.includes('config.json') ? 'linked' : 'missing');
     const c = readJson(join(m.dir, 'config.json'));
     const id2label = c.id2label && typeof c.id2label === 'object' ? Object.fromEntries(Object.entries(c.id2label as Record<string, unknown>).map(([k, v]) => [k, String(v)])) : null;
     const details: Record<string, string | number | boolean> = {};
@@ -217,7 +237,8 @@ export function modelInfo(m: ServedModel): ModelInfo {
     config = { architecture: asList(c.architectures)[0] ?? null, modelType: typeof c.model_type === 'string' ? c.model_type : null, parameters: null, labels: id2label, details };
     task = inferTask(c as { architectures?: string[] });
   } catch (e) {
-    errors.push(`config.json: ${(e as Error).message === 'missing' ? 'missing' : `cannot be read: ${oneLine(e)}`}`);
+    const why = (e as Error).message;
+    if (why !== 'linked') errors.push(`config.json: ${why === 'missing' ? 'missing' : `cannot be read: ${oneLine(e)}`}`);
   }
   if (typeof front.pipeline_tag === 'string') {
     try { task = checkTask(front.pipeline_tag).task; } catch { /* a task pipelines do not have: the config's */ }

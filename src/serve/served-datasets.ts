@@ -17,6 +17,8 @@ export interface ServedDataset {
   /** A folder (save_to_disk, data files, image folder) or one data file. */
   path: string;
   source: 'folder' | 'file' | 'hub-cache';
+  /** The served root it was found under (a path given to serve, or its Hub cache repo): no file outside it is read. */
+  root?: string;
 }
 
 const DATA_EXT = new Set(['.parquet', '.csv', '.tsv', '.json', '.jsonl', '.arrow']);
@@ -55,16 +57,18 @@ export function datasetsInPaths(paths: string[]): ServedDataset[] {
   const out: ServedDataset[] = [];
   for (const given of paths) {
     const p = resolve(given);
-    if (isDataFile(p)) { out.push({ id: basename(p, extname(p)), path: p, source: 'file' }); continue; }
+    let root: string;
+    try { root = realpathSync(p); } catch { continue; }
+    if (isDataFile(p)) { out.push({ id: basename(p, extname(p)), path: p, source: 'file', root }); continue; }
     if (!isDir(p)) continue;
     const names = readdirSync(p).sort();
     // A folder holding datasets (or models) is a folder of datasets, even with data files of its own beside them.
     const holdsDatasets = names.some((n) => isDatasetFolder(join(p, n)) || existsSync(join(p, n, 'config.json')));
-    if (!holdsDatasets && isDatasetFolder(p)) { out.push({ id: basename(p), path: p, source: 'folder' }); continue; }
+    if (!holdsDatasets && isDatasetFolder(p)) { out.push({ id: basename(p), path: p, source: 'folder', root }); continue; }
     for (const name of names) {
       const sub = join(p, name);
-      if (isDatasetFolder(sub)) out.push({ id: name, path: sub, source: 'folder' });
-      else if (isDataFile(sub) && !/^(trainer_state|eval_predictions|hubtune_run|.*results|config|.*_config|tokenizer.*|vocab|training_args|dataset_info)\.json$/.test(name)) out.push({ id: basename(name, extname(name)), path: sub, source: 'file' });
+      if (isDatasetFolder(sub)) out.push({ id: name, path: sub, source: 'folder', root });
+      else if (isDataFile(sub) && !/^(trainer_state|eval_predictions|hubtune_run|.*results|config|.*_config|tokenizer.*|vocab|training_args|dataset_info)\.json$/.test(name)) out.push({ id: basename(name, extname(name)), path: sub, source: 'file', root });
     }
   }
   return out;
@@ -80,9 +84,36 @@ export function datasetsInHubCache(cacheDir: string): ServedDataset[] {
     try { commit = readFileSync(join(cacheDir, name, 'refs', 'main'), 'utf8').trim(); } catch { continue; }
     if (!/^[0-9a-f]{40}$/.test(commit)) continue;
     const dir = join(cacheDir, name, 'snapshots', commit);
-    if (isDir(dir)) out.push({ id: name.slice('datasets--'.length).split('--').join('/'), path: dir, source: 'hub-cache' });
+    if (isDir(dir)) out.push({ id: name.slice('datasets--'.length).split('--').join('/'), path: dir, source: 'hub-cache', root: realpathSync(join(cacheDir, name)) });
   }
   return out;
+}
+
+/**
+ * The first file under `path` (itself included) whose real path is outside `root`, relative to `path`
+ * (a link, or a file in a linked folder); null when none. Images are left to the thumbnail route,
+ * which refuses each one that is outside; any other file would be read into rows, so one outside
+ * keeps the whole dataset from being served.
+ */
+export function linkOutOf(path: string, root: string, depth = 4): string | null {
+  const within = (p: string) => p === root || p.startsWith(root.endsWith(sep) ? root : root + sep);
+  let seen = 0;
+  const check = (p: string, d: number): string | null => {
+    if (++seen > 50_000) return null;
+    let st;
+    try { st = statSync(p); } catch { return null; } // a dangling link reads nothing
+    if (st.isDirectory()) {
+      if (d >= depth) return null;
+      let names: string[];
+      try { names = readdirSync(p); } catch { return null; }
+      for (const n of names) { const hit = check(join(p, n), d + 1); if (hit) return hit; }
+      return null;
+    }
+    if (IMAGE_EXT.has(extname(p).toLowerCase())) return null;
+    try { return within(realpathSync(p)) ? null : p; } catch { return null; }
+  };
+  const hit = check(path, 0);
+  return hit === null ? null : (hit === path ? basename(path) : hit.slice(path.length + 1));
 }
 
 export class DatasetRequestError extends Error {
@@ -110,6 +141,8 @@ export class DatasetService {
     if (!d) throw new DatasetRequestError(`Dataset ${id} is not served here: see GET /api/datasets`, 404);
     let p = this.loaded.get(id);
     if (!p) {
+      const out = d.root ? linkOutOf(d.path, d.root) : null;
+      if (out) throw new DatasetRequestError(`Dataset ${id}: ${out} is a link out of the served folders, which hubtune serve does not follow: replace the link by the file, or serve the folder it points into`, 403);
       p = loadDataset(d.path) as Promise<DatasetDict>;
       this.loaded.set(id, p);
       // A dataset that failed to load is tried again on the next request (it may have been fixed).

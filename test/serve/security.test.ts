@@ -47,6 +47,22 @@ async function start(): Promise<RunningServer> {
   truncateSync(weights, Math.floor(statSync(weights).size / 2));
   cpSync(fx.vit, join(models, 'bad-yaml'), { recursive: true });
   writeFileSync(join(models, 'bad-yaml', 'README.md'), '---\ntags: [unclosed\n  - x: : y\n---\n# still a card\n');
+  // links out of the folder that a pipeline would read: never followed
+  mkdirSync(join(models, 'linked-config'));
+  symlinkSync('/etc/passwd', join(models, 'linked-config', 'config.json'));
+  cpSync(fx.vit, join(models, 'linked-weights'), { recursive: true });
+  writeFileSync(join(root, 'secret.json'), JSON.stringify({ secret: SECRET }));
+  rmSync(join(models, 'linked-weights', 'preprocessor_config.json'));
+  symlinkSync(join(root, 'secret.json'), join(models, 'linked-weights', 'preprocessor_config.json'));
+  // datasets with links out of the served folders
+  const data = join(root, 'served', 'data');
+  mkdirSync(join(data, 'leaky'), { recursive: true });
+  writeFileSync(join(root, 'secret.csv'), `text,label\n${SECRET},1\n`);
+  symlinkSync(join(root, 'secret.csv'), join(data, 'leaky', 'train.csv'));
+  symlinkSync('/etc/passwd', join(data, 'passwd.csv'));
+  mkdirSync(join(data, 'fine'));
+  writeFileSync(join(data, 'fine', 'train.csv'), 'text,label\nhello,1\n');
+  symlinkSync('train.csv', join(data, 'fine', 'test.csv'));
   // a Hub cache repo: snapshot files link to the repo's blobs (served) or out of the cache (not)
   const repo = join(root, 'hub', 'models--org--cached');
   const commit = 'a'.repeat(40);
@@ -59,7 +75,7 @@ async function start(): Promise<RunningServer> {
     symlinkSync(`../../blobs/blob-${f}`, join(repo, 'snapshots', commit, f));
   }
   symlinkSync(join(root, 'secret.txt'), join(repo, 'snapshots', commit, 'outside.txt'));
-  server = await serve({ paths: [models], port: 0, hubCache: join(root, 'hub'), maxBodyBytes: 1024 * 1024 });
+  server = await serve({ paths: [models, join(root, 'served', 'data')], port: 0, hubCache: join(root, 'hub'), maxBodyBytes: 1024 * 1024 });
   return server;
 }
 
@@ -186,7 +202,37 @@ test('a broken model folder: errors name the file, the page still opens, the oth
   }
   // the listing still has every model, and the good one answers
   const list = (await (await fetch(`${s.url}/api/models`)).json()) as { id: string }[];
-  assert.deepEqual(list.map((m) => m.id).sort(), ['bad-config', 'bad-yaml', 'org/cached', 'truncated', 'vit']);
+  assert.deepEqual(list.map((m) => m.id).sort(), ['bad-config', 'bad-yaml', 'linked-config', 'linked-weights', 'org/cached', 'truncated', 'vit']);
   const ok = await fetch(`${s.url}/models/vit`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: image });
   assert.equal(ok.status, 200);
+});
+
+test('links out of a model or dataset folder are never read through: not by the model page, the Inference API or the dataset viewer', async () => {
+  const s = await start();
+  const fx = await fixtures();
+  const leaks = (body: string) => body.includes(SECRET) || /root:.*:0:0:|root:x/.test(body);
+  for (const id of ['linked-config', 'linked-weights']) {
+    const info = await (await fetch(`${s.url}/api/models/${id}`)).text();
+    assert.ok(!leaks(info), `${id}: ${info.slice(0, 200)}`);
+    const file = id === 'linked-config' ? 'config.json' : 'preprocessor_config.json';
+    assert.ok((JSON.parse(info) as { errors: string[] }).errors.includes(`${file}: a link out of the model folder: not read and not served (replace the link by the file)`), info);
+    const r = await fetch(`${s.url}/models/${id}`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: readFileSync(fx.imageFiles[0]!) });
+    const body = await r.text();
+    assert.equal(r.status, 403, body);
+    assert.ok(!leaks(body), body);
+    assert.equal(JSON.parse(body).error, `${id}: ${file} is a link out of the model folder, which hubtune serve does not follow: replace the link by the file`);
+  }
+  assert.equal(((await (await fetch(`${s.url}/api/models`)).json()) as { id: string; pipeline_tag: string | null }[]).find((m) => m.id === 'linked-config')!.pipeline_tag, null);
+  // datasets: a folder whose data file links out, a data file that is a link out; a link inside a folder is fine
+  for (const [id, name] of [['leaky', 'train.csv'], ['passwd', 'passwd.csv']]) {
+    for (const path of [`/api/datasets/${id}`, `/api/datasets/${id}/rows?offset=0&length=10`, `/api/datasets/${id}/distribution`]) {
+      const r = await fetch(`${s.url}${path}`);
+      const body = await r.text();
+      assert.equal(r.status, 403, `${path}: ${body}`);
+      assert.ok(!leaks(body), body);
+      assert.match(JSON.parse(body).error, new RegExp(`^Dataset ${id}: ${name.replace('.', '\\.')} is a link out of the served folders`));
+    }
+  }
+  const fine = (await (await fetch(`${s.url}/api/datasets/fine/rows?split=train`)).json()) as { rows: { row: { text: string } }[] };
+  assert.deepEqual(fine.rows.map((r) => r.row.text), ['hello']);
 });
