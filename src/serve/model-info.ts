@@ -115,7 +115,15 @@ const LOADER_FILE = /^(.*config\.json|tokenizer\.json|vocab\.(json|txt)|merges\.
  * through them, so neither a page nor an error message can show what they point to.
  */
 export function loaderLinkOut(m: ServedModel): string | null {
-  return listModelFiles(m).skipped.find((p) => !p.includes('/') && LOADER_FILE.test(p)) ?? null;
+  let names: string[];
+  try { names = readdirSync(m.dir).filter((n) => LOADER_FILE.test(n)).sort(); } catch { return null; }
+  const root = modelRoot(m);
+  for (const n of names) {
+    try {
+      if (lstatSync(join(m.dir, n)).isSymbolicLink() && !inside(root, realpathSync(join(m.dir, n)))) return n;
+    } catch { /* a dangling link reads nothing */ }
+  }
+  return null;
 }
 export const linkOutMessage = (m: ServedModel, p: string) => `${m.id}: ${p} is a link out of the model folder, which hubtune serve does not follow: replace the link by the file`;
 
