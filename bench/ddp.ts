@@ -20,7 +20,8 @@ function runOnce(ddp: boolean): number {
   const args = ddp
     ? [join(here, '../bin/hubtune.mjs'), 'launch', '--nproc-per-node', '2', '--standalone', worker, '4', steps, layers]
     : ['--import', 'tsx', worker, '8', steps, layers];
-  if (ddp) { env.HUBTUNE_BLAS_THREADS = '1'; env.OMP_NUM_THREADS = '1'; } else { env.HUBTUNE_BLAS_THREADS = '2'; }
+  // each side gets hubtune's default threads: the cores for one process, 1 each for two (launch sets OMP_NUM_THREADS=1)
+  delete env.HUBTUNE_BLAS_THREADS; delete env.HUBTUNE_NUM_THREADS; delete env.OMP_NUM_THREADS;
   const r = spawnSync(process.execPath, args, { env, encoding: 'utf8', timeout: 1_800_000 });
   const line = r.stdout.split('\n').find((l) => l.startsWith('{"samplesPerSecond"'));
   if (r.status !== 0 || !line) throw new Error(`${ddp ? '2 processes' : '1 process'} failed (${r.status}): ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`);

@@ -87,7 +87,7 @@ test('under bf16 autocast Linear still runs in bfloat16 (ATen\'s autocast, not t
 test('HUBTUNE_FP32_GEMM chooses the backend at start and rejects other values', { skip: !onednn && why }, async () => {
   const { spawnSync } = await import('node:child_process');
   const code = "import('./src/torch/index.ts').then((m) => console.log(m.float32Gemm(), m.getNumThreads().blas))";
-  const run = (v: string) => spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { env: { ...process.env, HUBTUNE_FP32_GEMM: v, HUBTUNE_NUM_THREADS: '', HUBTUNE_BLAS_THREADS: '' }, encoding: 'utf8' });
+  const run = (v: string) => spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { env: { ...process.env, HUBTUNE_FP32_GEMM: v, HUBTUNE_NUM_THREADS: '', HUBTUNE_BLAS_THREADS: '', OMP_NUM_THREADS: '' }, encoding: 'utf8' });
   const blas = run('blas');
   assert.match(blas.stdout, /^blas \d+/, blas.stderr);
   assert.notEqual(blas.stdout.trim(), 'blas 1', 'OpenBLAS keeps the cores when float32 runs on it');

@@ -16,7 +16,7 @@ test('OpenBLAS kernel choice: Cooperlake on AVX-512 BF16 CPUs only; fallback ker
 test('threads are set explicitly at start (oneDNN float32: intra-op = cores, BLAS 1; else the reverse) and can be changed', () => {
   const t = getNumThreads();
   const cores = availableParallelism();
-  if (!process.env.HUBTUNE_NUM_THREADS && !process.env.HUBTUNE_BLAS_THREADS) {
+  if (!process.env.HUBTUNE_NUM_THREADS && !process.env.HUBTUNE_BLAS_THREADS && !process.env.OMP_NUM_THREADS) {
     assert.deepEqual(t, float32Gemm() === 'onednn' ? { intraOp: cores, blas: 1 } : { intraOp: 1, blas: cores });
   }
   setNumThreads({ intraOp: 2, blas: 1 });
@@ -31,6 +31,8 @@ test('environment variables override the thread defaults; a bad value is a clear
   const code = "import('./src/torch/index.ts').then((m) => console.log(JSON.stringify(m.getNumThreads())))";
   const ok = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { env: { ...process.env, HUBTUNE_NUM_THREADS: '2', HUBTUNE_BLAS_THREADS: '1' }, encoding: 'utf8' });
   assert.deepEqual(JSON.parse(ok.stdout.trim()), { intraOp: 2, blas: 1 });
+  const omp = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { env: { ...process.env, HUBTUNE_NUM_THREADS: '', HUBTUNE_BLAS_THREADS: '', OMP_NUM_THREADS: '1' }, encoding: 'utf8' });
+  assert.deepEqual(JSON.parse(omp.stdout.trim()), { intraOp: 1, blas: 1 }, 'OMP_NUM_THREADS=1 (torchrun, hubtune launch): one thread per process');
   const bad = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { env: { ...process.env, HUBTUNE_NUM_THREADS: 'many' }, encoding: 'utf8' });
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /HUBTUNE_NUM_THREADS=many is not a positive integer/);
@@ -44,7 +46,7 @@ useThreadsFor('float32'); const f32 = getNumThreads();
 setFloat32Gemm('blas'); const f32blas = getNumThreads(); setFloat32Gemm('onednn');
 setNumThreads({ intraOp: 1, blas: 1 }); useThreadsFor('low-precision'); const user = getNumThreads();
 console.log(JSON.stringify({ ok: JSON.stringify(low) === JSON.stringify({ intraOp: cores, blas: 1 }) && JSON.stringify(f32) === JSON.stringify(float32Gemm() === 'onednn' ? { intraOp: cores, blas: 1 } : { intraOp: 1, blas: cores }) && JSON.stringify(f32blas) === JSON.stringify({ intraOp: 1, blas: cores }), user }));`;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { env: { ...process.env, HUBTUNE_NUM_THREADS: '', HUBTUNE_BLAS_THREADS: '' }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { env: { ...process.env, HUBTUNE_NUM_THREADS: '', HUBTUNE_BLAS_THREADS: '', OMP_NUM_THREADS: '' }, encoding: 'utf8' });
   assert.deepEqual(JSON.parse(r.stdout.trim() || 'null'), { ok: true, user: { intraOp: 1, blas: 1 } }, r.stderr);
   const env = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `import { useThreadsFor, getNumThreads } from './src/torch/index'; useThreadsFor('low-precision'); console.log(JSON.stringify(getNumThreads()));`], { env: { ...process.env, HUBTUNE_NUM_THREADS: '1', HUBTUNE_BLAS_THREADS: '2' }, encoding: 'utf8' });
   assert.deepEqual(JSON.parse(env.stdout.trim()), { intraOp: 1, blas: 2 }, 'HUBTUNE_*_THREADS set: left as the user chose');

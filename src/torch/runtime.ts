@@ -10,7 +10,9 @@ import { isFallbackKernel } from './blas-tuning';
  * attention products) one thread, so that the two pools never compete. Where oneDNN's sgemm is not
  * found, float32 products stay in OpenBLAS: OpenBLAS gets the cores and the intra-op pool 1 (both at
  * full width oversubscribe a small machine, engine-notes.md).
- * Override with HUBTUNE_NUM_THREADS (intra-op) and HUBTUNE_BLAS_THREADS, or setNumThreads().
+ * Override with HUBTUNE_NUM_THREADS (intra-op) and HUBTUNE_BLAS_THREADS, or setNumThreads();
+ * OMP_NUM_THREADS (set to 1 per process by torchrun and `hubtune launch`) sizes the pool that
+ * does the matrix products.
  */
 export function setNumThreads(o: { intraOp?: number; blas?: number }): void {
   chosenByUser = true;
@@ -18,7 +20,8 @@ export function setNumThreads(o: { intraOp?: number; blas?: number }): void {
   if (o.blas !== undefined) N.setBlasThreads(Math.max(1, o.blas));
 }
 
-let chosenByUser = !!process.env.HUBTUNE_NUM_THREADS || !!process.env.HUBTUNE_BLAS_THREADS;
+// OMP_NUM_THREADS counts as a choice: torchrun and `hubtune launch` set it to 1 per process.
+let chosenByUser = !!process.env.HUBTUNE_NUM_THREADS || !!process.env.HUBTUNE_BLAS_THREADS || !!process.env.OMP_NUM_THREADS;
 
 /**
  * The thread split for the work at hand, unless the user chose one (setNumThreads or the
@@ -78,8 +81,11 @@ function configure(): void {
   }
   const cores = availableParallelism();
   const onBlas = float32Gemm() === 'blas';
-  N.setNumThreads(envInt('HUBTUNE_NUM_THREADS') ?? (onBlas ? 1 : cores));
-  N.setBlasThreads(envInt('HUBTUNE_BLAS_THREADS') ?? (onBlas ? cores : 1));
+  // OMP_NUM_THREADS (as torch reads it) sizes the pool that does the matrix products
+  const ompMatch = /^\s*(\d+)/.exec(process.env.OMP_NUM_THREADS ?? '');
+  const omp = ompMatch && Number(ompMatch[1]) >= 1 ? Number(ompMatch[1]) : undefined;
+  N.setNumThreads(envInt('HUBTUNE_NUM_THREADS') ?? omp ?? (onBlas ? 1 : cores));
+  N.setBlasThreads(envInt('HUBTUNE_BLAS_THREADS') ?? (onBlas ? omp ?? cores : 1));
   const w = blasWarning();
   if (w && !warned && !process.env.HUBTUNE_QUIET_BLAS_WARNING) { warned = true; console.warn(w); }
 }
