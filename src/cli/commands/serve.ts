@@ -1,4 +1,5 @@
-// `hubtune serve [paths...]`: the Inference API over local model folders and the Hub cache.
+// `hubtune serve [paths...]`: model pages with inference widgets and the Inference API over local model
+// folders and the Hub cache, with the dataset viewer and training dashboard.
 import type { Command } from 'commander';
 import { serve } from '../../serve/server';
 
@@ -7,7 +8,7 @@ interface ServeCliOptions { port: string; host: string; hubCache: boolean; maxBo
 export function register(program: Command): void {
   program
     .command('serve')
-    .description('serve models over HTTP like the Hugging Face Inference API (POST /models/{id}), with a dataset viewer and training dashboard')
+    .description('serve models over HTTP like the Hugging Face Inference API (POST /models/{id}), with model pages and inference widgets, a dataset viewer and a training dashboard in the browser')
     .argument('[paths...]', 'model folders, dataset folders and data files, training output folders, or folders of those')
     .option('--port <port>', 'TCP port (0 picks a free one)', '7860')
     .option('--host <host>', 'address to bind; anything but 127.0.0.1 exposes the models to your network', '127.0.0.1')
@@ -24,8 +25,8 @@ or with @huggingface/inference: new InferenceClient().endpoint('http://127.0.0.1
       const mb = Number(o.maxBodyMb);
       if (!(mb > 0)) throw new Error(`--max-body-mb must be a positive number, got '${o.maxBodyMb}'`);
       const s = await serve({ paths, port, host: o.host, hubCache: o.hubCache, maxBodyBytes: Math.floor(mb * 1024 * 1024) });
-      console.log(`hubtune serve: ${s.models.size} model(s) at ${s.url}`);
-      for (const id of s.models.keys()) console.log(`  POST ${s.url}/models/${id}`);
+      console.log(`hubtune serve: ${s.models.size} model(s) at ${s.url} (open it in a browser: models, datasets and runs)`);
+      for (const id of s.models.keys()) console.log(`  ${s.url}/models/${id}  (page with its widget; POST for the Inference API)`);
       if (!s.models.size) console.log('  (no model folders found: pass folders that hold config.json)');
       for (const d of s.dash.datasets.list()) console.log(`  dataset viewer: ${s.url}/datasets/${d.id}`);
       console.log(`  training runs: ${s.url}/runs (${s.dash.runs.runs().size} now)`);
