@@ -89,3 +89,16 @@ test('URLs: http(s), mailto, anchors and relative paths (resolved to the served 
   assert.equal(renderInline('![chart](https://example.org/c.png)'), '<a href="https://example.org/c.png" rel="noopener noreferrer nofollow">chart</a>');
   assert.equal(renderInline('see ![c](c.png)', { resolve }), 'see <img src="/models/m/resolve/main/c.png" alt="c" loading="lazy">');
 });
+
+test('pathological cards render in time that grows with their length, and a huge card is cut with a note', () => {
+  const inputs = ['**a ', '_a ', '*a ', '~~a ', '`a ', '[', '[a](', '![a](', '[a]((', '<https://a ', 'http://a.b/( '].map((u) => u.repeat(Math.ceil(120_000 / u.length)));
+  for (const md of inputs) {
+    const t0 = performance.now();
+    renderMarkdown(md);
+    const ms = performance.now() - t0;
+    assert.ok(ms < 1500, `${JSON.stringify(md.slice(0, 8))}… (${md.length} chars) took ${ms.toFixed(0)} ms`);
+  }
+  const huge = renderMarkdown('# big\n\n' + 'A line of text.\n'.repeat(40_000));
+  assert.match(huge, /<p><em>The card is longer than 256 KiB: the rest is not shown\.<\/em><\/p>$/);
+  assert.ok(huge.length < 300_000);
+});

@@ -39,13 +39,13 @@ function inline(src: string, o: MarkdownOptions, links: boolean, held: string[])
   const hold = (html: string) => `\u0000${held.push(html) - 1}\u0000`;
   let s = src;
   // code spans: a run of backticks up to the same run
-  s = s.replace(/(`+)([\s\S]*?[^`])\1(?!`)/g, (_, _t: string, code: string) => hold(`<code>${escapeHtml(code.replace(/^ (.*) $/s, '$1'))}</code>`));
+  s = s.replace(/(`{1,16})([\s\S]{0,2000}?[^`])\1(?!`)/g, (_, _t: string, code: string) => hold(`<code>${escapeHtml(code.replace(/^ (.*) $/s, '$1'))}</code>`));
   // backslash escapes
   s = s.replace(/\\([\\`*_{}[\]()#+\-.!|~<>])/g, (_, c: string) => hold(escapeHtml(c)));
   if (links) {
     const target = String.raw`\(\s*<?([^\s()<>]*(?:\([^\s()<>]*\)[^\s()<>]*)*)>?(?:\s+"([^"]*)")?\s*\)`;
     // images: ![alt](src "title")
-    s = s.replace(new RegExp(String.raw`!\[([^\]]*)\]` + target, 'g'), (whole: string, alt: string, url: string, title?: string) => {
+    s = s.replace(new RegExp(String.raw`!\[([^\]]{0,400})\]` + target, 'g'), (whole: string, alt: string, url: string, title?: string) => {
       const u = safeUrl(url, 'image', o);
       if (u === null) return hold(escapeHtml(alt));
       // Only images served from here are shown (an offline page loads nothing from elsewhere); others become links.
@@ -53,7 +53,7 @@ function inline(src: string, o: MarkdownOptions, links: boolean, held: string[])
       return hold(`<img src="${escapeHtml(u)}" alt="${escapeHtml(alt)}"${title ? ` title="${escapeHtml(title)}"` : ''} loading="lazy">`);
     });
     // links: [text](href "title"), the text rendered inline (without links)
-    s = s.replace(new RegExp(String.raw`\[((?:[^\[\]]|\[[^\]]*\])*)\]` + target, 'g'), (_w: string, text: string, url: string, title?: string) => {
+    s = s.replace(new RegExp(String.raw`\[((?:[^\[\]]|\[[^\[\]]{0,200}\]){0,400})\]` + target, 'g'), (_w: string, text: string, url: string, title?: string) => {
       const inner = inline(text, o, false, held);
       const u = safeUrl(url, 'link', o);
       if (u === null) return hold(inner);
@@ -65,9 +65,9 @@ function inline(src: string, o: MarkdownOptions, links: boolean, held: string[])
   }
   // everything left is text: escape it, then emphasis over the escaped text
   s = escapeHtml(s);
-  s = s.replace(/\*\*(?=\S)([\s\S]*?\S)\*\*/g, '<strong>$1</strong>').replace(/(^|[^\w])__(?=\S)([\s\S]*?\S)__(?!\w)/g, '$1<strong>$2</strong>');
-  s = s.replace(/\*(?=[^\s*])([\s\S]*?[^\s*])\*/g, '<em>$1</em>').replace(/(^|[^\w])_(?=[^\s_])([\s\S]*?[^\s_])_(?!\w)/g, '$1<em>$2</em>');
-  s = s.replace(/~~(?=\S)([\s\S]*?\S)~~/g, '<del>$1</del>');
+  s = s.replace(/\*\*(?=\S)([\s\S]{0,400}?\S)\*\*/g, '<strong>$1</strong>').replace(/(^|[^\w])__(?=\S)([\s\S]{0,400}?\S)__(?!\w)/g, '$1<strong>$2</strong>');
+  s = s.replace(/\*(?=[^\s*])([\s\S]{0,400}?[^\s*])\*/g, '<em>$1</em>').replace(/(^|[^\w])_(?=[^\s_])([\s\S]{0,400}?[^\s_])_(?!\w)/g, '$1<em>$2</em>');
+  s = s.replace(/~~(?=\S)([\s\S]{0,400}?\S)~~/g, '<del>$1</del>');
   return s.replace(/( {2,}|\\)\n/g, '<br>\n');
 }
 
@@ -163,8 +163,15 @@ function renderBlocks(lines: string[], o: MarkdownOptions, depth: number): strin
   return out.join('\n');
 }
 
-/** Markdown (a model card's body) to safe HTML. */
+/** The longest card rendered (larger ones are cut there, at a line end, with a note). */
+export const MAX_MARKDOWN = 256 * 1024;
+
+/** Markdown (a model card's body) to safe HTML. Spans are bounded, so time grows with the text's length, not its square. */
 export function renderMarkdown(markdown: string, o: MarkdownOptions = {}): string {
+  if (markdown.length > MAX_MARKDOWN) {
+    const cut = markdown.lastIndexOf('\n', MAX_MARKDOWN);
+    return renderMarkdown(markdown.slice(0, cut > 0 ? cut : MAX_MARKDOWN), o) + `\n<p><em>The card is longer than ${MAX_MARKDOWN / 1024} KiB: the rest is not shown.</em></p>`;
+  }
   const text = markdown.replace(/\r\n?/g, '\n').replace(/<!--[\s\S]*?(-->|$)/g, '').replace(/\t/g, '    ');
   return renderBlocks(text.split('\n'), o, 0);
 }

@@ -7,7 +7,7 @@
 // Files: the listing walks the model folder without following links out of it (a link is listed only
 // when it resolves inside the folder, or inside the Hub cache repo for cached models, whose snapshot
 // files are links to its blobs), and `servedFile` hands out only files of that listing.
-import { lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { checkTask, inferTask } from '../pipelines/tasks';
@@ -53,6 +53,8 @@ export interface ModelInfo {
 
 const MAX_FILES = 2000;
 const MAX_DEPTH = 6;
+/** A larger README.md is not read (its first 256 KiB are rendered: markdown.ts's MAX_MARKDOWN). */
+const MAX_README = 4 * 1024 * 1024;
 const DETAIL_KEYS = ['model_type', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'vocab_size', 'max_position_embeddings',
   'n_embd', 'n_layer', 'n_head', 'n_positions', 'd_model', 'num_layers', 'image_size', 'patch_size', 'num_channels', 'torch_dtype', 'transformers_version'];
 
@@ -194,7 +196,14 @@ export function cardPipelineTag(m: ServedModel): string | null {
   try {
     const real = realpathSync(join(m.dir, 'README.md'));
     if (!inside(modelRoot(m), real)) return null;
-    text = readFileSync(real, 'utf8');
+    // the front matter is at the top: the first 64 KiB hold it
+    const fd = openSync(real, 'r');
+    try {
+      const buf = Buffer.alloc(64 * 1024);
+      text = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
   } catch {
     return null;
   }
@@ -215,7 +224,9 @@ export function modelInfo(m: ServedModel): ModelInfo {
   for (const p of skipped) if (!p.includes('/') && LOADER_FILE.test(p)) errors.push(`${p}: a link out of the model folder: not read and not served (replace the link by the file)`);
   let card: ModelInfo['card'] = null;
   let front: Record<string, unknown> = {};
-  if (names.has('README.md')) {
+  const readmeSize = files.find((f) => f.path === 'README.md')?.size ?? 0;
+  if (readmeSize > MAX_README) errors.push(`README.md: ${readmeSize} bytes is more than a model card (${MAX_README} bytes at most): not shown`);
+  else if (names.has('README.md')) {
     const { frontMatter, body } = splitFrontMatter(readFileSync(join(m.dir, 'README.md'), 'utf8').replace(/\r\n?/g, '\n'));
     if (frontMatter !== null) {
       try {
