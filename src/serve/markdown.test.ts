@@ -88,6 +88,7 @@ test('URLs: http(s), mailto, anchors and relative paths (resolved to the served 
   // an external image is a link, not a request the page makes
   assert.equal(renderInline('![chart](https://example.org/c.png)'), '<a href="https://example.org/c.png" rel="noopener noreferrer nofollow">chart</a>');
   assert.equal(renderInline('see ![c](c.png)', { resolve }), 'see <img src="/models/m/resolve/main/c.png" alt="c" loading="lazy">');
+  assert.equal(renderInline('![not served](../../etc/passwd.png)', { resolve: () => null }), 'not served');
 });
 
 test('pathological cards render in time that grows with their length, and a huge card is cut with a note', () => {

@@ -22,7 +22,9 @@ export function safeUrl(raw: string, kind: 'link' | 'image', o: MarkdownOptions 
   if (scheme !== undefined) return scheme === 'http' || scheme === 'https' || (scheme === 'mailto' && kind === 'link') ? url : null;
   if (url.startsWith('//')) return null; // protocol-relative: another host
   if (url.startsWith('#') || url.startsWith('/')) return url;
-  return o.resolve?.(url.replace(/^\.\//, ''), kind) ?? url;
+  if (!o.resolve) return url;
+  // a relative path that is not a served file: a link stays (it answers 404), an image is its alt text
+  return o.resolve(url.replace(/^\.\//, ''), kind) ?? (kind === 'image' ? null : url);
 }
 
 const slug = (text: string) => text.toLowerCase().replace(/<[^>]*>/g, '').replace(/&[a-z#0-9]+;/g, '').replace(/[^\w\- ]+/g, '').trim().replace(/\s+/g, '-');

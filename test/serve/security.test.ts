@@ -130,7 +130,7 @@ test('no file outside the served roots: .., %2e%2e, %2f, double encoding, backsl
   assert.equal(info.files.find((f) => f.path === 'model.safetensors')!.size, statSync(join(root, 'served', 'models', 'vit', 'model.safetensors')).size);
   // the card's image points at the served file; links to files that are not served stay inert
   assert.match(info.card.html, /<img src="\/models\/vit\/resolve\/main\/sample\.png" alt="sample"/);
-  assert.doesNotMatch(info.card.html, /resolve\/main\/(passwd|\.\.)/);
+  assert.doesNotMatch(info.card.html, /src="[^"]*passwd/);
   const png = await raw('/models/vit/resolve/main/sample.png');
   assert.equal(png.headers['content-type'], 'image/png');
   // what a browser could run comes as a download in a sandbox
