@@ -1,8 +1,8 @@
 // The model page's widget for each task the pipelines support beyond those of model-browser.test.ts,
 // in a real browser (Chromium through playwright-core), each answer compared with the in-process
 // pipeline on the same tiny model: text classification, token classification (entities marked in the
-// text), question answering (the answer marked in the context), zero-shot classification and
-// summarization (tasks named by the card's pipeline_tag), text-to-text, feature extraction, zero-shot
+// text), question answering (the answer marked in the context), zero-shot classification, summarization
+// and translation (tasks named by the card's pipeline_tag), text-to-text, feature extraction, zero-shot
 // image classification and image feature extraction.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -52,6 +52,8 @@ async function setUp(): Promise<{ s: RunningServer; b: OpenBrowser | string }> {
     await saveTinyT5Repo(dir('t5'));
     await saveTinyT5Repo(dir('t5-summarize'));
     card('t5-summarize', 'summarization');
+    await saveTinyT5Repo(dir('t5-translate'));
+    card('t5-translate', 'translation');
     await saveTinyClipRepo(dir('clip'));
     for (const [name, from] of [['cls', fx.robertaCls], ['encoder', fx.robertaBase], ['vit-features', fx.vit]] as const) cpSync(from, dir(name), { recursive: true });
     card('vit-features', 'image-feature-extraction');
@@ -119,6 +121,11 @@ test('text widgets: classification bars, entities, the answer in its context, ze
   const sum = await (await local('summarization', 't5-summarize'))('the cat sat on the mat and the dog sat on the rug') as { summary_text: string }[];
   assert.equal(await page.textContent('#generated'), sum[0]!.summary_text);
 
+  await open(page, s, 't5-translate', 'translation');
+  await compute(page, 'the cat sat');
+  const tr = await (await local('translation', 't5-translate'))('the cat sat') as { translation_text: string }[];
+  assert.equal(await page.textContent('#generated'), tr[0]!.translation_text);
+
   await open(page, s, 't5', 'text2text-generation');
   await compute(page, 'translate English to German: the cat');
   const t2t = await (await local('text2text-generation', 't5'))('translate English to German: the cat') as { generated_text: string }[];
@@ -164,7 +171,7 @@ test("a card's pipeline_tag is the model's task, as on the Hub: listed so, and P
   const tags = Object.fromEntries(((await (await fetch(`${s.url}/api/models`)).json()) as { id: string; pipeline_tag: string }[]).map((m) => [m.id, m.pipeline_tag]));
   assert.deepEqual(tags, {
     clip: 'zero-shot-image-classification', cls: 'text-classification', encoder: 'feature-extraction', ner: 'token-classification', nli: 'zero-shot-classification',
-    qa: 'question-answering', t5: 'text2text-generation', 't5-summarize': 'summarization', 'vit-features': 'image-feature-extraction',
+    qa: 'question-answering', t5: 'text2text-generation', 't5-summarize': 'summarization', 't5-translate': 'translation', 'vit-features': 'image-feature-extraction',
   });
   const post = async (id: string, body: unknown) => (await fetch(`${s.url}/models/${id}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json() as Promise<Record<string, unknown>[]>;
   assert.equal(typeof (await post('t5-summarize', { inputs: 'the cat sat on the mat' }))[0]!.summary_text, 'string');
