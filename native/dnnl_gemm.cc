@@ -15,6 +15,7 @@
 #include <ATen/record_function.h>
 #include <torch/csrc/autograd/custom_function.h>
 #include <dlfcn.h>
+#include <algorithm>
 
 namespace hubtune {
 namespace {
@@ -36,14 +37,43 @@ SgemmFn Sgemm() {
   return fn;
 }
 bool g_enabled = true;
+int g_threads = 0;  // 0: the intra-op setting
+
+// oneDNN's OpenMP threads follow the calling thread's OpenMP setting, which libtorch's intra-op
+// setting also is. Linear layers may run wider than element-wise ops (runtime.ts says why), so the
+// setting is raised around the call; omp_set_num_threads is looked up in the libgomp libtorch uses.
+using OmpSetFn = void (*)(int);
+using OmpGetFn = int (*)();
+struct Omp {
+  OmpSetFn set = nullptr;
+  OmpGetFn get = nullptr;
+  Omp() {
+    for (const char* lib : {"libgomp.so.1", "libomp.so", "libiomp5.so"}) {
+      void* h = dlopen(lib, RTLD_NOW | RTLD_NOLOAD);
+      if (!h) continue;
+      set = reinterpret_cast<OmpSetFn>(dlsym(h, "omp_set_num_threads"));
+      get = reinterpret_cast<OmpGetFn>(dlsym(h, "omp_get_max_threads"));
+      if (set && get) return;
+    }
+    set = nullptr;
+    get = nullptr;
+  }
+};
+const Omp& OmpFns() {
+  static Omp o;
+  return o;
+}
 
 // Row-major C[M,N] (+)= op(A)[M,K] * op(B)[K,N]; op is a transpose when the flag says so.
 void Gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const at::Tensor& A, const at::Tensor& B, float beta, at::Tensor& C) {
   if (M == 0 || N == 0) return;
   if (K == 0) { if (beta == 0.f) C.zero_(); return; }
-  // oneDNN's OpenMP threads follow the calling thread's setting; libtorch sets it per thread.
+  const Omp& omp = OmpFns();
+  const int prev = g_threads > 0 && omp.set ? omp.get() : 0;
+  if (prev > 0 && prev != g_threads) omp.set(g_threads);
   int st = Sgemm()(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, 1.f, A.data_ptr<float>(), A.stride(0), B.data_ptr<float>(), B.stride(0),
                    beta, C.data_ptr<float>(), C.stride(0));
+  if (prev > 0 && prev != g_threads) omp.set(prev);
   TORCH_CHECK(st == 0, "oneDNN sgemm failed with status ", st, " for ", M, "x", K, " by ", K, "x", N);
 }
 
@@ -117,6 +147,11 @@ Napi::Value SetFloat32Gemm(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), prev);
   HT_CATCH
 }
+// setFloat32GemmThreads(n): threads of the float32 sgemm (0: libtorch's intra-op setting)
+Napi::Value SetFloat32GemmThreads(const Napi::CallbackInfo& info) {
+  g_threads = std::max(0, info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
 Napi::Value Float32Gemm(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), g_enabled && Sgemm() ? "onednn" : "blas");
 }
@@ -125,6 +160,7 @@ Napi::Value Float32Gemm(const Napi::CallbackInfo& info) {
 void RegisterDnnlGemm(Napi::Env env, Napi::Object exports) {
   HT_EXPORT(exports, "setFloat32Gemm", SetFloat32Gemm);
   HT_EXPORT(exports, "float32Gemm", Float32Gemm);
+  HT_EXPORT(exports, "setFloat32GemmThreads", SetFloat32GemmThreads);
 }
 
 }  // namespace hubtune

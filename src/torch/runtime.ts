@@ -4,50 +4,55 @@ import { native as N } from './native';
 import { isFallbackKernel } from './blas-tuning';
 
 /**
- * Threads. float32 Linear layers run on oneDNN's sgemm (float32Gemm() === 'onednn', see
- * setFloat32Gemm), bfloat16/float16 and int8 matrix products in oneDNN too: all on libtorch's
- * intra-op pool, so by default that pool gets every core and OpenBLAS (what is left on it: batched
- * attention products) one thread, so that the two pools never compete. Where oneDNN's sgemm is not
- * found, float32 products stay in OpenBLAS: OpenBLAS gets the cores and the intra-op pool 1 (both at
- * full width oversubscribe a small machine, engine-notes.md).
+ * Threads. Matrix products get all cores: float32 Linear layers on oneDNN's sgemm (float32Gemm(),
+ * see setFloat32Gemm) and the rest of float32 on OpenBLAS. Everything else (element-wise ops, layer
+ * norms) runs on libtorch's intra-op pool at 1 thread: at full width its static split makes each op
+ * wait for the slowest thread, which on a shared 2-core machine costs a scheduler time slice per op
+ * (ViT-base forward 10x slower under load, measured). bfloat16/float16/int8 work, whose products run
+ * in oneDNN on the intra-op pool, gives that pool the cores and OpenBLAS 1 (useThreadsFor).
  * Override with HUBTUNE_NUM_THREADS (intra-op) and HUBTUNE_BLAS_THREADS, or setNumThreads();
- * OMP_NUM_THREADS (set to 1 per process by torchrun and `hubtune launch`) sizes the pool that
- * does the matrix products.
+ * OMP_NUM_THREADS (set to 1 per process by torchrun and `hubtune launch`) caps all of them.
  */
 export function setNumThreads(o: { intraOp?: number; blas?: number }): void {
   chosenByUser = true;
-  if (o.intraOp !== undefined) N.setNumThreads(Math.max(1, o.intraOp));
-  if (o.blas !== undefined) N.setBlasThreads(Math.max(1, o.blas));
+  const t = getNumThreads();
+  apply(o.intraOp ?? t.intraOp, o.blas ?? t.blas);
 }
 
 // OMP_NUM_THREADS counts as a choice: torchrun and `hubtune launch` set it to 1 per process.
 let chosenByUser = !!process.env.HUBTUNE_NUM_THREADS || !!process.env.HUBTUNE_BLAS_THREADS || !!process.env.OMP_NUM_THREADS;
 
+/** Sets the pools; oneDNN's float32 sgemm runs on as many threads as the wider of the two. */
+function apply(intraOp: number, blas: number): void {
+  const i = Math.max(1, intraOp), b = Math.max(1, blas);
+  N.setNumThreads(i);
+  N.setBlasThreads(b);
+  N.setFloat32GemmThreads(Math.max(i, b));
+}
+
 /**
  * The thread split for the work at hand, unless the user chose one (setNumThreads or the
- * HUBTUNE_*_THREADS variables): work whose matrix products run in oneDNN (bfloat16/float16, int8,
- * and float32 while float32Gemm() is 'onednn') gets the intra-op pool on all cores and OpenBLAS 1;
- * float32 on OpenBLAS gets the reverse. Measured here: a bf16 DistilRoBERTa training step 1.46x
- * faster, ViT-base bf16 inference 1.9x, int8 1.3x. The Trainer and pipelines call it.
+ * HUBTUNE_*_THREADS / OMP_NUM_THREADS variables): bfloat16/float16 and int8, whose matrix products
+ * run in oneDNN on the intra-op pool, get that pool on all cores and OpenBLAS 1 thread; float32 gets
+ * the intra-op pool at 1 and OpenBLAS and oneDNN's sgemm on all cores. Measured here: a bf16
+ * DistilRoBERTa training step 1.46x faster, ViT-base bf16 inference 1.9x, int8 1.3x. The Trainer and
+ * pipelines call it.
  */
 export function useThreadsFor(work: 'float32' | 'low-precision'): void {
   if (chosenByUser) return;
   const cores = availableParallelism();
-  const onBlas = work === 'float32' && float32Gemm() === 'blas';
-  N.setNumThreads(onBlas ? 1 : cores);
-  N.setBlasThreads(onBlas ? cores : 1);
+  if (work === 'float32') apply(1, cores);
+  else apply(cores, 1);
 }
 
 /**
  * Where float32 Linear layers (forward and backward) compute: 'onednn' (the default where libtorch
  * carries oneDNN: its sgemm picks the CPU's best kernels itself, about 2x OpenBLAS under
  * OPENBLAS_CORETYPE=Haswell on an AVX-512 machine) or 'blas' (at::linear, on the BLAS libtorch was
- * built with). Also set by HUBTUNE_FP32_GEMM. Returns the previous setting; the thread split follows.
+ * built with). Also set by HUBTUNE_FP32_GEMM. Returns the previous setting.
  */
 export function setFloat32Gemm(backend: 'onednn' | 'blas'): 'onednn' | 'blas' {
-  const prev = N.setFloat32Gemm(backend) as 'onednn' | 'blas';
-  if (!chosenByUser) useThreadsFor('float32');
-  return prev;
+  return N.setFloat32Gemm(backend) as 'onednn' | 'blas';
 }
 export function float32Gemm(): 'onednn' | 'blas' { return N.float32Gemm() as 'onednn' | 'blas'; }
 export function getNumThreads(): { intraOp: number; blas: number } {
@@ -80,12 +85,10 @@ function configure(): void {
     N.setFloat32Gemm(gemm);
   }
   const cores = availableParallelism();
-  const onBlas = float32Gemm() === 'blas';
-  // OMP_NUM_THREADS (as torch reads it) sizes the pool that does the matrix products
+  // OMP_NUM_THREADS (as torch reads it) caps every pool
   const ompMatch = /^\s*(\d+)/.exec(process.env.OMP_NUM_THREADS ?? '');
   const omp = ompMatch && Number(ompMatch[1]) >= 1 ? Number(ompMatch[1]) : undefined;
-  N.setNumThreads(envInt('HUBTUNE_NUM_THREADS') ?? omp ?? (onBlas ? 1 : cores));
-  N.setBlasThreads(envInt('HUBTUNE_BLAS_THREADS') ?? (onBlas ? omp ?? cores : 1));
+  apply(envInt('HUBTUNE_NUM_THREADS') ?? omp ?? 1, envInt('HUBTUNE_BLAS_THREADS') ?? omp ?? cores);
   const w = blasWarning();
   if (w && !warned && !process.env.HUBTUNE_QUIET_BLAS_WARNING) { warned = true; console.warn(w); }
 }
