@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerAll } from './commands/index';
 import { hubtuneVersion } from './commands/env';
 import { redactSecrets } from '../hub/redact';
+import { launchScriptGiven, runLaunch } from './commands/launch';
 
 const program = new Command();
 program
@@ -14,7 +15,12 @@ program
 registerAll(program);
 
 try {
-  await program.parseAsync(process.argv);
+  // `hubtune launch [flags] script ...`: what follows the script is the script's, --help included (torchrun's rule)
+  if (process.argv[2] === 'launch' && launchScriptGiven(process.argv.slice(3))) {
+    process.exitCode = await runLaunch(process.argv.slice(3), program.commands.map((c) => c.name()));
+  } else {
+    await program.parseAsync(process.argv);
+  }
 } catch (err) {
   const e = err as Error;
   // Messages may quote server text: never print a token, whatever the server echoed.

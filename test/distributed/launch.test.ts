@@ -1,7 +1,7 @@
 // hubtune launch: torchrun's environment, failure of one rank stops the others, signals forwarded.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { launch } from '../../src/distributed/launch';
 import { parseLaunchArgs } from '../../src/distributed/launch-args';
@@ -56,6 +56,15 @@ test('each process gets torchrun\'s environment (node 1 of 2)', async () => {
     });
     assert.deepEqual(byRank[rank].args, ['--x', 'y']);
   }
+});
+
+test('--help after the script is the script\'s (torchrun\'s rule); before it, the launcher\'s help', async () => {
+  const r = await hubtune(['launch', '--nproc-per-node', '1', CHILD, 'env', '--help', '-h'], { OMP_NUM_THREADS: '' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.lines.map((l) => l.args), [['--help', '-h']]);
+  const help = spawnSync(process.execPath, [BIN, 'launch', '--help'], { encoding: 'utf8' });
+  assert.equal(help.status, 0, help.stderr);
+  assert.match(help.stdout, /Usage: hubtune launch \[--nproc-per-node N\]/);
 });
 
 test('when one rank exits non-zero the others are stopped and the launcher names it', async () => {

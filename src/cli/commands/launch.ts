@@ -14,6 +14,15 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** True when `argv` (what follows `launch`) names a script after valid launcher flags (no --help before it). */
+export function launchScriptGiven(argv: string[]): boolean {
+  try {
+    return !!parseLaunchArgs(argv).script;
+  } catch {
+    return false;
+  }
+}
+
 /** Runs `argv` (what follows `launch`) as torchrun would; returns the exit code. */
 export async function runLaunch(argv: string[], commandNames: string[]): Promise<number> {
   const p = parseLaunchArgs(argv);
@@ -36,7 +45,7 @@ export function register(program: Command): void {
     .usage('[--nproc-per-node N] [--nnodes M --node-rank R --master-addr A --master-port P] <script.ts|js | command> [args...]')
     .allowUnknownOption()
     .allowExcessArguments()
-    .helpOption('-h, --help', 'show this help (before the script only)')
+    .helpOption('-h, --help', 'show this help (before the script; after it, --help is the script\'s)')
     .addHelpText('after', `
 Options (torchrun's; dashes or underscores, --flag value or --flag=value):
   --nproc-per-node N   processes on this node (default 1)
