@@ -4,12 +4,12 @@ import { native as N } from './native';
 import { isFallbackKernel } from './blas-tuning';
 
 /**
- * Threads. Matrix products get all cores: float32 Linear layers on oneDNN's sgemm (float32Gemm(),
- * see setFloat32Gemm) and the rest of float32 on OpenBLAS. Everything else (element-wise ops, layer
- * norms) runs on libtorch's intra-op pool at 1 thread: at full width its static split makes each op
- * wait for the slowest thread, which on a shared 2-core machine costs a scheduler time slice per op
- * (ViT-base forward 10x slower under load, measured). bfloat16/float16/int8 work, whose products run
- * in oneDNN on the intra-op pool, gives that pool the cores and OpenBLAS 1 (useThreadsFor).
+ * Threads. float32 Linear layers run on oneDNN's sgemm (float32Gemm(), see setFloat32Gemm) and
+ * bfloat16/float16/int8 products in oneDNN too, all on libtorch's intra-op pool: by default that
+ * pool gets every core and OpenBLAS (what is left on it: batched attention products) 1 thread, so
+ * the two never compete; the pool's idle threads sleep instead of spinning (native.ts), which keeps
+ * a shared machine from stalling it. Where oneDNN's sgemm is absent (float32Gemm() 'blas'), float32
+ * products run in OpenBLAS, which gets the cores, and the intra-op pool 1.
  * Override with HUBTUNE_NUM_THREADS (intra-op) and HUBTUNE_BLAS_THREADS, or setNumThreads();
  * OMP_NUM_THREADS (set to 1 per process by torchrun and `hubtune launch`) caps all of them.
  */
@@ -32,16 +32,16 @@ function apply(intraOp: number, blas: number): void {
 
 /**
  * The thread split for the work at hand, unless the user chose one (setNumThreads or the
- * HUBTUNE_*_THREADS / OMP_NUM_THREADS variables): bfloat16/float16 and int8, whose matrix products
- * run in oneDNN on the intra-op pool, get that pool on all cores and OpenBLAS 1 thread; float32 gets
- * the intra-op pool at 1 and OpenBLAS and oneDNN's sgemm on all cores. Measured here: a bf16
- * DistilRoBERTa training step 1.46x faster, ViT-base bf16 inference 1.9x, int8 1.3x. The Trainer and
- * pipelines call it.
+ * HUBTUNE_*_THREADS / OMP_NUM_THREADS variables): work whose matrix products run in oneDNN
+ * (bfloat16/float16, int8, and float32 while float32Gemm() is 'onednn') gets the intra-op pool on
+ * all cores and OpenBLAS 1 thread; float32 on OpenBLAS the reverse. Measured here: a bf16
+ * DistilRoBERTa training step 1.46x faster, ViT-base bf16 inference 1.9x, int8 1.3x, fp32 ViT-base
+ * forward 1.3x (against intra-op 1). The Trainer and pipelines call it.
  */
 export function useThreadsFor(work: 'float32' | 'low-precision'): void {
   if (chosenByUser) return;
   const cores = availableParallelism();
-  if (work === 'float32') apply(1, cores);
+  if (work === 'float32' && float32Gemm() === 'blas') apply(1, cores);
   else apply(cores, 1);
 }
 
@@ -52,7 +52,9 @@ export function useThreadsFor(work: 'float32' | 'low-precision'): void {
  * built with). Also set by HUBTUNE_FP32_GEMM. Returns the previous setting.
  */
 export function setFloat32Gemm(backend: 'onednn' | 'blas'): 'onednn' | 'blas' {
-  return N.setFloat32Gemm(backend) as 'onednn' | 'blas';
+  const prev = N.setFloat32Gemm(backend) as 'onednn' | 'blas';
+  useThreadsFor('float32');
+  return prev;
 }
 export function float32Gemm(): 'onednn' | 'blas' { return N.float32Gemm() as 'onednn' | 'blas'; }
 export function getNumThreads(): { intraOp: number; blas: number } {
@@ -85,10 +87,11 @@ function configure(): void {
     N.setFloat32Gemm(gemm);
   }
   const cores = availableParallelism();
-  // OMP_NUM_THREADS (as torch reads it) caps every pool
+  // OMP_NUM_THREADS (as torch reads it) sizes the pool that does the matrix products
   const ompMatch = /^\s*(\d+)/.exec(process.env.OMP_NUM_THREADS ?? '');
   const omp = ompMatch && Number(ompMatch[1]) >= 1 ? Number(ompMatch[1]) : undefined;
-  apply(envInt('HUBTUNE_NUM_THREADS') ?? omp ?? 1, envInt('HUBTUNE_BLAS_THREADS') ?? omp ?? cores);
+  const onBlas = float32Gemm() === 'blas';
+  apply(envInt('HUBTUNE_NUM_THREADS') ?? omp ?? (onBlas ? 1 : cores), envInt('HUBTUNE_BLAS_THREADS') ?? (onBlas ? omp ?? cores : 1));
   const w = blasWarning();
   if (w && !warned && !process.env.HUBTUNE_QUIET_BLAS_WARNING) { warned = true; console.warn(w); }
 }
