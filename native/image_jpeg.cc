@@ -70,9 +70,8 @@ Napi::Value DecodeJpeg(const Napi::CallbackInfo& info) {
     delete[] out;
     return env.Null();
   }
-  auto data = Napi::Uint8Array::New(env, stride * h);
-  std::memcpy(data.Data(), out, stride * h);
-  delete[] out;
+  // handed to JS as it is: no zero-filled copy (freed by the buffer's finalizer)
+  auto data = Napi::Buffer<uint8_t>::New(env, const_cast<uint8_t*>(out), stride * h, [](Napi::Env, uint8_t* p) { delete[] p; });
   auto r = Napi::Object::New(env);
   r.Set("width", w);
   r.Set("height", h);
