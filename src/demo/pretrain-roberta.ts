@@ -1,5 +1,8 @@
-// Pretrains the demo's small RoBERTa with masked-LM on the synthetic corpus (src/demo/text-data.ts),
-// so that the paraphrase demo can show transfer learning offline. Deterministic for a seed (one
+// Pretrains the demo's small RoBERTa with masked-LM on synthetic sentence pairs (generatePairCorpus in
+// src/demo/text-data.ts: rewordings of one event, one-detail variants, unrelated sentences), so that
+// the paraphrase demo can show transfer learning offline: a masked word in one sentence is often
+// readable from the other, which teaches the encoder to align two sentences (synonyms, voice, number
+// formats), what the paraphrase task needs and 2000 labelled pairs cannot teach a model from scratch. Deterministic for a seed (one
 // thread). Writes an HF-format folder: config.json, model.safetensors, the byte-level BPE tokenizer
 // files from buildVocabFiles, README.md. `scripts/pretrain-roberta.ts` writes assets/roberta-tiny-mlm/.
 import { writeFileSync } from 'node:fs';
@@ -8,13 +11,16 @@ import { manualSeed, tidy, noGrad, optim, setNumThreads } from '../torch/index';
 import { RobertaConfig, RobertaForMaskedLM } from '../models/index';
 import { AutoTokenizer } from '../preprocessing/auto-tokenizer';
 import { DataCollatorForLanguageModeling } from '../preprocessing/collators';
-import { generateCorpus, buildVocabFiles } from './text-data';
+import { generatePairCorpus, buildVocabFiles } from './text-data';
 import { createRng } from './rng';
 
 export interface PretrainRobertaParams {
   outDir: string;
   seed?: number;
-  numSentences?: number;
+  /** Sentence pairs generated for pretraining (default 30000); the last 500 are held out. */
+  numPairs?: number;
+  /** Fraction of masked tokens (default 0.25). */
+  mlmProbability?: number;
   vocabSize?: number;
   hiddenSize?: number;
   numLayers?: number;
@@ -29,12 +35,13 @@ export interface PretrainRobertaParams {
 
 export async function pretrainRoberta(p: PretrainRobertaParams): Promise<{ evalLoss: number; evalAccuracy: number; seconds: number }> {
   const log = p.log ?? ((l: string) => console.log(l));
-  const seed = p.seed ?? 1234, steps = p.steps ?? 2000, bs = p.batchSize ?? 64, lr = p.learningRate ?? 1e-3;
-  const maxLength = p.maxLength ?? 64;
+  const seed = p.seed ?? 1234, steps = p.steps ?? 1500, bs = p.batchSize ?? 64, lr = p.learningRate ?? 1.5e-3;
+  const maxLength = p.maxLength ?? 64, mlmProb = p.mlmProbability ?? 0.25;
   setNumThreads({ intraOp: 1 });
   const t0 = performance.now();
-  const corpus = generateCorpus({ seed, numSentences: p.numSentences ?? 30000 });
-  log(`corpus: ${corpus.length} sentences; training a byte-level BPE vocabulary ...`);
+  const pairs = generatePairCorpus({ seed, numPairs: p.numPairs ?? 30000 });
+  const corpus = pairs.flat();
+  log(`corpus: ${pairs.length} sentence pairs; training a byte-level BPE vocabulary ...`);
   const vocab = await buildVocabFiles({ corpus, outDir: p.outDir, vocabSize: p.vocabSize ?? 1000, modelMaxLength: maxLength });
   const tok = await AutoTokenizer.fromPretrained(p.outDir);
   log(`vocabulary: ${tok.length} tokens (${vocab.numMerges} merges)`);
@@ -42,11 +49,9 @@ export async function pretrainRoberta(p: PretrainRobertaParams): Promise<{ evalL
   // Examples are sentence pairs (<s> a </s></s> b </s>), the input format of the paraphrase task.
   const rng = createRng(seed);
   const held = 500;
-  const pairs: [string, string][] = [];
-  for (let i = 0; i + 1 < corpus.length; i += 2) pairs.push([corpus[i], rng.chance(0.5) ? corpus[i + 1] : corpus[i]]);
   const enc = tok(pairs.map((x) => x[0]), pairs.map((x) => x[1]), { truncation: true, maxLength });
   const ids = enc.input_ids as number[][];
-  const trainIds = ids.slice(held), evalIds = ids.slice(0, held);
+  const trainIds = ids.slice(0, -held), evalIds = ids.slice(-held);
 
   manualSeed(seed);
   const hidden = p.hiddenSize ?? 64;
@@ -62,7 +67,7 @@ export async function pretrainRoberta(p: PretrainRobertaParams): Promise<{ evalL
     { params: named.filter(([n]) => !noDecay(n)).map(([, t]) => t), weightDecay: 0.01 },
     { params: named.filter(([n]) => noDecay(n)).map(([, t]) => t), weightDecay: 0 },
   ], { lr });
-  const collator = new DataCollatorForLanguageModeling({ tokenizer: tok, mlmProbability: 0.15, seed });
+  const collator = new DataCollatorForLanguageModeling({ tokenizer: tok, mlmProbability: mlmProb, seed });
   const warm = Math.round(steps * 0.05);
   let order: number[] = [];
   let lossSum = 0, lossN = 0;
@@ -90,7 +95,7 @@ export async function pretrainRoberta(p: PretrainRobertaParams): Promise<{ evalL
     }
   }
   model.eval();
-  const evalCollator = new DataCollatorForLanguageModeling({ tokenizer: tok, mlmProbability: 0.15, seed: seed + 1 });
+  const evalCollator = new DataCollatorForLanguageModeling({ tokenizer: tok, mlmProbability: mlmProb, seed: seed + 1 });
   let lossTot = 0, nb = 0, correct = 0, masked = 0;
   noGrad(() => {
     for (let i = 0; i < evalIds.length; i += 100) {
@@ -112,9 +117,10 @@ export async function pretrainRoberta(p: PretrainRobertaParams): Promise<{ evalL
     '---', 'library_name: hubtune', 'license: apache-2.0', 'tags:', '- fill-mask', '- roberta', '- synthetic', '---', '',
     '# roberta-tiny-mlm', '',
     `A tiny RoBERTa (hidden ${hidden}, ${config.numHiddenLayers} layers, ${config.numAttentionHeads} heads, vocabulary ${tok.length} byte-level BPE tokens)`,
-    `pretrained by hubtune with masked-LM on a synthetic English-like corpus of ${corpus.length} sentences (generateCorpus).`,
+    `pretrained by hubtune with masked-LM on ${pairs.length} synthetic English-like sentence pairs (generatePairCorpus: rewordings`,
+    'of one event, one-detail variants and unrelated sentences, so that masked words are often readable from the other sentence).',
     'It is the starting point of `hubtune demo text` (transfer learning to MRPC-like paraphrase detection).', '',
-    `Pretraining: ${steps} steps of batch ${bs} sentence pairs, 15% masking, AdamW lr ${lr} (5% warmup, cosine), seed ${seed}.`,
+    `Pretraining: ${steps} steps of batch ${bs} sentence pairs, ${Math.round(mlmProb * 100)}% masking, AdamW lr ${lr} (5% warmup, cosine), seed ${seed}.`,
     `Held-out masked-LM loss ${evalLoss.toFixed(3)}, masked-token accuracy ${(evalAccuracy * 100).toFixed(1)}%.`, '',
     'Reproduce: `node --import tsx scripts/pretrain-roberta.ts`', '',
   ].join('\n'));

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { bpeTokenize, buildVocabFiles, bytesToUnicode, generateCorpus, generateParaphraseDataset, makeParaphrasePair, trainByteLevelBPE } from './text-data';
+import { bpeTokenize, buildVocabFiles, bytesToUnicode, generateCorpus, generatePairCorpus, generateParaphraseDataset, makeParaphrasePair, trainByteLevelBPE } from './text-data';
 import { createRng } from './rng';
 
 test('generateCorpus: deterministic, varied, a few hundred word types', () => {
@@ -30,6 +30,23 @@ test('paraphrase pairs: positives reword, negatives change one detail', () => {
   }
   assert.ok(pos / 600 > 0.6 && pos / 600 < 0.76, `positive rate ${pos / 600}`);
   for (const k of ['paraphrase', 'number', 'swap', 'entity', 'negation', 'time', 'verb', 'place']) assert.ok(kinds.has(k), k);
+  let balanced = 0;
+  for (let i = 0; i < 600; i++) balanced += makeParaphrasePair(rng, i, 0.5).label;
+  assert.ok(balanced / 600 > 0.44 && balanced / 600 < 0.56, `positive rate at 0.5: ${balanced / 600}`);
+});
+
+test('generatePairCorpus: deterministic pairs, most of them two wordings or variants of one event', () => {
+  const a = generatePairCorpus({ seed: 3, numPairs: 2000 });
+  assert.equal(a.length, 2000);
+  assert.deepEqual(generatePairCorpus({ seed: 3, numPairs: 2000 }), a);
+  assert.notDeepEqual(generatePairCorpus({ seed: 4, numPairs: 20 }), a.slice(0, 20));
+  const words = (s: string) => new Set(s.toLowerCase().match(/[a-z0-9'-]+/g));
+  const shared = (x: string, y: string) => { const A = words(x), B = [...words(y)]; return B.filter((w) => A.has(w)).length / B.length; };
+  const related = a.filter(([x, y]) => x !== y && shared(x, y) > 0.5).length;
+  assert.ok(related > 0.6 * a.length && related < 0.8 * a.length, `related pairs: ${related}`);
+  const unrelated = generatePairCorpus({ seed: 3, numPairs: 500, paraphraseRate: 0, nearMissRate: 0 });
+  assert.ok(unrelated.filter(([x, y]) => shared(x, y) > 0.5).length < 100);
+  assert.throws(() => generatePairCorpus({ numPairs: 5, paraphraseRate: 0.8, nearMissRate: 0.4 }), /sum <= 1/);
 });
 
 test('generateParaphraseDataset writes MRPC-like JSONL and CSV with ~68% positives', async () => {

@@ -262,6 +262,31 @@ export function generateCorpus(params: { seed?: number; numSentences: number }):
   return out;
 }
 
+/**
+ * Sentence pairs for masked-LM pretraining in the paraphrase task's input format: rewordings of one
+ * event (paraphraseRate), one-detail variants (nearMissRate) and unrelated corpus sentences (the rest),
+ * in random order. A masked word in one sentence is then often readable from the other, so the model
+ * learns to align the two sentences; no label is kept. Deterministic for a seed; its random stream is
+ * separate from generateParaphraseDataset's.
+ */
+export function generatePairCorpus(params: { seed?: number; numPairs: number; paraphraseRate?: number; nearMissRate?: number }): [string, string][] {
+  const { numPairs } = params;
+  const para = params.paraphraseRate ?? 0.4, near = params.nearMissRate ?? 0.3;
+  if (!Number.isInteger(numPairs) || numPairs < 0) throw new Error(`generatePairCorpus: numPairs must be a non-negative integer (got ${numPairs})`);
+  if (!(para >= 0 && near >= 0 && para + near <= 1)) throw new Error(`generatePairCorpus: paraphraseRate and nearMissRate must be >= 0 with a sum <= 1 (got ${para}, ${near})`);
+  const rng = createRng(mixSeed(params.seed ?? 0, hashString('pair-corpus')));
+  const single = () => (rng.chance(0.6) ? realise(randomFrame(rng), randomStyle(rng)) : extraSentence(rng));
+  const out: [string, string][] = [];
+  for (let i = 0; i < numPairs; i++) {
+    const u = rng.next();
+    let a: string, b: string;
+    if (u < para + near) { const p = makeParaphrasePair(rng, i, u < para ? 1 : 0); a = p.sentence1; b = p.sentence2; }
+    else { a = single(); b = single(); }
+    out.push(rng.chance(0.5) ? [a, b] : [b, a]);
+  }
+  return out;
+}
+
 // ---- writers ----------------------------------------------------------------------------------
 
 async function writeAtomic(path: string, data: string): Promise<void> {
