@@ -3,6 +3,7 @@
 // logits processors, stopping criteria and streamers of GenerationConfig.
 import {
   Tensor, tidy, keep, noGrad, tensor, cat, ones, full, multinomial, disposeAll, yieldToEventLoop, Generator,
+  threadsForSmallProducts, isAutocastEnabled, getAutocastDtype,
 } from '../torch/index';
 import type { PretrainedConfig } from '../models/config';
 import type { DynamicCache } from '../models/blocks/kv-cache';
@@ -241,7 +242,7 @@ async function runGeneration(model: GenerativeModel, gc: GenerationConfig, encDe
       if (encoderOutputs) encoderOutputs = { lastHiddenState: own(expandRows(encoderOutputs.lastHiddenState, expand)) };
     }
     step = {
-      model, gc, encDec, processors, criteria, streamer, generator, encoderOutputs, own, release,
+      model, gc, encDec, processors, criteria, streamer, generator, encoderOutputs, own, release, products: layerProducts(model), endThreads: null,
       state: { ids, attentionMask, cache: undefined },
     };
     return gc.numBeams > 1 ? await beamSearch(step, batch) : await sampleOrGreedy(step);
@@ -249,6 +250,7 @@ async function runGeneration(model: GenerativeModel, gc: GenerationConfig, encDe
     (streamer as { fail?: (e: unknown) => void } | null)?.fail?.(e);
     throw e;
   } finally {
+    step?.endThreads?.();
     step?.state.cache?.dispose();
     disposeAll([...owned]);
   }
@@ -267,13 +269,39 @@ interface StepContext {
   /** Frees a tensor generate() made (not the caller's). */
   release: (t: Tensor) => void;
   state: { ids: Tensor; attentionMask: Tensor; cache: DynamicCache | undefined };
+  /** The largest weight in the model's layer stack and the dtype its products run in (CPU only). */
+  products: { weight: number; dtype: string } | null;
+  /** Ends the thread setting of the cached decoding steps (threadsForSmallProducts), once opened. */
+  endThreads: (() => void) | null;
+}
+
+/**
+ * The largest weight of the repeated layers (parameter names with a layer index, `layers.3.`, `h.3.`,
+ * `block.3.`; embeddings and the LM head are left out) and the dtype their products run in, which
+ * size the thread pool of the cached decoding steps; null for a model off the CPU or without such layers.
+ */
+function layerProducts(model: GenerativeModel): { weight: number; dtype: string } | null {
+  const params = (model as { namedParameters?: () => [string, Tensor][] }).namedParameters?.();
+  if (!params) return null;
+  let weight = 0, dtype = '';
+  for (const [name, p] of params) {
+    if (p.ndim !== 2 || p.numel <= weight || !/\.\d+\./.test(name)) continue;
+    if (p.device !== 'cpu') return null;
+    weight = p.numel; dtype = p.dtype;
+  }
+  if (!weight) return null;
+  return { weight, dtype: isAutocastEnabled('cpu') ? getAutocastDtype('cpu') : dtype };
 }
 
 /** One forward of the model on the current sequences: the last position's logits (float32 [B, V]). */
 function nextLogits(s: StepContext): Tensor {
   const { model, gc, encDec, state } = s;
   const useCache = gc.useCache;
-  // the model creates its cache (a DynamicCache) on the first forward and extends it afterwards
+  // the model creates its cache (a DynamicCache) on the first forward and extends it afterwards;
+  // the steps after it compute one row per sequence, which small low-precision models do faster on one thread
+  if (useCache && state.cache && s.products && !s.endThreads) {
+    s.endThreads = threadsForSmallProducts({ macs: state.ids.shape[0]! * s.products.weight, dtype: s.products.dtype });
+  }
   return noGrad(() => tidy(() => {
     const stepInputs = model.prepareInputsForGeneration(state.ids, { pastKeyValues: state.cache, attentionMask: state.attentionMask, encoderOutputs: s.encoderOutputs, useCache });
     const out = model.forward(stepInputs);

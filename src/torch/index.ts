@@ -7,7 +7,7 @@ export {
 export { type DType, DTYPES, isFloating, elementSize, type TypedArray } from './dtype';
 export { tidy, keep, disposeAll } from './scope';
 export {
-  setNumThreads, getNumThreads, useThreadsFor, setFloat32Gemm, float32Gemm, manualSeed, getRngState, setRngState, noGrad, isGradEnabled, setGradEnabled,
+  setNumThreads, getNumThreads, useThreadsFor, threadsForSmallProducts, setFloat32Gemm, float32Gemm, manualSeed, getRngState, setRngState, noGrad, isGradEnabled, setGradEnabled,
   memoryStats, resetPeakMemory, setTensorMemoryLimit, cuda, versions, resolveDevice, yieldToEventLoop, blasWarning, type MemoryStats,
 } from './runtime';
 export * as nn from './nn/index';

@@ -52,18 +52,20 @@ function load(): NativeAddon {
     throw new Error('hubtune native addon is not built: in a project, install libtorch (`sudo apt-get install -y libtorch-dev libopenblas0-pthread g++ make`) and run `npm rebuild hubtune`; in a hubtune checkout, run `bash scripts/bootstrap.sh`');
   }
   tuneOpenblasBeforeLoad();
-  // libgomp (libtorch's intra-op pool) reads its wait policy once, when the addon loads it. By
-  // default its idle threads spin, and on a machine shared with other work a spinning thread holds
-  // the core the busy one needs: ViT-base forward 515 ms against 298 ms passive, with one other
-  // busy process on 2 cores (170 vs 166 ms on idle cores). A user's own setting is kept; ours is
-  // not passed on to child processes.
+  // libgomp (libtorch's intra-op pool) reads how long idle threads spin once, when the addon loads
+  // it. Its default (300,000 spins) holds a core the other work on a shared machine needs; sleeping
+  // at once (a passive policy) makes every parallel region wake its threads, which in a VM costs tens
+  // of microseconds. 1,000 spins keep most of both, measured on 2 cores (idle / one other busy
+  // process): ViT-base forward fp32 174 / 307 ms (passive 211 / 295, 100,000 spins 177 / 1051),
+  // bf16 90 / 168 ms (passive 120 / 154). A user's OMP_WAIT_POLICY or GOMP_SPINCOUNT is kept; ours
+  // is not passed on to child processes.
   const ours = process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined;
-  if (ours) process.env.OMP_WAIT_POLICY = 'PASSIVE';
+  if (ours) process.env.GOMP_SPINCOUNT = '1000';
   const require = createRequire(import.meta.url);
   try {
     return withLowPrecisionFallback(require(path) as NativeAddon);
   } finally {
-    if (ours) delete process.env.OMP_WAIT_POLICY;
+    if (ours) delete process.env.GOMP_SPINCOUNT;
   }
 }
 

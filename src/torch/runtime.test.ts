@@ -53,14 +53,17 @@ console.log(JSON.stringify({ ok: JSON.stringify(low) === JSON.stringify({ intraO
   assert.deepEqual(JSON.parse(env.stdout.trim()), { intraOp: 1, blas: 2 }, 'HUBTUNE_*_THREADS set: left as the user chose');
 });
 
-test('libtorch\'s OpenMP pool waits passively unless the user set a policy; the setting is not passed on to children', () => {
-  const code = "import('./src/torch/index.ts').then(() => console.log('env=' + process.env.OMP_WAIT_POLICY))";
-  const run = (extra: Record<string, string>) => spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { env: { ...process.env, OMP_DISPLAY_ENV: 'true', ...extra }, encoding: 'utf8' });
+test('libtorch\'s OpenMP threads spin 1,000 times before sleeping unless the user set a policy or spin count; the setting is not passed on to children', () => {
+  const code = "import('./src/torch/index.ts').then(() => console.log('env=' + process.env.GOMP_SPINCOUNT + ',' + process.env.OMP_WAIT_POLICY))";
   const { OMP_WAIT_POLICY: _p, GOMP_SPINCOUNT: _s, ...clean } = process.env;
-  const ours = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { env: { ...clean, OMP_DISPLAY_ENV: 'true' }, encoding: 'utf8' });
-  assert.match(ours.stderr, /OMP_WAIT_POLICY = 'PASSIVE'/, 'libgomp read the passive policy when the addon loaded it');
-  assert.match(ours.stdout, /env=undefined/, 'removed again after loading');
+  const run = (extra: Record<string, string>) => spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { env: { ...clean, OMP_DISPLAY_ENV: 'verbose', ...extra }, encoding: 'utf8' });
+  const ours = run({});
+  assert.match(ours.stderr, /GOMP_SPINCOUNT = '1000'/, 'libgomp read the spin count when the addon loaded it');
+  assert.match(ours.stdout, /env=undefined,undefined/, 'removed again after loading');
   const user = run({ OMP_WAIT_POLICY: 'active' });
   assert.match(user.stderr, /OMP_WAIT_POLICY = 'ACTIVE'/);
-  assert.match(user.stdout, /env=active/);
+  assert.doesNotMatch(user.stderr, /GOMP_SPINCOUNT = '1000'/);
+  assert.match(user.stdout, /env=undefined,active/);
+  const spins = run({ GOMP_SPINCOUNT: '5' });
+  assert.match(spins.stderr, /GOMP_SPINCOUNT = '5'/);
 });

@@ -7,7 +7,7 @@ import { isFallbackKernel } from './blas-tuning';
  * Threads. float32 Linear layers run on oneDNN's sgemm (float32Gemm(), see setFloat32Gemm) and
  * bfloat16/float16/int8 products in oneDNN too, all on libtorch's intra-op pool: by default that
  * pool gets every core and OpenBLAS (what is left on it: batched attention products) 1 thread, so
- * the two never compete; the pool's idle threads sleep instead of spinning (native.ts), which keeps
+ * the two never compete; the pool's idle threads spin briefly, then sleep (native.ts), which keeps
  * a shared machine from stalling it. Where oneDNN's sgemm is absent (float32Gemm() 'blas'), float32
  * products run in OpenBLAS, which gets the cores, and the intra-op pool 1.
  * Override with HUBTUNE_NUM_THREADS (intra-op) and HUBTUNE_BLAS_THREADS, or setNumThreads();
@@ -43,6 +43,38 @@ export function useThreadsFor(work: 'float32' | 'low-precision'): void {
   const cores = availableParallelism();
   if (work === 'float32' && float32Gemm() === 'blas') apply(1, cores);
   else apply(cores, 1);
+}
+
+/**
+ * Matrix products of fewer multiply-adds than this are too small to share between threads in
+ * bfloat16/float16 (oneDNN): waking the second thread costs more than it saves. Cached decoding of
+ * SmolLM2-135M in bf16 ([1, 576] x [576, 1536] products, 0.9M multiply-adds), measured on 2 cores,
+ * idle / with one other busy process: 28-30 / 25 tokens/s with its decoding steps on 1 thread (the
+ * prompt on 2), 25 / 18 with everything on 2. Above ~8M (a 2048 x 8192 layer at batch 1) two win.
+ */
+export const SMALL_PRODUCT_MACS = 8e6;
+
+let smallProductScopes = 0;
+let threadsBeforeSmallProducts = 0;
+/**
+ * Puts the intra-op pool at 1 thread while work whose matrix products are low-precision and
+ * smaller than SMALL_PRODUCT_MACS each runs, unless the user chose the threads; returns the function
+ * that ends it (scopes nest; the last one out restores the pool). generate() opens one for its
+ * cached decoding steps, once per call: changing libtorch's thread count is not free (it empties
+ * oneDNN's primitive cache), so never per op.
+ */
+export function threadsForSmallProducts(o: { macs: number; dtype: string }): () => void {
+  if (chosenByUser || (o.dtype !== 'bfloat16' && o.dtype !== 'float16') || !(o.macs < SMALL_PRODUCT_MACS)) return () => {};
+  if (smallProductScopes++ === 0) {
+    threadsBeforeSmallProducts = N.getNumThreads();
+    if (threadsBeforeSmallProducts > 1) N.setNumThreads(1);
+  }
+  let ended = false;
+  return () => {
+    if (ended) return;
+    ended = true;
+    if (--smallProductScopes === 0 && threadsBeforeSmallProducts > 1 && !chosenByUser) N.setNumThreads(threadsBeforeSmallProducts);
+  };
 }
 
 /**
