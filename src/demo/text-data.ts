@@ -248,6 +248,11 @@ function extraSentence(rng: Rng): string {
   return capitalise(s.replace(/\s+/g, ' ').trim()) + '.';
 }
 
+/** One corpus sentence: a template frame in a random style (60%) or one of the extra forms. */
+function corpusSentence(rng: Rng): string {
+  return rng.chance(0.6) ? realise(randomFrame(rng), randomStyle(rng)) : extraSentence(rng);
+}
+
 /**
  * A small English-like corpus (one sentence per entry) from templates over a few hundred words:
  * people, roles, transitive and intransitive verbs in several tenses, things, adjectives, numbers,
@@ -258,7 +263,7 @@ export function generateCorpus(params: { seed?: number; numSentences: number }):
   if (!Number.isInteger(numSentences) || numSentences < 0) throw new Error(`generateCorpus: numSentences must be a non-negative integer (got ${numSentences})`);
   const rng = createRng(mixSeed(params.seed ?? 0, hashString('corpus')));
   const out: string[] = [];
-  for (let i = 0; i < numSentences; i++) out.push(rng.chance(0.6) ? realise(randomFrame(rng), randomStyle(rng)) : extraSentence(rng));
+  for (let i = 0; i < numSentences; i++) out.push(corpusSentence(rng));
   return out;
 }
 
@@ -275,13 +280,12 @@ export function generatePairCorpus(params: { seed?: number; numPairs: number; pa
   if (!Number.isInteger(numPairs) || numPairs < 0) throw new Error(`generatePairCorpus: numPairs must be a non-negative integer (got ${numPairs})`);
   if (!(para >= 0 && near >= 0 && para + near <= 1)) throw new Error(`generatePairCorpus: paraphraseRate and nearMissRate must be >= 0 with a sum <= 1 (got ${para}, ${near})`);
   const rng = createRng(mixSeed(params.seed ?? 0, hashString('pair-corpus')));
-  const single = () => (rng.chance(0.6) ? realise(randomFrame(rng), randomStyle(rng)) : extraSentence(rng));
   const out: [string, string][] = [];
   for (let i = 0; i < numPairs; i++) {
     const u = rng.next();
     let a: string, b: string;
     if (u < para + near) { const p = makeParaphrasePair(rng, i, u < para ? 1 : 0); a = p.sentence1; b = p.sentence2; }
-    else { a = single(); b = single(); }
+    else { a = corpusSentence(rng); b = corpusSentence(rng); }
     out.push(rng.chance(0.5) ? [a, b] : [b, a]);
   }
   return out;
