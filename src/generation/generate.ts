@@ -242,7 +242,7 @@ async function runGeneration(model: GenerativeModel, gc: GenerationConfig, encDe
       if (encoderOutputs) encoderOutputs = { lastHiddenState: own(expandRows(encoderOutputs.lastHiddenState, expand)) };
     }
     step = {
-      model, gc, encDec, processors, criteria, streamer, generator, encoderOutputs, own, release, products: layerProducts(model), endThreads: null,
+      model, gc, encDec, processors, criteria, streamer, generator, encoderOutputs, own, release, endThreads: null,
       state: { ids, attentionMask, cache: undefined },
     };
     return gc.numBeams > 1 ? await beamSearch(step, batch) : await sampleOrGreedy(step);
@@ -269,8 +269,6 @@ interface StepContext {
   /** Frees a tensor generate() made (not the caller's). */
   release: (t: Tensor) => void;
   state: { ids: Tensor; attentionMask: Tensor; cache: DynamicCache | undefined };
-  /** The largest weight in the model's layer stack and the dtype its products run in (CPU only). */
-  products: { weight: number; dtype: string } | null;
   /** Ends the thread setting of the cached decoding steps (threadsForSmallProducts), once opened. */
   endThreads: (() => void) | null;
 }
@@ -299,8 +297,9 @@ function nextLogits(s: StepContext): Tensor {
   const useCache = gc.useCache;
   // the model creates its cache (a DynamicCache) on the first forward and extends it afterwards;
   // the steps after it compute one row per sequence, which small low-precision models do faster on one thread
-  if (useCache && state.cache && s.products && !s.endThreads) {
-    s.endThreads = threadsForSmallProducts({ macs: state.ids.shape[0]! * s.products.weight, dtype: s.products.dtype });
+  if (useCache && state.cache && !s.endThreads) {
+    const p = layerProducts(model);
+    s.endThreads = p ? threadsForSmallProducts({ macs: state.ids.shape[0]! * p.weight, dtype: p.dtype }) : () => {};
   }
   return noGrad(() => tidy(() => {
     const stepInputs = model.prepareInputsForGeneration(state.ids, { pastKeyValues: state.cache, attentionMask: state.attentionMask, encoderOutputs: s.encoderOutputs, useCache });
