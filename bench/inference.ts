@@ -2,7 +2,7 @@
 // the real shapes), batch 1 and 8, the forward pass alone and the whole pipeline (JPEG decode +
 // preprocessing, or tokenization, included). Sides: fp32 with the machine's OPENBLAS_CORETYPE, fp32
 // with OPENBLAS_CORETYPE unset (in a second process: OpenBLAS reads it once, at load), bf16
-// (pipeline dtype) and int8 (quantize: 'int8'). Rounds are interleaved across sides; the JSON has
+// (pipeline dtype) and int8 (quantize: 'int8'). Rounds are interleaved across sides (each timed call right after an untimed one on the same side); the JSON has
 // the median ms per call of each and the ratios. Also images/s of the image pipeline with 1 and 2
 // preprocessing workers.
 // Against them, on the very weights hubtune saved: transformers.js (ONNX Runtime; fp32 and q8 files
@@ -236,6 +236,9 @@ async function main(): Promise<void> {
       for (const s of order) {
         if (!s.modes.includes(c.mode)) continue;
         const key = `${c.model}|${c.batch}|${c.mode}|${s.name}`;
+        // an untimed call right before the timed one, on every side: a call that wakes a process
+        // from idle runs 1.3-1.6x slower on these VMs (caches, clocks), whatever the library
+        await s.ask(c, true);
         const r = await s.ask(c, false);
         if (r.ms !== undefined) (times.get(key) ?? times.set(key, []).get(key)!).push(r.ms);
       }

@@ -187,7 +187,10 @@ using GetConfigFn = char* (*)();
 
 static Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   HT_TRY
-  at::set_num_threads(static_cast<int>(I(info[0])));
+  // at::set_num_threads empties oneDNN's primitive cache even when the count is unchanged, so
+  // asking again for the same count (pipelines, the Trainer, each bench run) must not reach it
+  int threads = static_cast<int>(I(info[0]));
+  if (threads != at::get_num_threads()) at::set_num_threads(threads);
   return info.Env().Undefined();
   HT_CATCH
 }

@@ -16,6 +16,10 @@
 #include <torch/csrc/autograd/custom_function.h>
 #include <dlfcn.h>
 #include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <vector>
+#include <ATen/Parallel.h>
 
 namespace hubtune {
 namespace {
@@ -126,7 +130,107 @@ bool UseDnnl(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
   return true;
 }
 
+// A matrix slice [..., R, C] as dnnl_sgemm reads it: row-major with leading dimension `ld`, or the
+// transpose of one. False: neither (the caller makes it contiguous).
+bool SliceLayout(const at::Tensor& t, bool& transposed, int64_t& ld) {
+  const int64_t r = t.size(-2), c = t.size(-1), sr = t.stride(-2), sc = t.stride(-1);
+  if (sc == 1 && (r == 1 || sr >= c)) {
+    transposed = false;
+    ld = r == 1 ? std::max<int64_t>(c, 1) : sr;
+    return true;
+  }
+  if (sr == 1 && (c == 1 || sc >= r)) {
+    transposed = true;
+    ld = c == 1 ? std::max<int64_t>(r, 1) : sc;
+    return true;
+  }
+  return false;
+}
+
+// Element offset of every leading index of t (all dims but the last two), in row-major order.
+std::vector<int64_t> BatchOffsets(const at::Tensor& t, int64_t batch) {
+  std::vector<int64_t> off(batch, 0);
+  const int64_t lead = t.dim() - 2;
+  for (int64_t i = 0; i < batch; i++) {
+    int64_t rest = i, o = 0;
+    for (int64_t d = lead - 1; d >= 0; d--) {
+      o += (rest % t.size(d)) * t.stride(d);
+      rest /= t.size(d);
+    }
+    off[i] = o;
+  }
+  return off;
+}
+
+// C[..., M, N] = A[..., M, K] · B[..., K, N] over equal leading dims, views read in place. Many small
+// products (attention heads) run one per thread; fewer than the threads share each product instead.
+at::Tensor BatchedProduct(at::Tensor a, at::Tensor b) {
+  bool ta = false, tb = false;
+  int64_t lda = 0, ldb = 0;
+  if (!SliceLayout(a, ta, lda)) { a = a.contiguous(); SliceLayout(a, ta, lda); }
+  if (!SliceLayout(b, tb, ldb)) { b = b.contiguous(); SliceLayout(b, tb, ldb); }
+  const int64_t M = a.size(-2), K = a.size(-1), N = b.size(-1);
+  auto shape = a.sizes().vec();
+  shape.back() = N;
+  at::Tensor c = at::empty(shape, a.options());
+  const int64_t batch = M * N == 0 ? 0 : c.numel() / (M * N);
+  if (batch == 0) return c;
+  if (K == 0) return c.zero_();
+  const auto offA = BatchOffsets(a, batch), offB = BatchOffsets(b, batch);
+  const float* pa = a.data_ptr<float>();
+  const float* pb = b.data_ptr<float>();
+  float* pc = c.data_ptr<float>();
+  std::atomic<int> failed{0};
+  auto one = [&](int64_t i) {
+    int st = Sgemm()(ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, 1.f, pa + offA[i], lda, pb + offB[i], ldb, 0.f, pc + i * M * N, N);
+    if (st != 0) failed = st;
+  };
+  if (batch >= at::get_num_threads() && at::get_num_threads() > 1) {
+    // inside the parallel region oneDNN's sgemm runs on the calling thread
+    at::parallel_for(0, batch, 1, [&](int64_t s, int64_t e) { for (int64_t i = s; i < e; i++) one(i); });
+  } else {
+    for (int64_t i = 0; i < batch; i++) one(i);
+  }
+  TORCH_CHECK(failed == 0, "oneDNN sgemm failed with status ", failed.load(), " for a batch of ", M, "x", K, " by ", K, "x", N);
+  return c;
+}
+
+// A batched float32 product whose backward uses the same kernel (attention scores and context).
+struct DnnlBatchedProduct : public torch::autograd::Function<DnnlBatchedProduct> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& a, const at::Tensor& b) {
+    RECORD_FUNCTION("hubtune::onednn_bmm", std::vector<c10::IValue>({a, b}));
+    ctx->save_for_backward({a, b});
+    return BatchedProduct(a, b);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+    RECORD_FUNCTION("hubtune::onednn_bmm_backward", std::vector<c10::IValue>({grads[0]}));
+    auto saved = ctx->get_saved_variables();
+    at::Tensor ga, gb;
+    if (ctx->needs_input_grad(0)) ga = BatchedProduct(grads[0], saved[1].transpose(-2, -1));
+    if (ctx->needs_input_grad(1)) gb = BatchedProduct(saved[0].transpose(-2, -1), grads[0]);
+    return {ga, gb};
+  }
+};
+
+bool IsFloatCpu(const at::Tensor& t) { return t.defined() && t.scalar_type() == at::kFloat && t.device().is_cpu(); }
+
 }  // namespace
+
+c10::optional<at::Tensor> Float32Attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const c10::optional<at::Tensor>& mask, double dropoutP, bool causal) {
+  if (!g_enabled || !Sgemm() || causal || at::autocast::is_cpu_enabled()) return c10::nullopt;
+  if (!IsFloatCpu(q) || !IsFloatCpu(k) || !IsFloatCpu(v) || (mask.has_value() && !IsFloatCpu(*mask))) return c10::nullopt;
+  const int64_t d = q.dim();
+  if (d < 3 || k.dim() != d || v.dim() != d || q.size(-1) != k.size(-1) || k.size(-2) != v.size(-2)) return c10::nullopt;
+  for (int64_t i = 0; i < d - 2; i++) if (k.size(i) != q.size(i) || v.size(i) != q.size(i)) return c10::nullopt;
+  if (q.numel() == 0 || k.numel() == 0 || v.numel() == 0) return c10::nullopt;
+  // libtorch 1.13's math kernel, step for step: q / sqrt(E), q k^T, += mask, softmax, dropout, · v
+  at::Tensor query = q * (1. / std::sqrt(static_cast<double>(q.size(-1))));
+  at::Tensor attn = DnnlBatchedProduct::apply(query, k.transpose(-2, -1));
+  if (mask.has_value()) attn.add_(*mask);
+  attn = at::softmax(attn, -1);
+  if (dropoutP > 0.0) attn = at::dropout(attn, dropoutP, true);
+  return DnnlBatchedProduct::apply(attn, v);
+}
 
 at::Tensor Linear(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b) {
   at::Tensor bias = b.has_value() ? *b : at::Tensor();

@@ -472,6 +472,10 @@ OP(sdpa) {
   auto mask = OptT(info[3]);
   double p = Has(info, 4) ? D(info[4]) : 0.0;
   bool causal = Has(info, 5) && B(info[5]);
+#if TORCH_VERSION_MAJOR < 2
+  // 1.13 composes attention from matmuls on OpenBLAS; in float32 the same steps run on oneDNN's sgemm
+  if (auto r = Float32Attention(q, k, v, mask, p, causal)) return RET(*r);
+#endif
 #if TORCH_VERSION_MAJOR >= 2
   return RET(at::scaled_dot_product_attention(q, k, v, mask, p, causal));
 #else

@@ -1,5 +1,6 @@
 // float32 Linear layers on oneDNN's sgemm (native/dnnl_gemm.cc) against at::linear on OpenBLAS:
-// the same values and gradients (to float32 rounding), for every shape and layout a model passes.
+// the same values and gradients (to float32 rounding), for every shape and layout a model passes;
+// and float32 attention, whose two batched products run on the same sgemm (Float32Attention).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randn, tidy, F, Tensor, manualSeed, autocast, setFloat32Gemm, float32Gemm } from './index';
@@ -93,3 +94,63 @@ test('HUBTUNE_FP32_GEMM chooses the backend at start and rejects other values', 
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /HUBTUNE_FP32_GEMM=fast is not a float32 GEMM backend: use onednn or blas/);
 });
+
+test('float32 attention on oneDNN matches libtorch\'s kernel: values and gradients, views, masks, any batch', { skip: !onednn && why }, () => {
+  manualSeed(5);
+  // [B, L, H, D] projections viewed as [B, H, L, D], as the models pass them
+  const heads = (b: number, l: number, h: number, d: number) => () => randn([b, l, h, d]).transpose(1, 2);
+  const cases: Array<{ name: string; q: () => Tensor; k: () => Tensor; v: () => Tensor; mask?: () => Tensor }> = [
+    { name: 'ViT-size, views', q: heads(1, 197, 12, 64), k: heads(1, 197, 12, 64), v: heads(1, 197, 12, 64) },
+    { name: 'padding mask [B,1,1,S]', q: heads(2, 7, 4, 16), k: heads(2, 9, 4, 16), v: heads(2, 9, 4, 16), mask: () => randn([2, 1, 1, 9]).mul(4) },
+    { name: 'full mask [B,H,L,S], contiguous', q: () => randn([2, 3, 5, 8]), k: () => randn([2, 3, 6, 8]), v: () => randn([2, 3, 6, 8]), mask: () => randn([2, 3, 5, 6]) },
+    { name: '3-D, one head of batch', q: () => randn([3, 5, 8]), k: () => randn([3, 6, 8]), v: () => randn([3, 6, 8]) },
+    { name: 'one query (decoding)', q: heads(2, 1, 4, 16), k: heads(2, 11, 4, 16), v: heads(2, 11, 4, 16) },
+    { name: 'transposed key storage', q: () => randn([2, 5, 8]), k: () => randn([2, 8, 6]).transpose(1, 2), v: () => randn([2, 6, 8]) },
+  ];
+  for (const c of cases) {
+    const [qs, ks, vs] = [c.q, c.k, c.v].map((f) => tidy(() => f().detach()));
+    const ms = c.mask ? tidy(() => c.mask!()) : null;
+    const run = () => {
+      // the same strides as the inputs (clone() keeps them)
+      const [q, k, v] = [qs!, ks!, vs!].map((t) => t.clone().requiresGrad_(true));
+      const y = F.scaledDotProductAttention(q!, k!, v!, { attnMask: ms }).output;
+      const gy = randn(y.shape);
+      y.mul(gy).sum().backward();
+      return [y, q!.grad!, k!.grad!, v!.grad!];
+    };
+    manualSeed(11);
+    const ref = withGemm('blas', run);
+    manualSeed(11);
+    const got = withGemm('onednn', run);
+    assertClose(got, ref, c.name);
+    [qs, ks, vs, ms].forEach((t) => t?.dispose());
+  }
+  // the products really ran on oneDNN: autograd shows its function, not ATen's
+  tidy(() => {
+    const q = randn([1, 2, 4, 8]).requiresGrad_(true);
+    const y = withGemmTensor('onednn', () => F.scaledDotProductAttention(q, randn([1, 2, 4, 8]), randn([1, 2, 4, 8])).output);
+    assert.match(y.gradFn ?? '', /DnnlBatchedProduct/);
+    const z = withGemmTensor('blas', () => F.scaledDotProductAttention(q, randn([1, 2, 4, 8]), randn([1, 2, 4, 8])).output);
+    assert.doesNotMatch(z.gradFn ?? '', /DnnlBatchedProduct/);
+  });
+});
+
+test('attention with dropout, under autocast, in float64, and its shape errors behave as libtorch\'s kernel', { skip: !onednn && why }, () => {
+  tidy(() => {
+    // dropout in training: a kept weight is scaled by 1 / (1 - p), as ATen's dropout does
+    manualSeed(2);
+    const q = randn([1, 1, 64, 8]).mul(0), k = randn([1, 1, 64, 8]), v = tidy(() => randn([1, 1, 64, 1]).mul(0).add(1));
+    const y = withGemmTensor('onednn', () => F.scaledDotProductAttention(q, k, v, { dropoutP: 0.5 }).output);
+    const mean = y.mean().item() as number;
+    assert.ok(mean > 0.8 && mean < 1.2, `dropout kept the expectation: mean ${mean}`);
+    const bf = autocast('cpu', { dtype: 'bfloat16' }, () => F.scaledDotProductAttention(randn([1, 2, 3, 4]), randn([1, 2, 3, 4]), randn([1, 2, 3, 4])).output);
+    assert.equal(bf.dtype, 'bfloat16');
+    assert.equal(F.scaledDotProductAttention(randn([1, 2, 3, 4]).to('float64'), randn([1, 2, 3, 4]).to('float64'), randn([1, 2, 3, 4]).to('float64')).output.dtype, 'float64');
+    assert.throws(() => F.scaledDotProductAttention(randn([1, 2, 3, 4]), randn([1, 2, 3, 5]), randn([1, 2, 3, 5])));
+  });
+});
+
+function withGemmTensor(backend: 'onednn' | 'blas', fn: () => Tensor): Tensor {
+  const prev = setFloat32Gemm(backend);
+  try { return fn(); } finally { setFloat32Gemm(prev); }
+}
