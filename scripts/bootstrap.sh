@@ -8,6 +8,7 @@ need=()
 if [ -z "${LIBTORCH:-}" ] && [ "${LIBTORCH_USE_PYTORCH:-}" != "1" ]; then
   dpkg -s libtorch-dev >/dev/null 2>&1 || need+=(libtorch-dev)
   dpkg -s libgloo-dev >/dev/null 2>&1 || need+=(libgloo-dev)  # c10d's ProcessGroupGloo headers
+  dpkg -s libdnnl-dev >/dev/null 2>&1 || [ -f /usr/include/oneapi/dnnl/dnnl.hpp ] || need+=(libdnnl-dev)  # oneDNN's matmul primitive for int8 layers
 fi
 dpkg -s libopenblas0-pthread >/dev/null 2>&1 || need+=(libopenblas0-pthread)
 dpkg -s libjpeg62-turbo-dev >/dev/null 2>&1 || [ -f /usr/include/jpeglib.h ] || need+=(libjpeg62-turbo-dev)  # JPEG decoding as Pillow does it, in the image addon

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
-const APT = 'sudo apt-get install -y libtorch-dev libopenblas0-pthread libjpeg62-turbo-dev g++ make';
+const APT = 'sudo apt-get install -y libtorch-dev libgloo-dev libdnnl-dev libopenblas0-pthread libjpeg62-turbo-dev g++ make';
 
 function fail(msg) {
   console.error(`hubtune: ${msg}`);

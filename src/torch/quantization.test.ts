@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { manualSeed, randn, noGrad, tidy, nn, quantizeDynamic, DynamicQuantizedLinear, isQuantized, quantizedEngine, type Tensor } from './index';
+import { manualSeed, randn, tensor, noGrad, tidy, nn, quantizeDynamic, DynamicQuantizedLinear, isQuantized, quantizedEngine, type Tensor } from './index';
 import { readSafetensorsFile } from './safetensors';
+import { native as N } from './native';
 import { AutoModelForImageClassification, AutoModelForMaskedLM, ViTForImageClassification } from '../models/index';
 import { AutoTokenizer } from '../preprocessing/auto-tokenizer';
 import { DataCollatorForLanguageModeling } from '../preprocessing/collators';
@@ -41,6 +42,67 @@ test('DynamicQuantizedLinear: int8 per-channel weights, output within 2% of the 
     assert.ok(e < 0.02 && e > 0, `relative error ${e}`);
   });
   assert.throws(() => q.forward(randn([3, 10])), /int8 linear: input has 10 features, the layer takes 64/);
+  if (N.qlinearGemm() !== 'aten') {
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) {
+      // one bad value among finite ones, early and as the very last value
+      for (const at of [5, 3 * 64 - 1]) {
+        const values = Array.from({ length: 3 * 64 }, (_, i) => (i === at ? bad : Math.sin(i)));
+        assert.throws(() => noGrad(() => q.forward(tensor(values).reshape([3, 64]))), /int8 linear: the input holds NaN or infinity/);
+      }
+    }
+  }
+});
+
+/** nearbyint: to the nearest integer, halves to even. */
+const roundHalfEven = (t: number) => (Math.abs(t % 1) === 0.5 ? 2 * Math.round(t / 2) : Math.round(t));
+
+/** PyTorch's ChooseQuantizationParams for uint8 (0..255, no reduced range): the grid a dynamic int8 layer quantizes its input to. */
+function uint8Params(lo: number, hi: number): { scale: number; zeroPoint: number } {
+  const f = Math.fround;
+  lo = Math.min(lo, 0);
+  hi = Math.max(hi, 0);
+  let scale = (hi - lo) / 255;
+  if (f(scale) === 0 || !Number.isFinite(1 / f(scale))) scale = 0.1;
+  scale = f(scale);
+  const fromMin = 0 - lo / scale, fromMax = 255 - hi / scale;
+  const z = Math.abs(0) - Math.abs(lo / scale) < Math.abs(255) - Math.abs(hi / scale) ? fromMin : fromMax;
+  const zeroPoint = z < 0 ? 0 : z > 255 ? 255 : roundHalfEven(z);
+  return { scale, zeroPoint };
+}
+
+const int8Gemm = N.qlinearGemm() !== 'aten';
+test('DynamicQuantizedLinear is exactly the product of the quantized input and weights: zero point, scales, bias, batches', { skip: !int8Gemm && 'oneDNN\'s int8 GEMM is not in this libtorch (or HUBTUNE_INT8_GEMM=aten): libtorch\'s own kernel quantizes the input its own way' }, () => {
+  manualSeed(4);
+  for (const [rows, k, n, shift, bias] of [[7, 64, 48, 0, true], [197, 96, 40, 0.7, true], [3, 33, 5, -2.5, false], [1, 16, 8, 3, true]] as const) {
+    const lin = new nn.Linear(k, n, { bias });
+    lin.eval();
+    const q = DynamicQuantizedLinear.fromFloat(lin);
+    noGrad(() => tidy(() => {
+      const x = randn([rows, k]).add(shift);
+      const { scale, zeroPoint } = uint8Params(x.min().item() as number, x.max().item() as number);
+      // quantize as libtorch does (x · 1/scale in float32, rounded half to even), then exact float64 arithmetic
+      const xs = Float32Array.from(x.toTypedArray() as Float32Array);
+      const inv = Math.fround(1 / scale);
+      const qx = Array.from(xs, (v) => {
+        return Math.min(255, Math.max(0, roundHalfEven(Math.fround(v * inv)) + zeroPoint)) - zeroPoint;
+      });
+      const wq = q.weight.toArray() as number[][];
+      const ws = q.weightScale.toArray() as number[];
+      const b = bias ? (lin.bias!.toArray() as number[]) : null;
+      const y = q.forward(x).toArray() as number[][];
+      let worst = 0, big = 0;
+      for (let i = 0; i < rows; i++) {
+        for (let j = 0; j < n; j++) {
+          let acc = 0;
+          for (let c = 0; c < k; c++) acc += qx[i * k + c]! * wq[j]![c]!;
+          const ref = acc * scale * ws[j]! + (b ? b[j]! : 0);
+          worst = Math.max(worst, Math.abs(y[i]![j]! - ref));
+          big = Math.max(big, Math.abs(ref));
+        }
+      }
+      assert.ok(worst <= 4e-6 * Math.max(1, big), `${rows}x${k} by ${n}, shift ${shift}: max difference ${worst} from the exact int8 product (largest ${big})`);
+    }));
+  }
 });
 
 test('demo ViT (vit-tiny-shapes): int8 accuracy within 1 point of float32; save and load give the same outputs', async () => {
