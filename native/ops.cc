@@ -484,6 +484,64 @@ OP(sdpa) {
 #endif
   HT_CATCH
 }
+// rmsNorm(h, weight, eps, castToWeight): LlamaRMSNorm's steps (4.29) in one call, the same ATen ops in
+// the same order (so the same numbers, autograd and autocast): a decoding step makes 61 of them.
+OP(rmsNorm) {
+  HT_TRY
+  auto& h = T(info[0]);
+  auto& w = T(info[1]);
+  at::Tensor variance = at::mean(at::pow(h.to(at::kFloat), at::Scalar(2.0)), {-1}, true);
+  at::Tensor x = at::mul(h, at::rsqrt(at::add(variance, at::Scalar(D(info[2])))));
+  if (B(info[3])) x = x.to(w.scalar_type());
+  return RET(at::mul(w, x));
+  HT_CATCH
+}
+// rotary(x, cos, sin) = x·cos + rotate_half(x)·sin, rotate_half(x) = [-x2, x1] (apply_rotary_pos_emb's steps)
+OP(rotary) {
+  HT_TRY
+  auto& x = T(info[0]);
+  const int64_t half = x.size(-1) / 2;
+  at::Tensor rot = at::cat({at::neg(at::narrow(x, -1, half, half)), at::narrow(x, -1, 0, half)}, -1);
+  return RET(at::add(at::mul(x, T(info[1])), at::mul(rot, T(info[2]))));
+  HT_CATCH
+}
+// splitHeads(x [B, L, H·D], H) -> [B, H, L, D]; mergeHeads(x [B, H, L, D]) -> [B, L, H·D] (transformers'
+// view/transpose pairs, one call each); repeatKv(x [B, KV, L, D], rep) -> [B, KV·rep, L, D] (repeat_kv).
+OP(splitHeads) {
+  HT_TRY
+  auto& x = T(info[0]);
+  const int64_t h = I(info[1]);
+  return RET(x.view({x.size(0), x.size(1), h, x.size(2) / h}).transpose(1, 2));
+  HT_CATCH
+}
+OP(mergeHeads) {
+  HT_TRY
+  auto& x = T(info[0]);
+  return RET(x.transpose(1, 2).reshape({x.size(0), x.size(2), x.size(1) * x.size(3)}));
+  HT_CATCH
+}
+OP(repeatKv) {
+  HT_TRY
+  auto& x = T(info[0]);
+  const int64_t rep = I(info[1]);
+  const int64_t b = x.size(0), kv = x.size(1), l = x.size(2), d = x.size(3);
+  return RET(x.unsqueeze(2).expand({b, kv, rep, l, d}).reshape({b, kv * rep, l, d}));
+  HT_CATCH
+}
+// composedAttention(q, k, v, mask|null, dropoutP): softmax(q·kᵀ / √d + mask)·v in the steps (and ATen
+// ops) of functional.ts's composed path, in one call: a bf16 decoding step takes it once per layer.
+OP(composedAttention) {
+  HT_TRY
+  auto& q = T(info[0]);
+  auto mask = OptT(info[3]);
+  double p = D(info[4]);
+  at::Tensor scores = at::div(at::matmul(q, T(info[1]).transpose(-1, -2)), at::Scalar(std::sqrt(static_cast<double>(q.size(-1)))));
+  if (mask) scores = at::add(scores, *mask);
+  at::Tensor probs = at::softmax(scores, -1, c10::nullopt);
+  if (p > 0) probs = at::dropout(probs, p, true);
+  return RET(at::matmul(probs, T(info[2])));
+  HT_CATCH
+}
 OP(hasFusedSdpa) {
   return Napi::Boolean::New(info.Env(), true);
 }
@@ -516,7 +574,7 @@ void RegisterOps(Napi::Env env, Napi::Object exports) {
   REG(indexPut_); REG(cat); REG(stack); REG(split); REG(chunk); REG(repeat); REG(flip); REG(tril); REG(triu);
   REG(oneHot); REG(nonzero); REG(maskedSelect);
   REG(linear); REG(conv2d); REG(embedding); REG(layerNorm); REG(dropout); REG(avgPool2d); REG(adaptiveAvgPool2d);
-  REG(maxPool2d); REG(sdpa); REG(hasFusedSdpa); REG(crossEntropy); REG(nllLoss); REG(bceWithLogits); REG(mseLoss);
+  REG(maxPool2d); REG(sdpa); REG(hasFusedSdpa); REG(rmsNorm); REG(rotary); REG(composedAttention); REG(splitHeads); REG(mergeHeads); REG(repeatKv); REG(crossEntropy); REG(nllLoss); REG(bceWithLogits); REG(mseLoss);
 }
 
 }  // namespace hubtune

@@ -109,13 +109,6 @@ export class LlamaMLP extends Module {
 }
 
 
-/** [B, KV, L, D] -> [B, KV·rep, L, D] (transformers' repeat_kv). */
-function repeatKv(x: Tensor, rep: number): Tensor {
-  if (rep === 1) return x;
-  const [b, kv, l, d] = x.shape as [number, number, number, number];
-  return x.unsqueeze(2).expand(b, kv, rep, l, d).reshape(b, kv * rep, l, d);
-}
-
 export class LlamaAttention extends Module {
   readonly qProj: nn.Linear;
   readonly kProj: nn.Linear;
@@ -133,16 +126,14 @@ export class LlamaAttention extends Module {
   forward(h: Tensor, cos: Tensor, sin: Tensor, mask: Tensor | null, cache: DynamicCache | null, needWeights: boolean): { output: Tensor; probs: Tensor | null } {
     return tidy(() => {
       const c = this.c;
-      const [b, l] = h.shape as [number, number];
-      const heads = (x: Tensor, n: number) => x.view(b, l, n, this.headDim).transpose(1, 2);
-      const q0 = heads(this.qProj.forward(h), c.numAttentionHeads);
-      const k0 = heads(this.kProj.forward(h), c.numKeyValueHeads);
-      let v = heads(this.vProj.forward(h), c.numKeyValueHeads);
+      const q0 = F.splitHeads(this.qProj.forward(h), c.numAttentionHeads);
+      const k0 = F.splitHeads(this.kProj.forward(h), c.numKeyValueHeads);
+      let v = F.splitHeads(this.vProj.forward(h), c.numKeyValueHeads);
       let [q, k] = applyRotary(q0, k0, cos, sin);
       if (cache) [k, v] = cache.update(k, v, this.layerIdx);
       const rep = c.numAttentionHeads / c.numKeyValueHeads;
-      k = repeatKv(k, rep);
-      v = repeatKv(v, rep);
+      k = F.repeatKv(k, rep);
+      v = F.repeatKv(v, rep);
       const dropoutP = this.training ? c.attentionDropout : 0;
       let context: Tensor;
       let probs: Tensor | null = null;
@@ -155,8 +146,7 @@ export class LlamaAttention extends Module {
         probs = w.softmax(-1, 'float32').to(q.dtype);
         context = F.dropout(probs, dropoutP, this.training).matmul(v);
       }
-      const merged = context.transpose(1, 2).reshape(b, l, c.numAttentionHeads * this.headDim);
-      return { output: this.oProj.forward(merged), probs: needWeights ? probs : null };
+      return { output: this.oProj.forward(F.mergeHeads(context)), probs: needWeights ? probs : null };
     });
   }
 }

@@ -1,5 +1,5 @@
 // RMS normalisation (LlamaRMSNorm, T5LayerNorm): x / sqrt(mean(x²) + eps) · weight, no mean, no bias.
-import { Tensor, tidy, ones, nn } from '../../torch/index';
+import { Tensor, ones, nn } from '../../torch/index';
 import { Module } from '../../torch/nn/module';
 
 export class RMSNorm extends Module {
@@ -10,12 +10,7 @@ export class RMSNorm extends Module {
   }
   /** As transformers 4.29: the variance in float32, the result cast to a half-precision weight's dtype. */
   forward(h: Tensor): Tensor {
-    return tidy(() => {
-      const variance = h.to('float32').pow(2).mean(-1, true);
-      let x = h.mul(variance.add(this.eps).rsqrt());
-      if (this.weight.dtype === 'float16' || this.weight.dtype === 'bfloat16') x = x.to(this.weight.dtype);
-      return this.weight.mul(x);
-    });
+    return nn.functional.rmsNorm(h, this.weight, this.eps);
   }
 }
 

@@ -1,7 +1,7 @@
 // Rotary position embeddings (RoFormer, as Llama uses them), with transformers' rope_scaling types
 // 'linear', 'dynamic' (NTK) and 'llama3'. cos/sin are computed like LlamaRotaryEmbedding in 4.29:
 // positions (float32) times inv_freq, duplicated, cached up to max_position_embeddings.
-import { Tensor, tidy, arange, cat, keep, tensor, full, noGrad } from '../../torch/index';
+import { Tensor, tidy, arange, cat, keep, tensor, full, noGrad, nn } from '../../torch/index';
 import { ConfigError } from '../config';
 
 export interface RopeScaling {
@@ -121,18 +121,7 @@ export class RotaryEmbedding {
   }
 }
 
-/** [-x2, x1] of the two halves of the last dim. */
-export function rotateHalf(x: Tensor): Tensor {
-  return tidy(() => {
-    const half = x.shape[x.ndim - 1]! / 2;
-    return cat([x.narrow(-1, half, half).neg(), x.narrow(-1, 0, half)], -1);
-  });
-}
-
 /** q·cos + rotate_half(q)·sin (and the same for k), transformers' apply_rotary_pos_emb. */
 export function applyRotary(q: Tensor, k: Tensor, cos: Tensor, sin: Tensor): [Tensor, Tensor] {
-  return tidy(() => [
-    q.mul(cos).add(rotateHalf(q).mul(sin)),
-    k.mul(cos).add(rotateHalf(k).mul(sin)),
-  ]);
+  return [nn.functional.rotaryEmbedding(q, cos, sin), nn.functional.rotaryEmbedding(k, cos, sin)];
 }

@@ -16,6 +16,65 @@ export function embedding(indices: Tensor, weight: Tensor, paddingIdx?: number |
 export function layerNorm(x: Tensor, normalizedShape: number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
   return new Tensor(N.layerNorm(x._h, normalizedShape, weight ? weight._h : null, bias ? bias._h : null, eps));
 }
+/**
+ * RMS normalisation as transformers' LlamaRMSNorm computes it: the mean of squares in float32,
+ * x · rsqrt(mean + eps), cast to the weight's dtype when it is float16/bfloat16, times the weight.
+ * One native call doing the same ATen ops in the same order (a decoding step of a 30-layer model makes
+ * 61 of them); float16 tensors take the op-by-op path, where each op may need the CPU's float32 fallback.
+ */
+export function rmsNorm(x: Tensor, weight: Tensor, eps: number): Tensor {
+  const castToWeight = weight.dtype === 'float16' || weight.dtype === 'bfloat16';
+  if (x.dtype !== 'float16' && weight.dtype !== 'float16') return new Tensor(N.rmsNorm(x._h, weight._h, eps, castToWeight));
+  const f = x.to('float32');
+  const sq = f.pow(2);
+  const variance = sq.mean(-1, true);
+  const shifted = variance.add(eps);
+  const inv = shifted.rsqrt();
+  let y = x.mul(inv);
+  for (const t of [f, sq, variance, shifted, inv]) if (t !== x) t.dispose();
+  if (castToWeight) {
+    const cast = y.to(weight.dtype);
+    if (cast !== y) y.dispose();
+    y = cast;
+  }
+  const out = weight.mul(y);
+  y.dispose();
+  return out;
+}
+
+/** [-x2, x1] of the two halves of the last dim (transformers' rotate_half). */
+export function rotateHalf(x: Tensor): Tensor {
+  const half = x.shape[x.ndim - 1]! / 2;
+  const second = x.narrow(-1, half, half), first = x.narrow(-1, 0, half);
+  const neg = second.neg();
+  const out = new Tensor(N.cat([neg._h, first._h], -1));
+  for (const t of [second, first, neg]) t.dispose();
+  return out;
+}
+
+/** x · cos + rotate_half(x) · sin (transformers' apply_rotary_pos_emb, for one of q and k), in one native call except for float16. */
+export function rotaryEmbedding(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
+  if (x.dtype !== 'float16' && cos.dtype !== 'float16') return new Tensor(N.rotary(x._h, cos._h, sin._h));
+  const a = x.mul(cos), rot = rotateHalf(x), b = rot.mul(sin);
+  const out = a.add(b);
+  for (const t of [a, rot, b]) t.dispose();
+  return out;
+}
+/** [B, L, H·D] -> [B, H, L, D] (a view), as `x.view(b, l, h, d).transpose(1, 2)` in one call. */
+export function splitHeads(x: Tensor, heads: number): Tensor {
+  if (x.ndim !== 3 || x.shape[2]! % heads !== 0) throw new Error(`splitHeads: expected [batch, length, ${heads}·headDim], got [${x.shape.join(', ')}]`);
+  return new Tensor(N.splitHeads(x._h, heads));
+}
+/** [B, H, L, D] -> [B, L, H·D], as `x.transpose(1, 2).reshape(b, l, h·d)` in one call. */
+export function mergeHeads(x: Tensor): Tensor {
+  if (x.ndim !== 4) throw new Error(`mergeHeads: expected [batch, heads, length, headDim], got [${x.shape.join(', ')}]`);
+  return new Tensor(N.mergeHeads(x._h));
+}
+/** [B, KV, L, D] -> [B, KV·rep, L, D], each key/value head repeated for its group of query heads (transformers' repeat_kv). */
+export function repeatKv(x: Tensor, rep: number): Tensor {
+  if (x.ndim !== 4) throw new Error(`repeatKv: expected [batch, heads, length, headDim], got [${x.shape.join(', ')}]`);
+  return rep === 1 ? x : new Tensor(N.repeatKv(x._h, rep));
+}
 export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   if (p < 0 || p > 1) throw new Error(`dropout probability must be between 0 and 1, got ${p}`);
   if (!training || p === 0) return x.view(x.shape);
@@ -192,6 +251,10 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, o: At
   if (!o.needWeights && !(o.attnMask && o.attnMask.dtype === 'bool') && kernelIsBest(q)) {
     return { output: new Tensor(N.sdpa(q._h, k._h, v._h, o.attnMask ? o.attnMask._h : null, p, !!o.isCausal)), weights: null };
   }
+  if (!o.needWeights && !o.isCausal && !(o.attnMask && o.attnMask.dtype === 'bool') && q.dtype !== 'float16') {
+    return { output: new Tensor(N.composedAttention(q._h, k._h, v._h, o.attnMask ? o.attnMask._h : null, p)), weights: null };
+  }
+  // the same steps op by op, where the weights are returned or the mask is causal or boolean
   const d = q.shape[q.ndim - 1]!;
   const kt = k.transpose(-1, -2);
   const raw = q.matmul(kt);
