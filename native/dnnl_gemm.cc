@@ -232,7 +232,34 @@ c10::optional<at::Tensor> Float32Attention(const at::Tensor& q, const at::Tensor
   return DnnlBatchedProduct::apply(attn, v);
 }
 
+// While small low-precision products run on 1 thread (threadsForSmallProducts: a decoding step), a
+// product at least g_wideMacs large (a language model's head: 576 x 49152 in SmolLM2-135M) runs on
+// g_wideThreads: at batch 1 it is bound by memory, which two cores read faster than one. Only
+// OpenMP's count changes, not libtorch's (at::set_num_threads would empty oneDNN's primitive cache).
+namespace {
+int g_wideThreads = 0;
+double g_wideMacs = 0;
+int64_t g_wideCalls = 0;
+using OmpSetFn = void (*)(int);
+using OmpGetFn = int (*)();
+OmpSetFn OmpSet() { static auto f = reinterpret_cast<OmpSetFn>(dlsym(RTLD_DEFAULT, "omp_set_num_threads")); return f; }
+OmpGetFn OmpGet() { static auto f = reinterpret_cast<OmpGetFn>(dlsym(RTLD_DEFAULT, "omp_get_max_threads")); return f; }
+struct WideThreads {
+  int before = 0;
+  WideThreads(const at::Tensor& x, const at::Tensor& w) {
+    if (g_wideThreads < 2 || !OmpSet() || !OmpGet() || w.dim() != 2 || x.dim() < 1 || x.size(-1) == 0) return;
+    const double macs = static_cast<double>(x.numel() / x.size(-1)) * static_cast<double>(w.numel());
+    if (macs < g_wideMacs || OmpGet()() >= g_wideThreads) return;
+    before = OmpGet()();
+    OmpSet()(g_wideThreads);
+    g_wideCalls++;
+  }
+  ~WideThreads() { if (before) OmpSet()(before); }
+};
+}  // namespace
+
 at::Tensor Linear(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b) {
+  WideThreads wide(x, w);
   at::Tensor bias = b.has_value() ? *b : at::Tensor();
   if (!UseDnnl(x, w, bias)) return at::linear(x, w, b);
   if (!bias.defined()) return DnnlLinear::apply(x, w, at::empty({0}, w.options()), false);
@@ -261,7 +288,26 @@ Napi::Value Float32Gemm(const Napi::CallbackInfo& info) {
 }
 }  // namespace
 
+namespace {
+// setWideProducts(threads, macs): products of at least `macs` multiply-adds run on `threads` (0: off);
+// wideProducts() -> { threads, macs, calls } (calls: how many products were widened so far)
+Napi::Value SetWideProducts(const Napi::CallbackInfo& info) {
+  g_wideThreads = std::max(0, info[0].As<Napi::Number>().Int32Value());
+  g_wideMacs = info[1].As<Napi::Number>().DoubleValue();
+  return info.Env().Undefined();
+}
+Napi::Value WideProducts(const Napi::CallbackInfo& info) {
+  auto o = Napi::Object::New(info.Env());
+  o.Set("threads", g_wideThreads);
+  o.Set("macs", g_wideMacs);
+  o.Set("calls", static_cast<double>(g_wideCalls));
+  return o;
+}
+}  // namespace
+
 void RegisterDnnlGemm(Napi::Env env, Napi::Object exports) {
+  HT_EXPORT(exports, "setWideProducts", SetWideProducts);
+  HT_EXPORT(exports, "wideProducts", WideProducts);
   HT_EXPORT(exports, "setFloat32Gemm", SetFloat32Gemm);
   HT_EXPORT(exports, "float32Gemm", Float32Gemm);
   HT_EXPORT(exports, "setFloat32GemmThreads", SetFloat32GemmThreads);
