@@ -507,22 +507,35 @@ OP(rotary) {
 }
 // splitHeads(x [B, L, H·D], H) -> [B, H, L, D]; mergeHeads(x [B, H, L, D]) -> [B, L, H·D] (transformers'
 // view/transpose pairs, one call each); repeatKv(x [B, KV, L, D], rep) -> [B, KV·rep, L, D] (repeat_kv).
+static std::string ShapeText(const at::Tensor& x) {
+  std::string s = "[";
+  for (int64_t i = 0; i < x.dim(); i++) s += (i ? ", " : "") + std::to_string(x.size(i));
+  return s + "]";
+}
+static void NeedHeads(const Napi::CallbackInfo& info, const char* fn, const at::Tensor& x) {
+  if (x.dim() != 4) ThrowJs(info.Env(), std::string(fn) + ": expected [batch, heads, length, headDim], got " + ShapeText(x));
+}
 OP(splitHeads) {
   HT_TRY
   auto& x = T(info[0]);
   const int64_t h = I(info[1]);
+  if (x.dim() != 3 || h <= 0 || x.size(2) % h != 0) {
+    ThrowJs(info.Env(), "splitHeads: expected [batch, length, " + std::to_string(h) + "·headDim], got " + ShapeText(x));
+  }
   return RET(x.view({x.size(0), x.size(1), h, x.size(2) / h}).transpose(1, 2));
   HT_CATCH
 }
 OP(mergeHeads) {
   HT_TRY
   auto& x = T(info[0]);
+  NeedHeads(info, "mergeHeads", x);
   return RET(x.transpose(1, 2).reshape({x.size(0), x.size(2), x.size(1) * x.size(3)}));
   HT_CATCH
 }
 OP(repeatKv) {
   HT_TRY
   auto& x = T(info[0]);
+  NeedHeads(info, "repeatKv", x);
   const int64_t rep = I(info[1]);
   const int64_t b = x.size(0), kv = x.size(1), l = x.size(2), d = x.size(3);
   return RET(x.unsqueeze(2).expand({b, kv, rep, l, d}).reshape({b, kv * rep, l, d}));

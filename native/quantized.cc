@@ -120,17 +120,17 @@ Range MinMax(const float* x, int64_t n) {
   return avx512 ? MinMaxAvx512(x, n) : MinMaxScalar(x, n, Range{INFINITY, -INFINITY, false});
 }
 
-// y[m, n] = (acc[m, n] - zpw[n]) · scale[n] (+ bias[n]): the dequantization, as libtorch's oneDNN
-// path rounds it; zpw[n] = zero point · Σ_k w[n, k] when acc holds the product of the raw uint8 input.
+// y[m, n] = (acc[m, n] - zp · colsum[n]) · scale[n] (+ bias[n]): the dequantization, as libtorch's
+// oneDNN path rounds it; colsum (Σ_k w[n, k]) is given when acc holds the product of the raw uint8 input.
 __attribute__((target_clones("avx512f", "avx2", "default"), optimize("O3")))
-void Dequantize(const int32_t* acc, float* y, int64_t rows, int64_t cols, const float* scale, const float* bias, const int32_t* zpw) {
+void Dequantize(const int32_t* acc, float* y, int64_t rows, int64_t cols, const float* scale, const float* bias, int32_t zp, const int32_t* colsum) {
   for (int64_t m = 0; m < rows; m++) {
     const int32_t* a = acc + m * cols;
     float* o = y + m * cols;
-    if (zpw && bias) {
-      for (int64_t n = 0; n < cols; n++) o[n] = static_cast<float>(a[n] - zpw[n]) * scale[n] + bias[n];
-    } else if (zpw) {
-      for (int64_t n = 0; n < cols; n++) o[n] = static_cast<float>(a[n] - zpw[n]) * scale[n];
+    if (colsum && bias) {
+      for (int64_t n = 0; n < cols; n++) o[n] = static_cast<float>(a[n] - zp * colsum[n]) * scale[n] + bias[n];
+    } else if (colsum) {
+      for (int64_t n = 0; n < cols; n++) o[n] = static_cast<float>(a[n] - zp * colsum[n]) * scale[n];
     } else if (bias) {
       for (int64_t n = 0; n < cols; n++) o[n] = static_cast<float>(a[n]) * scale[n] + bias[n];
     } else {
@@ -156,11 +156,8 @@ at::Tensor GemmForward(const at::Tensor& x, const Packed& p) {
   if (rows > M) std::fill(pq + M * K, pq + rows * K, uint8_t{0});
   at::Tensor scale = p.scales * static_cast<float>(qp.scale);
   at::Tensor acc = at::empty({rows, N}, x.options().dtype(at::kInt));
-  std::vector<int32_t> zpw;
   if (p.matmul) {
     p.matmul->Run(pq, rows, acc.data_ptr<int32_t>());
-    zpw.resize(N);
-    for (int64_t n = 0; n < N; n++) zpw[n] = qp.zero_point * p.colsum[n];
   } else {
     const int32_t co = 0;
     int st = GemmU8S8S32()('N', 'T', 'F', M, N, K, 1.f, pq, K, static_cast<uint8_t>(qp.zero_point), p.weight.data_ptr<int8_t>(), K, 0, 0.f,
@@ -171,7 +168,7 @@ at::Tensor GemmForward(const at::Tensor& x, const Packed& p) {
   const float* ps = scale.data_ptr<float>();
   const float* pb = p.bias ? p.bias->data_ptr<float>() : nullptr;
   at::parallel_for(0, M, std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(N, 1)), [&](int64_t b, int64_t e) {
-    Dequantize(acc.data_ptr<int32_t>() + b * N, y.data_ptr<float>() + b * N, e - b, N, ps, pb, zpw.empty() ? nullptr : zpw.data());
+    Dequantize(acc.data_ptr<int32_t>() + b * N, y.data_ptr<float>() + b * N, e - b, N, ps, pb, qp.zero_point, p.matmul ? p.colsum.data() : nullptr);
   });
   return y;
 }

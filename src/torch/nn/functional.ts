@@ -1,6 +1,7 @@
 // Functional forms of the neural-network ops (torch.nn.functional), all computed by libtorch.
 import { native as N } from '../native';
 import { Tensor, reductionCode, type Reduction } from '../tensor';
+import { tidy } from '../scope';
 
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   return new Tensor(N.linear(x._h, weight._h, bias ? bias._h : null));
@@ -25,54 +26,35 @@ export function layerNorm(x: Tensor, normalizedShape: number[], weight?: Tensor 
 export function rmsNorm(x: Tensor, weight: Tensor, eps: number): Tensor {
   const castToWeight = weight.dtype === 'float16' || weight.dtype === 'bfloat16';
   if (x.dtype !== 'float16' && weight.dtype !== 'float16') return new Tensor(N.rmsNorm(x._h, weight._h, eps, castToWeight));
-  const f = x.to('float32');
-  const sq = f.pow(2);
-  const variance = sq.mean(-1, true);
-  const shifted = variance.add(eps);
-  const inv = shifted.rsqrt();
-  let y = x.mul(inv);
-  for (const t of [f, sq, variance, shifted, inv]) if (t !== x) t.dispose();
-  if (castToWeight) {
-    const cast = y.to(weight.dtype);
-    if (cast !== y) y.dispose();
-    y = cast;
-  }
-  const out = weight.mul(y);
-  y.dispose();
-  return out;
+  return tidy(() => {
+    const y = x.mul(x.to('float32').pow(2).mean(-1, true).add(eps).rsqrt());
+    return weight.mul(castToWeight ? y.to(weight.dtype) : y);
+  });
 }
 
 /** [-x2, x1] of the two halves of the last dim (transformers' rotate_half). */
 export function rotateHalf(x: Tensor): Tensor {
-  const half = x.shape[x.ndim - 1]! / 2;
-  const second = x.narrow(-1, half, half), first = x.narrow(-1, 0, half);
-  const neg = second.neg();
-  const out = new Tensor(N.cat([neg._h, first._h], -1));
-  for (const t of [second, first, neg]) t.dispose();
-  return out;
+  return tidy(() => {
+    const half = x.shape[x.ndim - 1]! / 2;
+    return new Tensor(N.cat([x.narrow(-1, half, half).neg()._h, x.narrow(-1, 0, half)._h], -1));
+  });
 }
 
 /** x · cos + rotate_half(x) · sin (transformers' apply_rotary_pos_emb, for one of q and k), in one native call except for float16. */
 export function rotaryEmbedding(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
   if (x.dtype !== 'float16' && cos.dtype !== 'float16') return new Tensor(N.rotary(x._h, cos._h, sin._h));
-  const a = x.mul(cos), rot = rotateHalf(x), b = rot.mul(sin);
-  const out = a.add(b);
-  for (const t of [a, rot, b]) t.dispose();
-  return out;
+  return tidy(() => x.mul(cos).add(rotateHalf(x).mul(sin)));
 }
 /** [B, L, H·D] -> [B, H, L, D] (a view), as `x.view(b, l, h, d).transpose(1, 2)` in one call. */
 export function splitHeads(x: Tensor, heads: number): Tensor {
-  if (x.ndim !== 3 || x.shape[2]! % heads !== 0) throw new Error(`splitHeads: expected [batch, length, ${heads}·headDim], got [${x.shape.join(', ')}]`);
   return new Tensor(N.splitHeads(x._h, heads));
 }
 /** [B, H, L, D] -> [B, L, H·D], as `x.transpose(1, 2).reshape(b, l, h·d)` in one call. */
 export function mergeHeads(x: Tensor): Tensor {
-  if (x.ndim !== 4) throw new Error(`mergeHeads: expected [batch, heads, length, headDim], got [${x.shape.join(', ')}]`);
   return new Tensor(N.mergeHeads(x._h));
 }
 /** [B, KV, L, D] -> [B, KV·rep, L, D], each key/value head repeated for its group of query heads (transformers' repeat_kv). */
 export function repeatKv(x: Tensor, rep: number): Tensor {
-  if (x.ndim !== 4) throw new Error(`repeatKv: expected [batch, heads, length, headDim], got [${x.shape.join(', ')}]`);
   return rep === 1 ? x : new Tensor(N.repeatKv(x._h, rep));
 }
 export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
@@ -248,13 +230,12 @@ function kernelIsBest(q: Tensor): boolean {
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, o: AttentionOptions = {}): { output: Tensor; weights: Tensor | null } {
   const p = o.dropoutP ?? 0;
-  if (!o.needWeights && !(o.attnMask && o.attnMask.dtype === 'bool') && kernelIsBest(q)) {
-    return { output: new Tensor(N.sdpa(q._h, k._h, v._h, o.attnMask ? o.attnMask._h : null, p, !!o.isCausal)), weights: null };
+  if (!o.needWeights && !(o.attnMask && o.attnMask.dtype === 'bool')) {
+    const mask = o.attnMask ? o.attnMask._h : null;
+    if (kernelIsBest(q)) return { output: new Tensor(N.sdpa(q._h, k._h, v._h, mask, p, !!o.isCausal)), weights: null };
+    // the steps below in one call (float16 op by op: its ops may each need the CPU's float32 fallback)
+    if (!o.isCausal && q.dtype !== 'float16') return { output: new Tensor(N.composedAttention(q._h, k._h, v._h, mask, p)), weights: null };
   }
-  if (!o.needWeights && !o.isCausal && !(o.attnMask && o.attnMask.dtype === 'bool') && q.dtype !== 'float16') {
-    return { output: new Tensor(N.composedAttention(q._h, k._h, v._h, o.attnMask ? o.attnMask._h : null, p)), weights: null };
-  }
-  // the same steps op by op, where the weights are returned or the mask is causal or boolean
   const d = q.shape[q.ndim - 1]!;
   const kt = k.transpose(-1, -2);
   const raw = q.matmul(kt);
