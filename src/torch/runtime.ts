@@ -51,7 +51,9 @@ export function useThreadsFor(work: 'float32' | 'low-precision'): void {
  * bfloat16/float16 (oneDNN): waking the second thread costs more than it saves. Cached decoding of
  * SmolLM2-135M in bf16 ([1, 576] x [576, 1536] products, 0.9M multiply-adds), measured on 2 cores,
  * idle / with one other busy process: 28-30 / 25 tokens/s with its decoding steps on 1 thread (the
- * prompt on 2), 25 / 18 with everything on 2. Above ~8M (a 2048 x 8192 layer at batch 1) two win.
+ * prompt on 2), 25 / 18 with everything on 2; on oneDNN's bf16 gemv (native/dnnl_gemm.cc), idle:
+ * 55-58 with the steps on 1 thread and the head on 2, 38-53 with every product on 2. Above ~8M (a
+ * 2048 x 8192 layer at batch 1) two win.
  */
 export const SMALL_PRODUCT_MACS = 8e6;
 
@@ -127,6 +129,11 @@ function configure(): void {
   if (gemm !== undefined && gemm !== '') {
     if (gemm !== 'onednn' && gemm !== 'blas') throw new Error(`HUBTUNE_FP32_GEMM=${gemm} is not a float32 GEMM backend: use onednn or blas`);
     N.setFloat32Gemm(gemm);
+  }
+  const gemv = process.env.HUBTUNE_BF16_GEMV;
+  if (gemv !== undefined && gemv !== '') {
+    if (gemv !== 'onednn' && gemv !== 'aten') throw new Error(`HUBTUNE_BF16_GEMV=${gemv} is not a bfloat16 single-row product backend: use onednn or aten`);
+    N.setBf16Gemv(gemv === 'onednn');
   }
   const cores = availableParallelism();
   // OMP_NUM_THREADS (as torch reads it) sizes the pool that does the matrix products
