@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyTorch side of bench/generation.ts: a Llama decoder written with plain torch.nn (RMSNorm, rotary
 embeddings, grouped-query attention, SiLU MLP, tied embeddings: the architecture hubtune's llama.ts runs),
-greedy generation with and without a KV cache, and LoRA fine-tuning steps (q_proj/v_proj adapters as
+greedy generation with and without a KV cache (logits of the last position only, as transformers' generate() asks), and LoRA fine-tuning steps (q_proj/v_proj adapters as
 PEFT adds them; only the adapters train). One JSON request per stdin line, one JSON answer per line:
   {"op": "setup", "key", "config", "dtype": "float32"|"bfloat16"}
   {"op": "generate", "key", "prompt": [ids], "max_new_tokens", "use_cache"} -> {"seconds", "newTokens"}
@@ -76,7 +76,7 @@ class Llama(nn.Module):
         if c.get("tie_word_embeddings", False): s.lm_head.weight = s.embed_tokens.weight
         hd = H // c["num_attention_heads"]
         s.register_buffer("inv_freq", 1.0 / (c.get("rope_theta", 10000.0) ** (torch.arange(0, hd, 2).float() / hd)), persistent=False)
-    def forward(s, ids, past=None):
+    def forward(s, ids, past=None, logits_to_keep=0):
         B, T = ids.shape; start = 0 if past is None else past[0][0].shape[2]
         x = s.embed_tokens(ids)
         t = torch.arange(start, start + T).float(); f = torch.outer(t, s.inv_freq); emb = torch.cat((f, f), -1)
@@ -87,7 +87,8 @@ class Llama(nn.Module):
         presents = []
         for i, l in enumerate(s.layers):
             x, pr = l(x, cos, sin, mask, None if past is None else past[i]); presents.append(pr)
-        return s.lm_head(s.norm(x)), presents
+        h = s.norm(x)
+        return s.lm_head(h[:, -logits_to_keep:] if logits_to_keep else h), presents
 
 
 def init(model, c):
@@ -102,10 +103,11 @@ def generate(model, prompt, n, use_cache):
     ids = torch.tensor([prompt]); past = None; new = 0
     t0 = time.perf_counter()
     for _ in range(n):
+        # the last position's logits only, as transformers' generate() asks with logits_to_keep=1
         if use_cache:
-            logits, past = model(ids if past is None else ids[:, -1:], past)
+            logits, past = model(ids if past is None else ids[:, -1:], past, logits_to_keep=1)
         else:
-            logits, _ = model(ids)
+            logits, _ = model(ids, logits_to_keep=1)
         nxt = logits[:, -1].argmax(-1, keepdim=True)
         ids = torch.cat([ids, nxt], 1); new += 1
     return time.perf_counter() - t0, new

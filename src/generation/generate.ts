@@ -24,6 +24,8 @@ export interface GenerativeModel {
   readonly config: PretrainedConfig & { isEncoderDecoder?: boolean; maxPositionEmbeddings?: number };
   generationConfig: GenerationConfig | null;
   forward(batch: Record<string, unknown>): { logits: Tensor; pastKeyValues?: DynamicCache };
+  /** forward's argument names (snake_case); generate() passes logits_to_keep where it is one. */
+  readonly forwardArgNames?: readonly string[];
   prepareInputsForGeneration(ids: Tensor, o: { pastKeyValues?: DynamicCache; attentionMask?: Tensor; encoderOutputs?: { lastHiddenState: Tensor }; useCache: boolean }): Record<string, unknown>;
   /** Encoder-decoders: the encoder's output for the inputs. */
   getEncoderOutputs?(o: { inputIds: Tensor; attentionMask?: Tensor }): { lastHiddenState: Tensor };
@@ -303,6 +305,8 @@ function nextLogits(s: StepContext): Tensor {
   }
   return noGrad(() => tidy(() => {
     const stepInputs = model.prepareInputsForGeneration(state.ids, { pastKeyValues: state.cache, attentionMask: state.attentionMask, encoderOutputs: s.encoderOutputs, useCache });
+    // as transformers' generate(): a model that takes logits_to_keep computes the last position's scores only
+    if (model.forwardArgNames?.includes('logits_to_keep') && stepInputs.logitsToKeep === undefined) stepInputs.logitsToKeep = 1;
     const out = model.forward(stepInputs);
     if (useCache) state.cache = out.pastKeyValues;
     void encDec;

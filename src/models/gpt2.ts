@@ -7,7 +7,7 @@ import { normalizeInputs, asLong, type ModelInputs, type NormalizedInputs } from
 import { extendedAttentionMask, finfoMin } from './blocks/attention';
 import { decoderAttentionMask, positionIdsFromMask } from './blocks/decoder-masks';
 import { DynamicCache } from './blocks/kv-cache';
-import { causalLmLoss, type CausalLMOutput, type DecoderBaseOutput } from './blocks/lm';
+import { causalLmLoss, keptPositions, type CausalLMOutput, type DecoderBaseOutput } from './blocks/lm';
 import { runLayers, cacheAllowed } from './blocks/layers';
 import { PretrainedConfig, ConfigError, checkActivation, type FieldSpec } from './config';
 import { generate, type GenerateFunction, type GenerateOptions } from '../generation/generate';
@@ -276,7 +276,7 @@ export class GPT2Model extends GPT2PreTrainedModel {
 }
 
 export class GPT2LMHeadModel extends GPT2PreTrainedModel {
-  readonly forwardArgNames: readonly string[] = [...DECODER_ARGS, 'token_type_ids', 'labels'];
+  readonly forwardArgNames: readonly string[] = [...DECODER_ARGS, 'token_type_ids', 'labels', 'logits_to_keep'];
   readonly transformer: GPT2Model;
   readonly lmHead: nn.Linear;
   constructor(config: GPT2Config) {
@@ -292,7 +292,8 @@ export class GPT2LMHeadModel extends GPT2PreTrainedModel {
     const x = normalizeInputs(batch, this.forwardArgNames, this.constructor.name, this.config);
     return tidy(() => {
       const out = this.transformer.run(x);
-      const logits = this.lmHead.forward(out.lastHiddenState);
+      if (x.labels && x.logitsToKeep) throw new TypeError(`${this.constructor.name}.forward: the loss needs every position's logits: pass labels or logitsToKeep, not both`);
+      const logits = this.lmHead.forward(keptPositions(out.lastHiddenState, x.logitsToKeep, this.constructor.name));
       const loss = x.labels ? causalLmLoss(logits, x.labels) : undefined;
       return { loss, logits, hiddenStates: out.hiddenStates, attentions: out.attentions, pastKeyValues: out.pastKeyValues };
     });

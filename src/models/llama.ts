@@ -10,7 +10,7 @@ import { decoderAttentionMask, positionIdsFromMask } from './blocks/decoder-mask
 import { DynamicCache } from './blocks/kv-cache';
 import { RotaryEmbedding, applyRotary, checkRopeScaling, type RopeScaling } from './blocks/rotary';
 import { RMSNorm } from './blocks/norms';
-import { causalLmLoss, type CausalLMOutput, type DecoderBaseOutput } from './blocks/lm';
+import { causalLmLoss, keptPositions, type CausalLMOutput, type DecoderBaseOutput } from './blocks/lm';
 import { runLayers, cacheAllowed } from './blocks/layers';
 import { PretrainedConfig, ConfigError, checkActivation, type FieldSpec } from './config';
 import { generate, type GenerateFunction, type GenerateOptions } from '../generation/generate';
@@ -240,7 +240,7 @@ export class LlamaModel extends LlamaPreTrainedModel {
 }
 
 export class LlamaForCausalLM extends LlamaPreTrainedModel {
-  readonly forwardArgNames: readonly string[] = [...DECODER_ARGS, 'labels'];
+  readonly forwardArgNames: readonly string[] = [...DECODER_ARGS, 'labels', 'logits_to_keep'];
   readonly model: LlamaModel;
   readonly lmHead: nn.Linear;
   constructor(config: LlamaConfig) {
@@ -258,7 +258,8 @@ export class LlamaForCausalLM extends LlamaPreTrainedModel {
     const x = normalizeInputs(batch, this.forwardArgNames, this.constructor.name, this.config);
     return tidy(() => {
       const out = this.model.run(x);
-      const logits = this.lmHead.forward(out.lastHiddenState);
+      if (x.labels && x.logitsToKeep) throw new TypeError(`${this.constructor.name}.forward: the loss needs every position's logits: pass labels or logitsToKeep, not both`);
+      const logits = this.lmHead.forward(keptPositions(out.lastHiddenState, x.logitsToKeep, this.constructor.name));
       const loss = x.labels ? causalLmLoss(logits, x.labels) : undefined;
       return { loss, logits, hiddenStates: out.hiddenStates, attentions: out.attentions, pastKeyValues: out.pastKeyValues };
     });

@@ -60,6 +60,8 @@ const snakeOf = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
 const camelOf = (k: string) => k.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 /** Inputs that hold real numbers (nested arrays become float32); every other array becomes int64 ids. */
 const FLOAT_INPUTS = new Set(['pixel_values', 'pixel_mask', 'inputs_embeds', 'decoder_inputs_embeds', 'head_mask']);
+/** Inputs that are counts, kept as numbers. */
+const COUNT_INPUTS = new Set(['logits_to_keep']);
 
 /**
  * Maps camelCase and snake_case keys to one shape (camelCase), checks them against the model's
@@ -77,6 +79,11 @@ export function normalizeInputs(batch: ModelInputs, accepted: readonly string[],
     }
     const key = camelOf(snake);
     if (typeof v === 'boolean') { out[key] = v; continue; }
+    if (COUNT_INPUTS.has(snake) && typeof v === 'number') {
+      if (!Number.isInteger(v) || v < 0) throw new TypeError(`${modelName}.forward: ${k} must be a whole number >= 0, got ${v}`);
+      out[key] = v;
+      continue;
+    }
     if (isTensor(v)) out[key] = v;
     else if (Array.isArray(v) || typeof v === 'number') {
       const floaty = FLOAT_INPUTS.has(snake) || (snake === 'labels' && JSON.stringify(v).includes('.'));

@@ -19,6 +19,19 @@ export interface Seq2SeqLMOutput extends ModelOutput {
   encoderAttentions?: Tensor[];
 }
 
+/**
+ * transformers' `logits_to_keep`: the hidden states [B, L, H] the LM head reads. 0 (the default):
+ * every position; n: the last n (generate() passes 1: only the next token's scores, which spares the
+ * head's [B, L, vocab] product and memory on a long prompt); a 1-d tensor: those positions.
+ */
+export function keptPositions(hidden: Tensor, keep: unknown, model: string): Tensor {
+  if (keep === undefined || keep === 0) return hidden;
+  const l = hidden.shape[1]!;
+  if (typeof keep === 'number') return keep >= l ? hidden : hidden.narrow(1, l - keep, keep);
+  if (keep instanceof Tensor && keep.ndim === 1 && (keep.dtype === 'int64' || keep.dtype === 'int32')) return hidden.indexSelect(1, asLong(keep));
+  throw new TypeError(`${model}.forward: logitsToKeep must be a whole number >= 0 (0 keeps every position) or a 1-d tensor of positions`);
+}
+
 /** Causal-LM loss: position t predicts label t+1 (labels are the input ids; -100 is ignored). */
 export function causalLmLoss(logits: Tensor, labels: Tensor): Tensor {
   return tidy(() => {
