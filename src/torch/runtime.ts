@@ -130,10 +130,10 @@ function configure(): void {
     if (gemm !== 'onednn' && gemm !== 'blas') throw new Error(`HUBTUNE_FP32_GEMM=${gemm} is not a float32 GEMM backend: use onednn or blas`);
     N.setFloat32Gemm(gemm);
   }
-  const gemv = process.env.HUBTUNE_BF16_GEMV;
-  if (gemv !== undefined && gemv !== '') {
-    if (gemv !== 'onednn' && gemv !== 'aten') throw new Error(`HUBTUNE_BF16_GEMV=${gemv} is not a bfloat16 single-row product backend: use onednn or aten`);
-    N.setBf16Gemv(gemv === 'onednn');
+  const bf16 = process.env.HUBTUNE_BF16_LINEAR;
+  if (bf16 !== undefined && bf16 !== '') {
+    if (bf16 !== 'onednn' && bf16 !== 'aten') throw new Error(`HUBTUNE_BF16_LINEAR=${bf16} is not a bfloat16 Linear backend: use onednn or aten`);
+    N.setBf16Linear(bf16 === 'onednn');
   }
   const cores = availableParallelism();
   // OMP_NUM_THREADS (as torch reads it) sizes the pool that does the matrix products
