@@ -1,4 +1,5 @@
-// float32 Linear layers on oneDNN's sgemm instead of the BLAS libtorch was built with.
+// float32 Linear layers on oneDNN's sgemm instead of the BLAS libtorch was built with (bfloat16
+// inference ones on oneDNN's bf16 gemv and matmul primitive: see Bf16Inference below).
 //
 // Why: Debian's libtorch does its float32 matrix products in OpenBLAS, whose kernel choice follows
 // OPENBLAS_CORETYPE. On these machines it is set to Haswell (AVX2), which runs at about half the
@@ -30,17 +31,17 @@ namespace {
 using SgemmFn = int (*)(char transa, char transb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                         const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
-SgemmFn LookupSgemm() {
+// A function of the oneDNN libtorch loaded, or nullptr.
+void* LookupDnnl(const char* symbol) {
   for (const char* lib : {"libdnnl.so.2", "libdnnl.so.3", "libtorch_cpu.so"}) {
     void* h = dlopen(lib, RTLD_NOW | RTLD_NOLOAD);
     if (!h) continue;
-    void* f = dlsym(h, "dnnl_sgemm");
-    if (f) return reinterpret_cast<SgemmFn>(f);
+    if (void* f = dlsym(h, symbol)) return f;
   }
   return nullptr;
 }
 SgemmFn Sgemm() {
-  static SgemmFn fn = LookupSgemm();
+  static SgemmFn fn = reinterpret_cast<SgemmFn>(LookupDnnl("dnnl_sgemm"));
   return fn;
 }
 bool g_enabled = true;
@@ -260,7 +261,6 @@ struct WideThreads {
   ~WideThreads() { if (before) OmpSet()(before); }
 };
 
-
 // bfloat16 Linear layers on one input row (a decoding step at batch 1) on oneDNN's bf16 gemm, which
 // has a matrix-vector kernel reading the weight as it is stored. at::linear reaches oneDNN's matmul
 // primitive, which first lays each weight out anew for its blocked kernel, every call: a
@@ -271,17 +271,8 @@ struct WideThreads {
 // Inference only (no input needs a gradient); under autocast at::linear runs.
 using GemmBf16Fn = int (*)(char transa, char transb, int64_t M, int64_t N, int64_t K, float alpha, const void* A, int64_t lda,
                            const void* B, int64_t ldb, float beta, float* C, int64_t ldc);
-GemmBf16Fn LookupGemmBf16() {
-  for (const char* lib : {"libdnnl.so.2", "libdnnl.so.3", "libtorch_cpu.so"}) {
-    void* h = dlopen(lib, RTLD_NOW | RTLD_NOLOAD);
-    if (!h) continue;
-    void* f = dlsym(h, "dnnl_gemm_bf16bf16f32");
-    if (f) return reinterpret_cast<GemmBf16Fn>(f);
-  }
-  return nullptr;
-}
 GemmBf16Fn GemmBf16() {
-  static GemmBf16Fn fn = LookupGemmBf16();
+  static GemmBf16Fn fn = reinterpret_cast<GemmBf16Fn>(LookupDnnl("dnnl_gemm_bf16bf16f32"));
   return fn;
 }
 bool g_bf16Linear = true;
