@@ -71,6 +71,8 @@ void RegisterFusedOptim(Napi::Env env, Napi::Object exports);
 void RegisterDnnlGemm(Napi::Env env, Napi::Object exports);
 // at::linear, on oneDNN's sgemm for float32 CPU tensors outside autocast (dnnl_gemm.cc).
 at::Tensor Linear(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b);
+// A function of the oneDNN that libtorch loaded (dnnl_sgemm, dnnl_gemm_u8s8s32, ...), or nullptr.
+void* LookupDnnl(const char* symbol);
 // libtorch 1.13's composed attention with its two products on oneDNN's sgemm, for float32 CPU tensors
 // outside autocast (dnnl_gemm.cc); nullopt where that does not apply (the caller runs ATen's kernel).
 c10::optional<at::Tensor> Float32Attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const c10::optional<at::Tensor>& mask, double dropoutP, bool causal);

@@ -26,12 +26,7 @@
 #endif
 
 namespace hubtune {
-namespace {
 
-using SgemmFn = int (*)(char transa, char transb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
-                        const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
-
-// A function of the oneDNN libtorch loaded, or nullptr.
 void* LookupDnnl(const char* symbol) {
   for (const char* lib : {"libdnnl.so.2", "libdnnl.so.3", "libtorch_cpu.so"}) {
     void* h = dlopen(lib, RTLD_NOW | RTLD_NOLOAD);
@@ -40,6 +35,12 @@ void* LookupDnnl(const char* symbol) {
   }
   return nullptr;
 }
+
+namespace {
+
+using SgemmFn = int (*)(char transa, char transb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+                        const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+
 SgemmFn Sgemm() {
   static SgemmFn fn = reinterpret_cast<SgemmFn>(LookupDnnl("dnnl_sgemm"));
   return fn;
@@ -244,21 +245,18 @@ namespace {
 int g_wideThreads = 0;
 double g_wideMacs = 0;
 int64_t g_wideCalls = 0;
-using OmpSetFn = void (*)(int);
-using OmpGetFn = int (*)();
-OmpSetFn OmpSet() { static auto f = reinterpret_cast<OmpSetFn>(dlsym(RTLD_DEFAULT, "omp_set_num_threads")); return f; }
-OmpGetFn OmpGet() { static auto f = reinterpret_cast<OmpGetFn>(dlsym(RTLD_DEFAULT, "omp_get_max_threads")); return f; }
 struct WideThreads {
   int before = 0;
   WideThreads(const at::Tensor& x, const at::Tensor& w) {
-    if (g_wideThreads < 2 || !OmpSet() || !OmpGet() || w.dim() != 2 || x.dim() < 1 || x.size(-1) == 0) return;
+    const Omp& omp = OmpFns();
+    if (g_wideThreads < 2 || !omp.set || w.dim() != 2 || x.dim() < 1 || x.size(-1) == 0) return;
     const double macs = static_cast<double>(x.numel() / x.size(-1)) * static_cast<double>(w.numel());
-    if (macs < g_wideMacs || OmpGet()() >= g_wideThreads) return;
-    before = OmpGet()();
-    OmpSet()(g_wideThreads);
+    if (macs < g_wideMacs || omp.get() >= g_wideThreads) return;
+    before = omp.get();
+    omp.set(g_wideThreads);
     g_wideCalls++;
   }
-  ~WideThreads() { if (before) OmpSet()(before); }
+  ~WideThreads() { if (before) OmpFns().set(before); }
 };
 
 // bfloat16 Linear layers on one input row (a decoding step at batch 1) on oneDNN's bf16 gemm, which

@@ -13,7 +13,6 @@
 #include <ATen/native/quantized/PackedParams.h>
 #include <ATen/native/quantized/cpu/QuantUtils.h>
 #include <ATen/Parallel.h>
-#include <dlfcn.h>
 #include <algorithm>
 #include <cmath>
 #include <immintrin.h>
@@ -53,13 +52,7 @@ const std::string& Int8Path() {
 bool AtenOnly() { return Int8Path() == "aten"; }
 
 GemmU8S8S32Fn LookupGemm() {
-  if (AtenOnly()) return nullptr;
-  for (const char* lib : {"libdnnl.so.2", "libdnnl.so.3", "libtorch_cpu.so"}) {
-    void* h = dlopen(lib, RTLD_NOW | RTLD_NOLOAD);
-    if (!h) continue;
-    if (void* f = dlsym(h, "dnnl_gemm_u8s8s32")) return reinterpret_cast<GemmU8S8S32Fn>(f);
-  }
-  return nullptr;
+  return AtenOnly() ? nullptr : reinterpret_cast<GemmU8S8S32Fn>(LookupDnnl("dnnl_gemm_u8s8s32"));
 }
 GemmU8S8S32Fn GemmU8S8S32() {
   static GemmU8S8S32Fn fn = LookupGemm();

@@ -292,8 +292,7 @@ export class GPT2LMHeadModel extends GPT2PreTrainedModel {
     const x = normalizeInputs(batch, this.forwardArgNames, this.constructor.name, this.config);
     return tidy(() => {
       const out = this.transformer.run(x);
-      if (x.labels && x.logitsToKeep) throw new TypeError(`${this.constructor.name}.forward: the loss needs every position's logits: pass labels or logitsToKeep, not both`);
-      const logits = this.lmHead.forward(keptPositions(out.lastHiddenState, x.logitsToKeep, this.constructor.name));
+      const logits = this.lmHead.forward(keptPositions(out.lastHiddenState, x, this.constructor.name));
       const loss = x.labels ? causalLmLoss(logits, x.labels) : undefined;
       return { loss, logits, hiddenStates: out.hiddenStates, attentions: out.attentions, pastKeyValues: out.pastKeyValues };
     });

@@ -258,8 +258,7 @@ export class LlamaForCausalLM extends LlamaPreTrainedModel {
     const x = normalizeInputs(batch, this.forwardArgNames, this.constructor.name, this.config);
     return tidy(() => {
       const out = this.model.run(x);
-      if (x.labels && x.logitsToKeep) throw new TypeError(`${this.constructor.name}.forward: the loss needs every position's logits: pass labels or logitsToKeep, not both`);
-      const logits = this.lmHead.forward(keptPositions(out.lastHiddenState, x.logitsToKeep, this.constructor.name));
+      const logits = this.lmHead.forward(keptPositions(out.lastHiddenState, x, this.constructor.name));
       const loss = x.labels ? causalLmLoss(logits, x.labels) : undefined;
       return { loss, logits, hiddenStates: out.hiddenStates, attentions: out.attentions, pastKeyValues: out.pastKeyValues };
     });

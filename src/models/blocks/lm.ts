@@ -24,8 +24,10 @@ export interface Seq2SeqLMOutput extends ModelOutput {
  * every position; n: the last n (generate() passes 1: only the next token's scores, which spares the
  * head's [B, L, vocab] product and memory on a long prompt); a 1-d tensor: those positions.
  */
-export function keptPositions(hidden: Tensor, keep: unknown, model: string): Tensor {
+export function keptPositions(hidden: Tensor, x: { logitsToKeep?: unknown; labels?: Tensor }, model: string): Tensor {
+  const keep = x.logitsToKeep;
   if (keep === undefined || keep === 0) return hidden;
+  if (x.labels) throw new TypeError(`${model}.forward: the loss needs every position's logits: pass labels or logitsToKeep, not both`);
   const l = hidden.shape[1]!;
   if (typeof keep === 'number') return keep >= l ? hidden : hidden.narrow(1, l - keep, keep);
   if (keep instanceof Tensor && keep.ndim === 1 && (keep.dtype === 'int64' || keep.dtype === 'int32')) return hidden.indexSelect(1, asLong(keep));
